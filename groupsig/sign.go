@@ -1,0 +1,113 @@
+package groupsig
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"trustbank/internal/bls12"
+)
+
+// challengeDST separates this scheme's Fiat–Shamir hash from every other use
+// of hash-to-field (RFC 9380 expand_message_xmd with SHA-256).
+const challengeDST = "TRUSTBANK-GROUPSIG-V1-BBS04-BLS12381-CHALLENGE"
+
+// Sign signs msg with member key mk under pk (BBS04 §5, with the pairing
+// product of R3 folded into one two-term multi-pairing, see doc.go).
+// All scalar multiplications here are by fixed bases (u, v, h and the
+// member's A), served from precomputed tables.
+func (mk *MemberKey) Sign(rand io.Reader, pk *PublicKey, msg []byte) (*Signature, error) {
+	if mk.Epoch != pk.Epoch {
+		return nil, fmt.Errorf("%w: key epoch %d, public key epoch %d", ErrStaleKey, mk.Epoch, pk.Epoch)
+	}
+	pre := pk.precomp()
+	var alpha, beta, ra, rb, rx, rd1, rd2 fr.Element
+	if err := bls12.RandomScalars(rand, &alpha, &beta, &ra, &rb, &rx, &rd1, &rd2); err != nil {
+		return nil, err
+	}
+	var ab, t fr.Element
+	ab.Add(&alpha, &beta)
+
+	// T1 = u^α, T2 = v^β, T3 = A·h^(α+β)
+	jac := make([]bls.G1Jac, 0, 9)
+	jac = append(jac, pre.u.Mul(&alpha), pre.v.Mul(&beta))
+	t3 := pre.h.Mul(&ab)
+	t3.AddMixed(&mk.A)
+	jac = append(jac, t3)
+
+	// R1 = u^rα, R2 = v^rβ, R4 = T1^rx·u^-rδ1 = u^(α·rx − rδ1), R5 = v^(β·rx − rδ2)
+	jac = append(jac, pre.u.Mul(&ra), pre.v.Mul(&rb))
+	t.Mul(&alpha, &rx).Sub(&t, &rd1)
+	jac = append(jac, pre.u.Mul(&t))
+	t.Mul(&beta, &rx).Sub(&t, &rd2)
+	jac = append(jac, pre.v.Mul(&t))
+
+	// R3 = e(T3,g2)^rx · e(h,w)^-(rα+rβ) · e(h,g2)^-(rδ1+rδ2)
+	//    = e(A^rx · h^((α+β)·rx − rδ1 − rδ2), g2) · e(h^-(rα+rβ), w)
+	x := mk.table().Mul(&rx)
+	t.Mul(&ab, &rx).Sub(&t, &rd1).Sub(&t, &rd2)
+	pre.h.MulJac(&x, &t)
+	t.Add(&ra, &rb).Neg(&t)
+	jac = append(jac, x, pre.h.Mul(&t))
+
+	aff := bls12.ToAffine(jac)
+	r3, err := pairR3(pre, &aff[7], &aff[8])
+	if err != nil {
+		return nil, err
+	}
+	sig := &Signature{Epoch: pk.Epoch, T1: aff[0], T2: aff[1], T3: aff[2]}
+	sig.C = challenge(pre, &sig.T1, &sig.T2, &sig.T3, &aff[3], &aff[4], &aff[5], &aff[6], &r3, msg)
+
+	// s = r + c·secret for (α, β, x, δ1 = x·α, δ2 = x·β)
+	var d1, d2 fr.Element
+	d1.Mul(&mk.X, &alpha)
+	d2.Mul(&mk.X, &beta)
+	for i, p := range [5][2]*fr.Element{{&ra, &alpha}, {&rb, &beta}, {&rx, &mk.X}, {&rd1, &d1}, {&rd2, &d2}} {
+		sig.S[i].Mul(&sig.C, p[1]).Add(&sig.S[i], p[0])
+	}
+	for _, s := range []*fr.Element{&alpha, &beta, &ra, &rb, &rx, &rd1, &rd2, &d1, &d2, &ab, &t} {
+		s.SetZero()
+	}
+	return sig, nil
+}
+
+// pairR3 computes e(x, g2)·e(y, w) with the precomputed lines of g2 and w:
+// one two-term Miller loop and one final exponentiation.
+//
+// gnark-crypto v0.22.0's MillerLoopFixedQ scales the lines it is given in
+// place (by 1/y and −x/y of each P), so precomputed lines survive one call
+// only and cannot be shared between goroutines. We hand it a pooled copy.
+func pairR3(pre *precomputed, x, y *bls.G1Affine) (bls.GT, error) {
+	buf := linesPool.Get().(*[2]lines)
+	defer linesPool.Put(buf)
+	*buf = pre.lines
+	ml, err := bls.MillerLoopFixedQ([]bls.G1Affine{*x, *y}, buf[:])
+	if err != nil {
+		return bls.GT{}, err
+	}
+	return bls.FinalExponentiation(&ml), nil
+}
+
+var linesPool = sync.Pool{New: func() any { return new([2]lines) }}
+
+// challenge is c = H(digest(gpk), T1, T2, T3, R1, R2, R4, R5, R3, msg).
+// Every item but msg has a fixed length, so the encoding is unambiguous.
+func challenge(pre *precomputed, t1, t2, t3, r1, r2, r4, r5 *bls.G1Affine, r3 *bls.GT, msg []byte) fr.Element {
+	buf := make([]byte, 0, 32+7*bls12.G1Size+bls.SizeOfGT+len(msg))
+	buf = append(buf, pre.digest[:]...)
+	for _, p := range []*bls.G1Affine{t1, t2, t3, r1, r2, r4, r5} {
+		e := p.Bytes()
+		buf = append(buf, e[:]...)
+	}
+	e := r3.Bytes()
+	buf = append(buf, e[:]...)
+	buf = append(buf, msg...)
+	c, err := fr.Hash(buf, []byte(challengeDST), 1)
+	if err != nil { // only for a DST over 255 bytes or an output over 65535 bytes
+		panic("groupsig: hash to field: " + err.Error())
+	}
+	return c[0]
+}

@@ -1,0 +1,115 @@
+package bls12
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"testing"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+func TestTableMatchesGLV(t *testing.T) {
+	_, _, g1, _ := bls.Generators()
+	tab := NewTable(&g1)
+	var minus1, zero, one, r1 fr.Element
+	one.SetOne()
+	minus1.Neg(&one)
+	scalars := []fr.Element{zero, one, minus1}
+	for range 50 {
+		s, err := RandomScalar(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scalars = append(scalars, s)
+	}
+	// Digits that force carries: 0x80 and 0xff bytes everywhere.
+	r1.SetBytes(bytes.Repeat([]byte{0x80}, 31))
+	scalars = append(scalars, r1)
+	r1.SetBytes(bytes.Repeat([]byte{0xff}, 31))
+	scalars = append(scalars, r1)
+	for i, s := range scalars {
+		got := tab.Mul(&s)
+		want := MulG1(&g1, &s)
+		if !got.Equal(&want) {
+			t.Fatalf("scalar %d: table and GLV disagree", i)
+		}
+	}
+}
+
+func TestDecodeG1RejectsBadInput(t *testing.T) {
+	_, _, g1, _ := bls.Generators()
+	good := g1.Bytes()
+	if _, err := DecodeG1(good[:]); err != nil {
+		t.Fatalf("generator: %v", err)
+	}
+	var inf bls.G1Affine
+	infEnc := inf.Bytes()
+	tests := map[string][]byte{
+		"fail/short":       good[:47],
+		"fail/long":        append(good[:], 0),
+		"fail/infinity":    infEnc[:],
+		"fail/flip-x":      flip(good[:], 20),
+		"fail/no-compress": flip(good[:], 0), // clears the compression flag bit
+		"fail/x>=p":        bytes.Repeat([]byte{0xff}, 48),
+	}
+	for name, b := range tests {
+		if _, err := DecodeG1(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	_, err := DecodeG1(infEnc[:])
+	if !errors.Is(err, ErrPointInfinity) {
+		t.Errorf("infinity: got %v", err)
+	}
+}
+
+func TestDecodeScalar(t *testing.T) {
+	var r fr.Element
+	mod := fr.Modulus().FillBytes(make([]byte, 32))
+	if _, err := DecodeScalar(mod); !errors.Is(err, ErrScalarEncoding) {
+		t.Fatalf("r itself accepted: %v", err)
+	}
+	if _, err := DecodeNonZeroScalar(make([]byte, 32)); !errors.Is(err, ErrScalarZero) {
+		t.Fatalf("zero accepted: %v", err)
+	}
+	r.SetUint64(7)
+	b := r.Bytes()
+	if s, err := DecodeScalar(b[:]); err != nil || !s.Equal(&r) {
+		t.Fatalf("round trip: %v", err)
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	c := bytes.Clone(b)
+	c[i] ^= 0x80
+	if i != 0 {
+		c[i] ^= 0x01
+	}
+	return c
+}
+
+func BenchmarkTableMul(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	tab := NewTable(&g1)
+	s, _ := RandomScalar(rand.Reader)
+	for b.Loop() {
+		tab.Mul(&s)
+	}
+}
+
+func BenchmarkMulG1(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	s, _ := RandomScalar(rand.Reader)
+	for b.Loop() {
+		MulG1(&g1, &s)
+	}
+}
+
+func BenchmarkNewTable(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	for b.Loop() {
+		NewTable(&g1)
+	}
+}
