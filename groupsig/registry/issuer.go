@@ -1,0 +1,237 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"trustbank/groupsig"
+	"trustbank/internal/bls12"
+)
+
+// Issuer is the group's issuing authority: it admits members (Join) and
+// revokes them (Revoke), keeping the registry the opener resolves
+// signatures against. One Issuer value serialises its own operations; the
+// store's epoch checks make concurrent issuers on one database safe too
+// (the loser gets ErrEpochConflict).
+type Issuer struct {
+	group string
+	store Store
+	seal  *sealer
+
+	mu  sync.Mutex
+	key *groupsig.IssuerKey // PK is the group's current public key
+}
+
+// CreateGroup records a new group with the given keys (from groupsig.Setup
+// or GenerateIssuerKey) at epoch 0 and returns its issuer.
+func CreateGroup(ctx context.Context, store Store, name string, ik *groupsig.IssuerKey) (*Issuer, error) {
+	if ik.PK.Epoch != 0 {
+		return nil, fmt.Errorf("registry: new group %q needs an epoch-0 key, got epoch %d", name, ik.PK.Epoch)
+	}
+	pkb, _ := ik.PK.MarshalBinary()
+	if err := store.CreateGroup(ctx, Group{Name: name, PublicKey: pkb, CreatedAt: time.Now()}); err != nil {
+		return nil, err
+	}
+	return newIssuer(name, store, ik)
+}
+
+// LoadIssuer returns the issuer of an existing group. ik may be the key as it
+// was at any epoch (a key file written at setup): its secret γ must match
+// the group, and the issuer continues from the store's current epoch.
+func LoadIssuer(ctx context.Context, store Store, name string, ik *groupsig.IssuerKey) (*Issuer, error) {
+	g, err := store.Group(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := groupsig.ParsePublicKey(g.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("registry: group %q: stored public key: %w", name, err)
+	}
+	cur := &groupsig.IssuerKey{Gamma: ik.Gamma, PK: pk}
+	enc, _ := cur.MarshalBinary()
+	if _, err := groupsig.ParseIssuerKey(enc); err != nil { // checks w = g2^γ
+		return nil, fmt.Errorf("registry: issuer key does not belong to group %q: %w", name, err)
+	}
+	return newIssuer(name, store, cur)
+}
+
+func newIssuer(name string, store Store, ik *groupsig.IssuerKey) (*Issuer, error) {
+	gamma := ik.Gamma.Bytes()
+	s, err := newSealer(gamma[:])
+	if err != nil {
+		return nil, err
+	}
+	return &Issuer{group: name, store: store, seal: s, key: ik}, nil
+}
+
+// PublicKey returns the group's current public key.
+func (is *Issuer) PublicKey() *groupsig.PublicKey {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	return is.key.PK
+}
+
+// Join admits member id and returns its key, to be sent to the member over
+// a private channel. Join is idempotent: for an id that is already an
+// active member it returns that member's current key again; for a revoked
+// id it returns ErrNotActive.
+func (is *Issuer) Join(ctx context.Context, id string) (*groupsig.MemberKey, error) {
+	if id == "" {
+		return nil, fmt.Errorf("registry: empty member id")
+	}
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	switch m, err := is.store.Member(ctx, is.group, id); {
+	case err == nil:
+		return is.currentKey(m)
+	case !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	mk, err := is.key.Issue(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	x := mk.X.Bytes()
+	sealed, err := is.seal.seal(rand.Reader, is.group, id, x[:])
+	if err != nil {
+		return nil, err
+	}
+	tag := mk.Tag()
+	err = is.store.AddMember(ctx, is.group, Member{
+		ID: id, Secret: sealed, Tag: tag[:], Epoch: mk.Epoch, Status: Active, JoinedAt: time.Now(),
+	})
+	if err != nil {
+		return nil, is.refreshOn(ctx, err)
+	}
+	return mk, nil
+}
+
+// refreshOn passes err on; if it is ErrEpochConflict (another issuer moved
+// the group), it first reloads the current public key so a retry works.
+func (is *Issuer) refreshOn(ctx context.Context, err error) error {
+	if !errors.Is(err, ErrEpochConflict) {
+		return err
+	}
+	g, gerr := is.store.Group(ctx, is.group)
+	if gerr != nil {
+		return err
+	}
+	if pk, perr := groupsig.ParsePublicKey(g.PublicKey); perr == nil {
+		is.key = &groupsig.IssuerKey{Gamma: is.key.Gamma, PK: pk}
+	}
+	return err
+}
+
+// currentKey recomputes an active member's key at the current epoch.
+func (is *Issuer) currentKey(m Member) (*groupsig.MemberKey, error) {
+	if m.Status != Active {
+		return nil, fmt.Errorf("%w: %q", ErrNotActive, m.ID)
+	}
+	x, err := is.secret(m)
+	if err != nil {
+		return nil, err
+	}
+	mk, err := is.key.KeyFor(&x)
+	if err != nil {
+		return nil, err
+	}
+	if tag := mk.Tag(); !bytes.Equal(tag[:], m.Tag) || m.Epoch != mk.Epoch {
+		return nil, fmt.Errorf("registry: member %q: stored tag is not at the issuer's epoch %d", m.ID, mk.Epoch)
+	}
+	return mk, nil
+}
+
+func (is *Issuer) secret(m Member) (x fr.Element, err error) {
+	b, err := is.seal.open(is.group, m.ID, m.Secret)
+	if err != nil {
+		return x, err
+	}
+	return bls12.DecodeNonZeroScalar(b)
+}
+
+// Revoke revokes member id: the group moves to the next epoch, every other
+// active member gets its new tag in the registry, and the update is stored
+// for members and verifiers to fetch (Updates). Revoking costs one
+// fixed-base multiplication per remaining member at the issuer and nothing
+// at verification.
+func (is *Issuer) Revoke(ctx context.Context, id string) (*groupsig.Revocation, error) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	target, err := is.store.Member(ctx, is.group, id)
+	if err != nil {
+		return nil, err
+	}
+	if target.Status != Active {
+		return nil, fmt.Errorf("%w: %q", ErrNotActive, id)
+	}
+	members, err := is.store.Members(ctx, is.group)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := is.secret(target)
+	if err != nil {
+		return nil, err
+	}
+	next := &groupsig.IssuerKey{Gamma: is.key.Gamma, PK: is.key.PK}
+	old, err := next.KeyFor(&tx)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := next.Revoke(old.A, old.X)
+	if err != nil {
+		return nil, err
+	}
+	rec := Revocation{Epoch: rev.Epoch, MemberID: id, At: time.Now()}
+	for _, m := range members {
+		if m.Status != Active || m.ID == id {
+			continue
+		}
+		x, err := is.secret(m)
+		if err != nil {
+			return nil, err
+		}
+		mk, err := next.KeyFor(&x)
+		if err != nil {
+			return nil, err
+		}
+		tag := mk.Tag()
+		rec.Tags = append(rec.Tags, MemberTag{MemberID: m.ID, Tag: tag[:]})
+	}
+	rec.Update, _ = rev.MarshalBinary()
+	rec.PublicKey, _ = next.PK.MarshalBinary()
+	if err := is.store.Revoke(ctx, is.group, rec); err != nil {
+		return nil, is.refreshOn(ctx, err)
+	}
+	is.key = next
+	return rev, nil
+}
+
+// Updates returns the revocation updates after epoch `after`, in order, for
+// members (MemberKey.Update) and verifiers (PublicKey.Apply) to catch up.
+func (is *Issuer) Updates(ctx context.Context, after uint64) ([]*groupsig.Revocation, error) {
+	return Updates(ctx, is.store, is.group, after)
+}
+
+// Updates reads the revocation updates of group after epoch `after`.
+func Updates(ctx context.Context, store Store, group string, after uint64) ([]*groupsig.Revocation, error) {
+	recs, err := store.Revocations(ctx, group, after)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*groupsig.Revocation, 0, len(recs))
+	for _, r := range recs {
+		rev, err := groupsig.ParseRevocation(r.Update)
+		if err != nil {
+			return nil, fmt.Errorf("registry: stored update to epoch %d: %w", r.Epoch, err)
+		}
+		out = append(out, rev)
+	}
+	return out, nil
+}

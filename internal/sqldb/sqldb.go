@@ -1,0 +1,150 @@
+// Package sqldb opens trustbank's SQL databases — embedded SQLite
+// (modernc.org/sqlite, pure Go) by default, PostgreSQL (pgx v5 through
+// database/sql) by DSN — with the settings every store relies on, and
+// applies each component's embedded schema migrations.
+//
+// Stores are written once against *DB in the common subset of SQL, with '?'
+// placeholders that Rebind turns into PostgreSQL's $n.
+//
+// Durability: SQLite runs in WAL mode with synchronous=FULL, so a committed
+// transaction survives kill -9 and power loss; writers take the write lock
+// when they begin (_txlock=immediate) and wait up to BusyTimeout for it.
+// PostgreSQL commits are durable with the server default
+// synchronous_commit=on, which trustbank never turns off.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Dialect names a backend.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// BusyTimeout is how long a SQLite writer waits for the write lock, in ms.
+const BusyTimeout = 10000
+
+// DB is a database handle that knows its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+}
+
+// OpenSQLite opens (creating if needed) the database file at path.
+func OpenSQLite(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqldb: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)",
+		"busy_timeout(" + strconv.Itoa(BusyTimeout) + ")", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
+	}
+	return &DB{DB: db, Dialect: SQLite}, nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at dsn. If schema is not
+// empty, it is created if missing and used as search_path on every
+// connection (tests isolate themselves this way).
+func OpenPostgres(ctx context.Context, dsn, schema string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: bad PostgreSQL DSN: %w", err)
+	}
+	if schema != "" {
+		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+		if err != nil {
+			return nil, fmt.Errorf("sqldb: connect to PostgreSQL: %w", err)
+		}
+		_, err = conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+		conn.Close(ctx)
+		if err != nil && !isUnique(err) {
+			return nil, fmt.Errorf("sqldb: create schema: %w", err)
+		}
+		cfg.RuntimeParams["search_path"] = schema
+	}
+	db := stdlib.OpenDB(*cfg)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqldb: connect to PostgreSQL: %w", err)
+	}
+	return &DB{DB: db, Dialect: Postgres}, nil
+}
+
+// Open opens PostgreSQL if dsn is set, else the SQLite file at path.
+func Open(ctx context.Context, path, dsn string) (*DB, error) {
+	if dsn != "" {
+		return OpenPostgres(ctx, dsn, "")
+	}
+	return OpenSQLite(path)
+}
+
+// Rebind rewrites '?' placeholders as $1, $2, … for PostgreSQL.
+// Queries must not contain '?' other than as placeholders.
+func (db *DB) Rebind(query string) string {
+	if db.Dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Tx runs fn in a transaction and commits it, or rolls back if fn or the
+// commit fails. On SQLite the transaction holds the write lock from its start.
+func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key violation.
+func (db *DB) IsUniqueViolation(err error) bool { return isUnique(err) }
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
