@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"time"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+
+	"trustbank/groupsig"
+	"trustbank/internal/bench"
+)
+
+// benchAreas is the static list of areas `trustbank bench` knows.
+var benchAreas = map[string]func() ([]bench.Case, error){
+	"groupsig": groupsigCases,
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	d := fs.Duration("time", time.Second, "minimum time per measurement round")
+	rounds := fs.Int("rounds", 3, "rounds per path (the fastest counts)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return fmt.Errorf("%w: bench needs an area", errUsage)
+	}
+	area, args := args[0], args[1:]
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	mk, ok := benchAreas[area]
+	if !ok {
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig)", errUsage, area)
+	}
+	cases, err := mk()
+	if err != nil {
+		return err
+	}
+	rep, err := bench.Run(area, cases, *d, *rounds)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return rep.WriteJSON(stdout)
+	}
+	return rep.WriteText(stdout)
+}
+
+const pairingBound = "one BLS12-381 pairing"
+
+func groupsigCases() ([]bench.Case, error) {
+	pk, ik, ok, err := groupsig.Setup(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	mk, err := ik.Issue(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	msg := []byte("trustbank bench groupsig")
+	sig, err := mk.Sign(rand.Reader, pk, msg)
+	if err != nil {
+		return nil, err
+	}
+	enc, _ := sig.MarshalBinary()
+	_, _, g1, g2 := bls.Generators()
+	pairing := func() error {
+		_, err := bls.Pair([]bls.G1Affine{g1}, []bls.G2Affine{g2})
+		return err
+	}
+	workers := runtime.GOMAXPROCS(0)
+	return []bench.Case{
+		{Name: "sign", Bound: pairingBound, BoundOp: pairing, Op: func() error {
+			_, err := mk.Sign(rand.Reader, pk, msg)
+			return err
+		}},
+		{Name: "verify", Bound: pairingBound, BoundOp: pairing, Op: func() error {
+			return pk.Verify(msg, sig)
+		}},
+		{Name: "decode+verify", Bound: pairingBound, BoundOp: pairing, Op: func() error {
+			var s groupsig.Signature
+			if err := s.UnmarshalBinary(enc); err != nil {
+				return err
+			}
+			return pk.Verify(msg, &s)
+		}},
+		{Name: "open", Bound: pairingBound, BoundOp: pairing, Op: func() error {
+			_, err := ok.Open(pk, msg, sig)
+			return err
+		}},
+		{Name: "join", Bound: pairingBound, BoundOp: pairing, Op: func() error {
+			_, err := ik.Issue(rand.Reader)
+			return err
+		}},
+		{
+			// Throughput with every core verifying: ns per signature.
+			Name:    fmt.Sprintf("verify-x%d", workers),
+			Bound:   fmt.Sprintf("%s, %d goroutines", pairingBound, workers),
+			Op:      parallel(workers, func() error { return pk.Verify(msg, sig) }),
+			BoundOp: parallel(workers, pairing),
+			PerCall: workers * parallelBatch,
+		},
+	}, nil
+}
+
+// parallelBatch is how many operations each goroutine of parallel runs.
+const parallelBatch = 8
+
+// parallel returns an op that runs op parallelBatch times on each of n
+// goroutines at once.
+func parallel(n int, op func() error) func() error {
+	return func() error {
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				for range parallelBatch {
+					if err := op(); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"trustbank/internal/dbtest"
+)
+
+// TestMain lets the test binary act as the trustbank binary when
+// TRUSTBANK_RUN_MAIN is set, so tests can check exit codes end to end.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRUSTBANK_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := Run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestDemoSQLite(t *testing.T) {
+	out, _, err := runCLI(t, "demo", "--data", t.TempDir())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"storage: SQLite",
+		"signer is \"bob\"",
+		"revoked carol",
+		"opens to \"alice\"",
+		"a revoked member cannot sign",
+		"signatures from earlier epochs stay traceable",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestDemoPostgres(t *testing.T) {
+	dsn := dbtest.PostgresDSN(t)
+	out, _, err := runCLI(t, "demo", "--pg", dsn)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "storage: PostgreSQL") || !strings.Contains(out, "signer is \"bob\"") {
+		t.Fatalf("unexpected output:\n%s", out)
+	}
+}
+
+func TestBenchGroupsigJSON(t *testing.T) {
+	out, _, err := runCLI(t, "bench", "groupsig", "--json", "--time", "20ms", "--rounds", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Area    string
+		Results []struct {
+			Name         string
+			NsPerOp      float64 `json:"ns_per_op"`
+			Bound        string
+			BoundNsPerOp float64 `json:"bound_ns_per_op"`
+			Efficiency   float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	names := map[string]bool{}
+	for _, r := range rep.Results {
+		names[r.Name] = true
+		if r.NsPerOp <= 0 || r.BoundNsPerOp <= 0 || r.Efficiency <= 0 || r.Bound == "" {
+			t.Errorf("result %+v is incomplete", r)
+		}
+	}
+	if rep.Area != "groupsig" || !names["sign"] || !names["verify"] || !names["open"] {
+		t.Fatalf("report: %+v", rep)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := map[string][]string{
+		"fail/no-command":      {},
+		"fail/unknown-command": {"frobnicate"},
+		"fail/bench-no-area":   {"bench"},
+		"fail/bench-bad-area":  {"bench", "nope"},
+		"fail/bad-flag":        {"demo", "--nope"},
+	}
+	for name, args := range cases {
+		if _, _, err := runCLI(t, args...); !errors.Is(err, errUsage) {
+			t.Errorf("%s: got %v, want a usage error", name, err)
+		}
+	}
+}
+
+// The real binary's exit codes: 0 on success, 2 on usage errors.
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{{[]string{"version"}, 0}, {[]string{"frobnicate"}, 2}, {[]string{"demo", "--pg", "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, 1}} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), "TRUSTBANK_RUN_MAIN=1")
+		out, _ := cmd.CombinedOutput()
+		if got := cmd.ProcessState.ExitCode(); got != tc.code {
+			t.Errorf("trustbank %v: exit %d, want %d\n%s", tc.args, got, tc.code, out)
+		}
+	}
+}
