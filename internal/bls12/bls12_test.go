@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
@@ -111,5 +112,74 @@ func BenchmarkNewTable(b *testing.B) {
 	_, _, g1, _ := bls.Generators()
 	for b.Loop() {
 		NewTable(&g1)
+	}
+}
+
+// pointOffSubgroup finds a point on the G1 curve y² = x³ + 4 that is not in
+// the prime-order subgroup (almost every curve point is not: the cofactor
+// is large), and a compressed x that is not on the curve at all.
+func pointOffSubgroup(t *testing.T) (onCurve, offCurve []byte) {
+	var four fp.Element
+	four.SetUint64(4)
+	for i := uint64(1); onCurve == nil || offCurve == nil; i++ {
+		var p bls.G1Affine
+		p.X.SetUint64(i)
+		var rhs fp.Element
+		rhs.Square(&p.X).Mul(&rhs, &p.X).Add(&rhs, &four)
+		if p.Y.Sqrt(&rhs) == nil {
+			if offCurve == nil {
+				b := p.X.Bytes()
+				b[0] |= 0x80 // compressed flag
+				offCurve = b[:]
+			}
+			continue
+		}
+		if onCurve == nil && p.IsOnCurve() && !p.IsInSubGroup() {
+			b := p.Bytes()
+			onCurve = b[:]
+		}
+	}
+	return onCurve, offCurve
+}
+
+func TestDecodeG1RejectsWrongSubgroupAndOffCurve(t *testing.T) {
+	wrongSubgroup, offCurve := pointOffSubgroup(t)
+	if _, err := DecodeG1(wrongSubgroup); !errors.Is(err, ErrPointEncoding) {
+		t.Errorf("point outside the subgroup: %v", err)
+	}
+	if _, err := DecodeG1(offCurve); !errors.Is(err, ErrPointEncoding) {
+		t.Errorf("x not on the curve: %v", err)
+	}
+}
+
+func TestDecodeG2(t *testing.T) {
+	_, _, _, g2 := bls.Generators()
+	good := g2.Bytes()
+	if _, err := DecodeG2(good[:]); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{
+		"fail/short":  good[:95],
+		"fail/flip-x": flip(good[:], 50),
+		"fail/x>=p":   bytes.Repeat([]byte{0xff}, 96),
+	} {
+		if _, err := DecodeG2(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	var inf bls.G2Affine
+	enc := inf.Bytes()
+	if _, err := DecodeG2(enc[:]); !errors.Is(err, ErrPointInfinity) {
+		t.Errorf("infinity: %v", err)
+	}
+}
+
+func TestToAffineKeepsInfinity(t *testing.T) {
+	_, _, g1, _ := bls.Generators()
+	var j bls.G1Jac
+	j.FromAffine(&g1)
+	out := ToAffine([]bls.G1Jac{j, Infinity(), j})
+	if !out[0].Equal(&g1) || !out[1].IsInfinity() || !out[2].Equal(&g1) {
+		t.Fatal("ToAffine mishandles the identity")
 	}
 }

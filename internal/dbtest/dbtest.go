@@ -59,27 +59,49 @@ func PostgresSchema(t testing.TB, dsn string) string {
 	return schema
 }
 
-// Each runs fn as one subtest per backend ("sqlite", "postgres"), each with
-// a fresh, empty database. open returns a new handle to that database every
-// time it is called (closed when the test ends), so a test can close one
-// handle and open another to check what survives a restart.
-func Each(t *testing.T, fn func(t *testing.T, open func() *sqldb.DB)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := SQLitePath(t)
-		fn(t, func() *sqldb.DB {
-			db, err := sqldb.OpenSQLite(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db
-		})
-	})
+// Target names one fresh test database: a SQLite file (Path) or a
+// PostgreSQL schema (DSN, Schema). It is plain data, so a test can hand it
+// to a child process (crash tests) through Env and FromEnv.
+type Target struct {
+	Path, DSN, Schema string
+}
+
+// Open opens a new handle on the target database.
+func (tg Target) Open(ctx context.Context) (*sqldb.DB, error) {
+	if tg.DSN != "" {
+		return sqldb.OpenPostgres(ctx, tg.DSN, tg.Schema)
+	}
+	return sqldb.OpenSQLite(tg.Path)
+}
+
+// Env returns environment entries that carry tg to a child process.
+func (tg Target) Env() []string {
+	return []string{"TRUSTBANK_TEST_DB_PATH=" + tg.Path, "TRUSTBANK_TEST_DB_DSN=" + tg.DSN, "TRUSTBANK_TEST_DB_SCHEMA=" + tg.Schema}
+}
+
+// FromEnv reads the target a parent passed with Env.
+func FromEnv() Target {
+	return Target{Path: os.Getenv("TRUSTBANK_TEST_DB_PATH"), DSN: os.Getenv("TRUSTBANK_TEST_DB_DSN"), Schema: os.Getenv("TRUSTBANK_TEST_DB_SCHEMA")}
+}
+
+// EachTarget runs fn as one subtest per backend ("sqlite", "postgres"),
+// each with a fresh, empty database.
+func EachTarget(t *testing.T, fn func(t *testing.T, tg Target)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, Target{Path: SQLitePath(t)}) })
 	t.Run("postgres", func(t *testing.T) {
 		dsn := PostgresDSN(t)
-		schema := PostgresSchema(t, dsn)
+		fn(t, Target{DSN: dsn, Schema: PostgresSchema(t, dsn)})
+	})
+}
+
+// Each runs fn as one subtest per backend, each with a fresh, empty
+// database. open returns a new handle to that database every time it is
+// called (closed when the test ends), so a test can open another handle to
+// check what survives a restart.
+func Each(t *testing.T, fn func(t *testing.T, open func() *sqldb.DB)) {
+	EachTarget(t, func(t *testing.T, tg Target) {
 		fn(t, func() *sqldb.DB {
-			db, err := sqldb.OpenPostgres(context.Background(), dsn, schema)
+			db, err := tg.Open(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
