@@ -51,34 +51,28 @@ func (r *reader) fail(field string, err error) {
 
 func (r *reader) uint64() uint64 { return binary.BigEndian.Uint64(r.next(8)) }
 
-func (r *reader) g1(field string) (p bls.G1Affine) {
-	b := r.next(bls12.G1Size)
-	if r.err == nil {
-		var err error
-		p, err = bls12.DecodeG1(b)
-		r.fail(field, err)
-	}
-	return p
+func (r *reader) g1(field string) bls.G1Affine {
+	return readField(r, field, bls12.G1Size, bls12.DecodeG1)
 }
 
-func (r *reader) g2(field string) (p bls.G2Affine) {
-	b := r.next(bls12.G2Size)
-	if r.err == nil {
-		var err error
-		p, err = bls12.DecodeG2(b)
-		r.fail(field, err)
-	}
-	return p
+func (r *reader) g2(field string) bls.G2Affine {
+	return readField(r, field, bls12.G2Size, bls12.DecodeG2)
 }
 
-func (r *reader) scalar(field string) (s fr.Element) {
-	b := r.next(bls12.ScalarSize)
+func (r *reader) scalar(field string) fr.Element {
+	return readField(r, field, bls12.ScalarSize, bls12.DecodeNonZeroScalar)
+}
+
+// readField reads one n-byte field with decode, unless an error came first.
+func readField[T any](r *reader, field string, n int, decode func([]byte) (T, error)) T {
+	var v T
+	b := r.next(n)
 	if r.err == nil {
 		var err error
-		s, err = bls12.DecodeNonZeroScalar(b)
+		v, err = decode(b)
 		r.fail(field, err)
 	}
-	return s
+	return v
 }
 
 func appendG1(b []byte, ps ...*bls.G1Affine) []byte {

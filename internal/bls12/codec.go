@@ -29,37 +29,35 @@ var (
 // curve or outside the prime-order subgroup, and the point at infinity.
 func DecodeG1(b []byte) (bls.G1Affine, error) {
 	var p bls.G1Affine
-	if len(b) != G1Size {
-		return p, fmt.Errorf("%w: G1 wants %d bytes, got %d", ErrPointEncoding, G1Size, len(b))
-	}
-	if _, err := p.SetBytes(b); err != nil {
-		return p, fmt.Errorf("%w: %v", ErrPointEncoding, err)
-	}
-	if p.IsInfinity() {
-		return p, ErrPointInfinity
-	}
-	if enc := p.Bytes(); string(enc[:]) != string(b) {
-		return p, ErrPointEncoding
-	}
-	return p, nil
+	err := decodePoint(&p, b, G1Size, "G1", func() []byte { e := p.Bytes(); return e[:] })
+	return p, err
 }
 
 // DecodeG2 decodes a 96-byte compressed G2 point with the same checks as DecodeG1.
 func DecodeG2(b []byte) (bls.G2Affine, error) {
 	var p bls.G2Affine
-	if len(b) != G2Size {
-		return p, fmt.Errorf("%w: G2 wants %d bytes, got %d", ErrPointEncoding, G2Size, len(b))
+	err := decodePoint(&p, b, G2Size, "G2", func() []byte { e := p.Bytes(); return e[:] })
+	return p, err
+}
+
+// decodePoint is DecodeG1 and DecodeG2; encode re-encodes the decoded p.
+func decodePoint(p interface {
+	SetBytes([]byte) (int, error)
+	IsInfinity() bool
+}, b []byte, size int, group string, encode func() []byte) error {
+	if len(b) != size {
+		return fmt.Errorf("%w: %s wants %d bytes, got %d", ErrPointEncoding, group, size, len(b))
 	}
-	if _, err := p.SetBytes(b); err != nil {
-		return p, fmt.Errorf("%w: %v", ErrPointEncoding, err)
+	if _, err := p.SetBytes(b); err != nil { // on-curve and subgroup checks included
+		return fmt.Errorf("%w: %v", ErrPointEncoding, err)
 	}
 	if p.IsInfinity() {
-		return p, ErrPointInfinity
+		return ErrPointInfinity
 	}
-	if enc := p.Bytes(); string(enc[:]) != string(b) {
-		return p, ErrPointEncoding
+	if string(encode()) != string(b) {
+		return ErrPointEncoding
 	}
-	return p, nil
+	return nil
 }
 
 // DecodeScalar decodes a 32-byte big-endian scalar that must be < r.
