@@ -1,0 +1,21 @@
+package ecash
+
+import "errors"
+
+// Errors. Callers test with errors.Is; messages carry the details.
+var (
+	ErrMalformed         = errors.New("ecash: malformed message")
+	ErrBadSignature      = errors.New("ecash: signature does not verify")
+	ErrUnknownKey        = errors.New("ecash: no module key for this denomination and epoch")
+	ErrExpired           = errors.New("ecash: coin or key outside its validity window")
+	ErrDoubleSpend       = errors.New("ecash: coin already spent")
+	ErrInsufficientFunds = errors.New("ecash: insufficient funds")
+	ErrUnknownAccount    = errors.New("ecash: no such account")
+	ErrAccountExists     = errors.New("ecash: account already exists")
+	ErrRequestReused     = errors.New("ecash: request id already used for a different request")
+	ErrAttestation       = errors.New("ecash: platform attestation refused")
+	ErrBinding           = errors.New("ecash: coin-key signature missing or invalid")
+	ErrChallenge         = errors.New("ecash: payment does not answer this challenge")
+	ErrNotMember         = errors.New("ecash: group signature does not verify under the group key")
+	ErrUnknownUser       = errors.New("ecash: user not registered")
+)

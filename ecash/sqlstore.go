@@ -1,0 +1,462 @@
+package ecash
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"time"
+
+	"trustbank/internal/sqldb"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// SQLStore is the Store on SQLite or PostgreSQL. The spent-coin registry is
+// one table per epoch (ecash_spent_e<N>), created on first use and dropped
+// whole by Prune, so the registry's size is bounded by the deposit window.
+type SQLStore struct {
+	db *sqldb.DB
+
+	mu         sync.Mutex
+	partitions map[Epoch]bool // spent tables known to exist
+}
+
+var _ Store = (*SQLStore)(nil)
+
+// NewSQLStore applies the e-cash migrations to db and returns the store.
+func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := sqldb.Migrate(ctx, db, "ecash", sub); err != nil {
+		return nil, err
+	}
+	return &SQLStore{db: db, partitions: map[Epoch]bool{}}, nil
+}
+
+func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
+
+func spentTable(e Epoch) string { return fmt.Sprintf("ecash_spent_e%d", uint32(e)) }
+
+// OpenAccount implements Store.
+func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_accounts (bank, id, owner, pubkey, balance) VALUES (?, ?, ?, ?, ?)`),
+		a.Bank, a.ID, a.Owner, a.Key, int64(a.Balance))
+	if s.db.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %s at %s", ErrAccountExists, a.ID, a.Bank)
+	}
+	return err
+}
+
+// Account implements Store.
+func (s *SQLStore) Account(ctx context.Context, bank, id string) (Account, error) {
+	a := Account{Bank: bank, ID: id}
+	var bal int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT owner, pubkey, balance FROM ecash_accounts WHERE bank = ? AND id = ?`),
+		bank, id).Scan(&a.Owner, &a.Key, &bal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("%w: %s at %s", ErrUnknownAccount, id, bank)
+	}
+	a.Balance = Amount(bal)
+	return a, err
+}
+
+// prior looks up a committed request by id in table and checks its hash.
+// It returns the stored column col, or nil if there is none.
+func (s *SQLStore) prior(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, table, col string, id []byte, hash [32]byte) ([]byte, error) {
+	var h, v []byte
+	err := q.QueryRowContext(ctx, s.q(`SELECT request_hash, `+col+` FROM `+table+` WHERE request_id = ?`), id).Scan(&h, &v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case string(h) != string(hash[:]):
+		return nil, fmt.Errorf("%w: %x", ErrRequestReused, id)
+	}
+	return v, nil
+}
+
+// Withdrawn implements Store.
+func (s *SQLStore) Withdrawn(ctx context.Context, id [RequestIDSize]byte, hash [32]byte) ([]byte, error) {
+	return s.prior(ctx, s.db, "ecash_withdrawals", "response", id[:], hash)
+}
+
+// Deposited implements Store.
+func (s *SQLStore) Deposited(ctx context.Context, id [RequestIDSize]byte, hash [32]byte) (*DepositReceipt, error) {
+	var h []byte
+	r := DepositReceipt{ID: id}
+	var amount int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT request_hash, bank, account, amount FROM ecash_deposits WHERE request_id = ?`), id[:]).
+		Scan(&h, &r.Bank, &r.Account, &amount)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case string(h) != string(hash[:]):
+		return nil, fmt.Errorf("%w: %x", ErrRequestReused, id[:])
+	}
+	r.Amount = Amount(amount)
+	return &r, nil
+}
+
+// Withdraw implements Store.
+func (s *SQLStore) Withdraw(ctx context.Context, w Withdrawal) ([]byte, bool, error) {
+	if resp, err := s.prior(ctx, s.db, "ecash_withdrawals", "response", w.RequestID[:], w.RequestHash); resp != nil || err != nil {
+		return resp, false, err
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.debit(ctx, tx, w.Bank, w.Account, w.Amount); err != nil {
+			return err
+		}
+		if err := s.moveFloat(ctx, tx, w.Bank, int64(w.Amount)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_withdrawals
+			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), w.BankSig, w.Response, w.At.UnixNano()); err != nil {
+			return err
+		}
+		return s.logIssued(ctx, tx, w)
+	})
+	if s.db.IsUniqueViolation(err) { // a concurrent retry committed first
+		resp, perr := s.prior(ctx, s.db, "ecash_withdrawals", "response", w.RequestID[:], w.RequestHash)
+		if resp != nil || perr != nil {
+			return resp, false, perr
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return w.Response, true, nil
+}
+
+func (s *SQLStore) logIssued(ctx context.Context, tx *sql.Tx, w Withdrawal) error {
+	var resp WithdrawResponse
+	if err := resp.UnmarshalBinary(w.Response); err != nil || len(resp.BlindSigs) != len(w.Items) {
+		return fmt.Errorf("ecash: store: withdrawal response does not match its items")
+	}
+	for i, it := range w.Items {
+		h := sha256.Sum256(it.Blinded)
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_issued (blinded_hash, request_id, idx, denom, epoch, blind_sig)
+			VALUES (?, ?, ?, ?, ?, ?)`), h[:], w.RequestID[:], i, int(it.Denom), int64(w.Epoch), resp.BlindSigs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SQLStore) debit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_accounts SET balance = balance - ? WHERE bank = ? AND id = ? AND balance >= ?`),
+		int64(v), bank, id, int64(v))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	if _, err := s.Account(ctx, bank, id); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s at %s cannot pay %d", ErrInsufficientFunds, id, bank, v)
+}
+
+func (s *SQLStore) credit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
+	res, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_accounts SET balance = balance + ? WHERE bank = ? AND id = ?`), int64(v), bank, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return errors.Join(err, fmt.Errorf("%w: %s at %s", ErrUnknownAccount, id, bank))
+	}
+	return nil
+}
+
+// moveFloat adds delta to the module's float and charges it to the bank's
+// clearing position: a withdrawal at B_i (delta > 0) makes B_i owe the
+// module; a deposit at B_j (delta < 0) is paid to B_j out of the float.
+func (s *SQLStore) moveFloat(ctx context.Context, tx *sql.Tx, bank string, delta int64) error {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_float SET amount = amount + ? WHERE id = 1`), delta); err != nil {
+		return fmt.Errorf("ecash: store: float: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_positions (bank, amount) VALUES (?, ?)
+		ON CONFLICT (bank) DO UPDATE SET amount = ecash_positions.amount + excluded.amount`), bank, -delta)
+	return err
+}
+
+// Deposit implements Store.
+func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, error) {
+	receipt := DepositReceipt{ID: d.RequestID, Bank: d.Bank, Account: d.Account, Amount: d.Amount}
+	if v, err := s.prior(ctx, s.db, "ecash_deposits", "bank", d.RequestID[:], d.RequestHash); v != nil || err != nil {
+		return receipt, err
+	}
+	for _, c := range d.Coins {
+		if err := s.ensurePartition(ctx, c.Epoch); err != nil {
+			return receipt, err
+		}
+	}
+	var spent *SpentCoin
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for i, c := range d.Coins {
+			if err := s.checkLive(ctx, tx, c.Epoch); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO `+spentTable(c.Epoch)+` (serial, deposit_id) VALUES (?, ?)`),
+				c.Serial[:], d.RequestID[:])
+			if s.db.IsUniqueViolation(err) {
+				spent = &d.Coins[i]
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := s.credit(ctx, tx, d.Bank, d.Account, d.Amount); err != nil {
+			return err
+		}
+		if err := s.moveFloat(ctx, tx, d.Bank, -int64(d.Amount)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_deposits (request_id, request_hash, bank, account, amount, payment, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), d.RequestID[:], d.RequestHash[:], d.Bank, d.Account, int64(d.Amount), d.Payment, d.At.UnixNano())
+		return err
+	})
+	switch {
+	case spent != nil:
+		return receipt, s.recordDoubleSpend(ctx, d, *spent)
+	case s.db.IsUniqueViolation(err): // a concurrent retry of this request committed first
+		if v, perr := s.prior(ctx, s.db, "ecash_deposits", "bank", d.RequestID[:], d.RequestHash); v != nil || perr != nil {
+			return receipt, perr
+		}
+	}
+	return receipt, err
+}
+
+// recordDoubleSpend keeps the second transcript next to the first deposit.
+func (s *SQLStore) recordDoubleSpend(ctx context.Context, d Deposit, c SpentCoin) error {
+	e := &DoubleSpendError{Serial: c.Serial, Epoch: c.Epoch}
+	var first []byte
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT deposit_id FROM `+spentTable(c.Epoch)+` WHERE serial = ?`), c.Serial[:]).Scan(&first); err != nil {
+		return fmt.Errorf("ecash: store: double spend of %x but no first deposit: %w", c.Serial[:6], err)
+	}
+	copy(e.FirstDeposit[:], first)
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO ecash_double_spends (epoch, serial, first_deposit, second_payment, second_bank, at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), int64(c.Epoch), c.Serial[:], first, d.Payment, d.Bank, d.At.UnixNano()).Scan(&e.EvidenceID)
+	if err != nil {
+		return errors.Join(e, fmt.Errorf("ecash: store: recording evidence: %w", err))
+	}
+	return e
+}
+
+// ensurePartition creates the spent table of epoch e if needed. It refuses
+// epochs already pruned, so a pruned epoch can never accept a coin again.
+func (s *SQLStore) ensurePartition(ctx context.Context, e Epoch) error {
+	s.mu.Lock()
+	known := s.partitions[e]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	blob := "BLOB"
+	if s.db.Dialect == sqldb.Postgres {
+		blob = "BYTEA"
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_spent_epochs (epoch) VALUES (?) ON CONFLICT (epoch) DO NOTHING`), int64(e)); err != nil {
+			return err
+		}
+		if err := s.checkLive(ctx, tx, e); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+spentTable(e)+` (serial `+blob+` PRIMARY KEY, deposit_id `+blob+` NOT NULL)`)
+		return err
+	})
+	if s.db.IsUniqueViolation(err) { // PostgreSQL: a concurrent CREATE won; the table exists
+		err = nil
+	}
+	if err == nil {
+		s.mu.Lock()
+		s.partitions[e] = true
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// checkLive fails with ErrExpired if epoch e's registry has been pruned. On
+// PostgreSQL it holds a share lock on the epoch's row until the transaction
+// ends, so Prune cannot drop the table under a deposit.
+func (s *SQLStore) checkLive(ctx context.Context, tx *sql.Tx, e Epoch) error {
+	q := `SELECT dropped FROM ecash_spent_epochs WHERE epoch = ?`
+	if s.db.Dialect == sqldb.Postgres {
+		q += ` FOR SHARE`
+	}
+	var dropped int
+	if err := tx.QueryRowContext(ctx, s.q(q), int64(e)).Scan(&dropped); err != nil {
+		return fmt.Errorf("ecash: store: epoch %d registry: %w", e, err)
+	}
+	if dropped != 0 {
+		return fmt.Errorf("%w: epoch %d is past its deposit window and pruned", ErrExpired, e)
+	}
+	return nil
+}
+
+// BlindSignature implements Store.
+func (s *SQLStore) BlindSignature(ctx context.Context, blinded []byte) ([]byte, error) {
+	h := sha256.Sum256(blinded)
+	var sig []byte
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT blind_sig FROM ecash_issued WHERE blinded_hash = ?`), h[:]).Scan(&sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no coin was issued for this blinded message", ErrUnknownKey)
+	}
+	return sig, err
+}
+
+// DoubleSpends implements Store.
+func (s *SQLStore) DoubleSpends(ctx context.Context) ([]DoubleSpend, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT x.id, x.epoch, x.serial, x.first_deposit, d.payment, x.second_payment, x.second_bank, x.at
+		FROM ecash_double_spends x JOIN ecash_deposits d ON d.request_id = x.first_deposit ORDER BY x.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DoubleSpend
+	for rows.Next() {
+		var ds DoubleSpend
+		var epoch, at int64
+		var serial, first []byte
+		if err := rows.Scan(&ds.ID, &epoch, &serial, &first, &ds.FirstPayment, &ds.SecondPayment, &ds.SecondBank, &at); err != nil {
+			return nil, err
+		}
+		ds.Epoch, ds.At = Epoch(epoch), time.Unix(0, at)
+		copy(ds.Serial[:], serial)
+		copy(ds.FirstDeposit[:], first)
+		out = append(out, ds)
+	}
+	return out, rows.Err()
+}
+
+// Totals implements Store.
+func (s *SQLStore) Totals(ctx context.Context) (Totals, error) {
+	var bal, flt, pos int64
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(balance), 0) FROM ecash_accounts),
+		(SELECT amount FROM ecash_float WHERE id = 1),
+		(SELECT COALESCE(SUM(amount), 0) FROM ecash_positions)`).Scan(&bal, &flt, &pos)
+	return Totals{Balances: Amount(bal), Float: Amount(flt), Positions: pos}, err
+}
+
+// Prune implements Store.
+func (s *SQLStore) Prune(ctx context.Context, before Epoch) ([]Epoch, error) {
+	var dropped []Epoch
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		dropped = dropped[:0]
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT epoch FROM ecash_spent_epochs WHERE epoch < ? AND dropped = 0 ORDER BY epoch`), int64(before))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var e int64
+			if err := rows.Scan(&e); err != nil {
+				rows.Close()
+				return err
+			}
+			dropped = append(dropped, Epoch(e))
+		}
+		rows.Close()
+		for _, e := range dropped {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_spent_epochs SET dropped = 1 WHERE epoch = ?`), int64(e)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+spentTable(e)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	for _, e := range dropped {
+		delete(s.partitions, e)
+	}
+	s.mu.Unlock()
+	return dropped, nil
+}
+
+// SpentCount implements Store.
+func (s *SQLStore) SpentCount(ctx context.Context, e Epoch) (int64, error) {
+	var dropped int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT dropped FROM ecash_spent_epochs WHERE epoch = ?`), int64(e)).Scan(&dropped)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && dropped != 0) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+spentTable(e)).Scan(&n)
+	return n, err
+}
+
+// AddUser implements Store.
+func (s *SQLStore) AddUser(ctx context.Context, u User) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_users (identity, aik, registered_at) VALUES (?, ?, ?)`),
+		u.Identity, u.AIK, u.RegisteredAt.UnixNano())
+	if s.db.IsUniqueViolation(err) {
+		prev, perr := s.User(ctx, u.Identity)
+		if perr == nil && string(prev.AIK) == string(u.AIK) {
+			return nil
+		}
+		return fmt.Errorf("%w: user %q is registered with another platform key", ErrAccountExists, u.Identity)
+	}
+	return err
+}
+
+// User implements Store.
+func (s *SQLStore) User(ctx context.Context, identity string) (User, error) {
+	u := User{Identity: identity}
+	var at int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT aik, registered_at FROM ecash_users WHERE identity = ?`), identity).Scan(&u.AIK, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("%w: %q", ErrUnknownUser, identity)
+	}
+	u.RegisteredAt = time.Unix(0, at)
+	return u, err
+}
+
+// SaveModuleKey implements Store.
+func (s *SQLStore) SaveModuleKey(ctx context.Context, id KeyID, sealed []byte) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_module_keys (epoch, denom, sealed) VALUES (?, ?, ?)`),
+		int64(id.Epoch), int(id.Denom), sealed)
+	return err
+}
+
+// LoadModuleKeys implements Store.
+func (s *SQLStore) LoadModuleKeys(ctx context.Context) (map[KeyID][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT epoch, denom, sealed FROM ecash_module_keys`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[KeyID][]byte{}
+	for rows.Next() {
+		var e int64
+		var d int
+		var sealed []byte
+		if err := rows.Scan(&e, &d, &sealed); err != nil {
+			return nil, err
+		}
+		out[KeyID{Epoch: Epoch(e), Denom: Denom(d)}] = sealed
+	}
+	return out, rows.Err()
+}
