@@ -44,7 +44,6 @@ type KeySet struct {
 	Schedule Schedule
 	Keys     []DenomKey // sorted by (epoch, denom), unique
 	Sig      []byte
-
 }
 
 // signedPart encodes everything but the signature.
