@@ -239,3 +239,29 @@ func (m *Module) OpenBank(ctx context.Context, q *IssueRequest) (string, error) 
 	}
 	return mem.ID, nil
 }
+
+// IssuingBank names the bank that requested a committed withdrawal, by
+// opening the bank-group signature kept in the issuance log.
+func (m *Module) IssuingBank(ctx context.Context, id [RequestIDSize]byte) (string, error) {
+	w, err := m.store.Withdrawal(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	q := &IssueRequest{ID: w.RequestID, Epoch: w.Epoch, Items: w.Items}
+	if err := q.GroupSig.UnmarshalBinary(w.BankSig); err != nil {
+		return "", fmt.Errorf("ecash: module: stored bank signature: %w", err)
+	}
+	return m.OpenBank(ctx, q)
+}
+
+// Prune drops the spent-coin partitions of every epoch whose deposit window
+// has closed: their coins are refused anyway (ErrExpired), so the registry
+// only ever holds DepositEpochs+1 epochs.
+func (m *Module) Prune(ctx context.Context) ([]Epoch, error) {
+	s := m.cfg.Schedule
+	cur := s.EpochAt(m.cfg.Now())
+	if cur < Epoch(s.DepositEpochs)+1 {
+		return nil, nil
+	}
+	return m.store.Prune(ctx, cur-Epoch(s.DepositEpochs))
+}

@@ -86,6 +86,38 @@ func (s *SQLStore) prior(ctx context.Context, q interface {
 	return v, nil
 }
 
+// Withdrawal implements Store.
+func (s *SQLStore) Withdrawal(ctx context.Context, id [RequestIDSize]byte) (Withdrawal, error) {
+	w := Withdrawal{RequestID: id}
+	var h []byte
+	var amount, epoch, at int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT request_hash, bank, account, amount, epoch, bank_sig, response, at
+		FROM ecash_withdrawals WHERE request_id = ?`), id[:]).Scan(&h, &w.Bank, &w.Account, &amount, &epoch, &w.BankSig, &w.Response, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, fmt.Errorf("%w: no withdrawal %x", ErrUnknownKey, id[:6])
+	}
+	if err != nil {
+		return w, err
+	}
+	copy(w.RequestHash[:], h)
+	w.Amount, w.Epoch, w.At = Amount(amount), Epoch(epoch), time.Unix(0, at)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT denom, blinded FROM ecash_issued WHERE request_id = ? ORDER BY idx`), id[:])
+	if err != nil {
+		return w, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it BlindItem
+		var d int
+		if err := rows.Scan(&d, &it.Blinded); err != nil {
+			return w, err
+		}
+		it.Denom = Denom(d)
+		w.Items = append(w.Items, it)
+	}
+	return w, rows.Err()
+}
+
 // Withdrawn implements Store.
 func (s *SQLStore) Withdrawn(ctx context.Context, id [RequestIDSize]byte, hash [32]byte) ([]byte, error) {
 	return s.prior(ctx, s.db, "ecash_withdrawals", "response", id[:], hash)
@@ -148,8 +180,8 @@ func (s *SQLStore) logIssued(ctx context.Context, tx *sql.Tx, w Withdrawal) erro
 	}
 	for i, it := range w.Items {
 		h := sha256.Sum256(it.Blinded)
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_issued (blinded_hash, request_id, idx, denom, epoch, blind_sig)
-			VALUES (?, ?, ?, ?, ?, ?)`), h[:], w.RequestID[:], i, int(it.Denom), int64(w.Epoch), resp.BlindSigs[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_issued (blinded_hash, request_id, idx, denom, epoch, blinded, blind_sig)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), h[:], w.RequestID[:], i, int(it.Denom), int64(w.Epoch), it.Blinded, resp.BlindSigs[i]); err != nil {
 			return err
 		}
 	}
@@ -391,6 +423,24 @@ func (s *SQLStore) Prune(ctx context.Context, before Epoch) ([]Epoch, error) {
 	}
 	s.mu.Unlock()
 	return dropped, nil
+}
+
+// LiveEpochs implements Store.
+func (s *SQLStore) LiveEpochs(ctx context.Context) ([]Epoch, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT epoch FROM ecash_spent_epochs WHERE dropped = 0 ORDER BY epoch`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Epoch
+	for rows.Next() {
+		var e int64
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, Epoch(e))
+	}
+	return out, rows.Err()
 }
 
 // SpentCount implements Store.

@@ -88,6 +88,9 @@ type Store interface {
 	// response when the hashes match and ErrRequestReused otherwise; the
 	// bool reports whether this call committed.
 	Withdraw(ctx context.Context, w Withdrawal) (response []byte, committed bool, err error)
+	// Withdrawal returns a committed withdrawal's record (the issuance log
+	// entry: items and the bank-group signature). ErrUnknownKey if none.
+	Withdrawal(ctx context.Context, id [RequestIDSize]byte) (Withdrawal, error)
 	// Withdrawn returns the stored response of a committed withdrawal with
 	// this id and request hash, nil if there is none, ErrRequestReused if
 	// the id was used for another request.
@@ -106,6 +109,8 @@ type Store interface {
 	DoubleSpends(ctx context.Context) ([]DoubleSpend, error)
 	// Totals returns the money figures.
 	Totals(ctx context.Context) (Totals, error)
+	// LiveEpochs returns the epochs whose spent-coin partition exists.
+	LiveEpochs(ctx context.Context) ([]Epoch, error)
 	// Prune drops the spent-coin partitions of every epoch < before and
 	// returns the epochs dropped.
 	Prune(ctx context.Context, before Epoch) ([]Epoch, error)

@@ -23,6 +23,7 @@ CREATE TABLE ecash_issued (
 	idx          BIGINT NOT NULL,
 	denom        BIGINT NOT NULL,
 	epoch        BIGINT NOT NULL,
+	blinded      BYTEA NOT NULL,
 	blind_sig    BYTEA NOT NULL
 );
 CREATE TABLE ecash_float (

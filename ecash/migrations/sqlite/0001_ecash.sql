@@ -23,6 +23,7 @@ CREATE TABLE ecash_issued (
 	idx          INTEGER NOT NULL,
 	denom        INTEGER NOT NULL,
 	epoch        INTEGER NOT NULL,
+	blinded      BLOB NOT NULL,
 	blind_sig    BLOB NOT NULL
 );
 CREATE TABLE ecash_float (
