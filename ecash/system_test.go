@@ -75,7 +75,7 @@ func newParty(id string) party {
 // system is a whole e-cash deployment in one process on one database:
 // the module with two banks, the user registry, a user and two merchants.
 type system struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	store  *SQLStore
 	module *Module
@@ -90,7 +90,7 @@ type system struct {
 
 const opening = Amount(10_000)
 
-func newSystem(t *testing.T, db *sqldb.DB) *system {
+func newSystem(t testing.TB, db *sqldb.DB) *system {
 	t.Helper()
 	s := &system{t: t, clock: &clock{t: testSchedule.Genesis.Add(36 * time.Hour)}, banks: map[string]*Bank{}}
 	var err error
@@ -124,7 +124,7 @@ func newSystem(t *testing.T, db *sqldb.DB) *system {
 	return s
 }
 
-func newGroup(t *testing.T, store registry.Store, name string) (*registry.Issuer, *registry.Opener) {
+func newGroup(t testing.TB, store registry.Store, name string) (*registry.Issuer, *registry.Opener) {
 	_, ik, ok, err := groupsig.Setup(rand.Reader)
 	must(t, err)
 	is, err := registry.CreateGroup(ctx, store, name, ik)

@@ -2,9 +2,9 @@ package groupsig
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"trustbank/internal/fuzzcorpus"
 )
 
 // fuzzSeeds returns valid encodings of every decoded type, so the fuzzers
@@ -26,7 +26,7 @@ type binaryMarshaler interface{ MarshalBinary() ([]byte, error) }
 // fuzzDecoder checks that decode never panics and that whatever it accepts
 // re-encodes to exactly the input (encodings are canonical).
 func fuzzDecoder(f *testing.F, decode func([]byte) (binaryMarshaler, error)) {
-	checkCorpus(f)
+	fuzzcorpus.Check(f)
 	for _, b := range fuzzSeeds(f) {
 		f.Add(b)
 	}
@@ -41,16 +41,6 @@ func fuzzDecoder(f *testing.F, decode func([]byte) (binaryMarshaler, error)) {
 			t.Fatalf("accepted input does not re-encode to itself")
 		}
 	})
-}
-
-// checkCorpus insists that the checked-in seed corpus of the running fuzz
-// target exists and is not empty, so CI really runs it.
-func checkCorpus(f *testing.F) {
-	dir := filepath.Join("testdata", "fuzz", f.Name())
-	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) == 0 {
-		f.Fatalf("seed corpus %s is missing or empty (see testdata/fuzz/README)", dir)
-	}
 }
 
 func FuzzSignature(f *testing.F) {
@@ -84,7 +74,7 @@ func FuzzRevocation(f *testing.F) {
 // FuzzVerify feeds arbitrary signature bytes and messages to Verify under a
 // fixed key: it must never panic and never accept.
 func FuzzVerify(f *testing.F) {
-	checkCorpus(f)
+	fuzzcorpus.Check(f)
 	g := newTestGroup(f, 1)
 	sig := sign(f, g.members[0], g.pk, "seed")
 	enc, _ := sig.MarshalBinary()
