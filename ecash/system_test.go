@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"trustbank/groupsig"
 	"trustbank/groupsig/registry"
 	"trustbank/internal/sqldb"
+	"trustbank/internal/testkeys"
 )
 
 var ctx = context.Background()
@@ -27,29 +27,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// keyPool hands out real 2048-bit RSA keys, generated once per test binary:
-// every module in the tests needs a handful, and generation is slow.
-var keyPool struct {
-	sync.Mutex
-	keys []*rsa.PrivateKey
-	next int
-}
-
-func pooledKey(bits int) (*rsa.PrivateKey, error) {
-	keyPool.Lock()
-	defer keyPool.Unlock()
-	if keyPool.next == len(keyPool.keys) {
-		sk, err := rsa.GenerateKey(rand.Reader, bits)
-		if err != nil {
-			return nil, err
-		}
-		keyPool.keys = append(keyPool.keys, sk)
-	}
-	sk := keyPool.keys[keyPool.next]
-	keyPool.next = (keyPool.next + 1) % 16 // reuse across modules, never within one
-	return sk, nil
 }
 
 var testSchedule = Schedule{
@@ -106,7 +83,7 @@ func newSystem(t testing.TB, db *sqldb.DB) *system {
 	var master [32]byte
 	rand.Read(master[:])
 	s.module, err = NewModule(ctx, ModuleConfig{Schedule: testSchedule, Identity: id, MasterKey: master,
-		Now: s.clock.Now, GenerateKey: pooledKey}, s.store, bankIssuer, bankOpener)
+		Now: s.clock.Now, GenerateKey: testkeys.RSA}, s.store, bankIssuer, bankOpener)
 	must(t, err)
 	for _, name := range []string{"bank-a", "bank-b"} {
 		mk, err := s.module.RegisterBank(ctx, name)

@@ -1,0 +1,141 @@
+// Package ecashhttp serves the e-cash roles over HTTP+JSON and is the
+// client for them. Binary protocol messages (requests, responses, key sets,
+// payments) travel base64-encoded inside JSON, exactly as package ecash
+// encodes them, so every signature covers the same bytes on both sides.
+//
+//	GET  /v1/keys                          module key set + module identity key
+//	GET  /v1/users/key[?epoch=N]           user-group public key
+//	POST /v1/users                         register a user (identity, AIK) → member key
+//	POST /v1/banks/{bank}/accounts         open an account
+//	GET  /v1/banks/{bank}/accounts/{id}    account balance
+//	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
+//	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
+//	GET  /v1/double-spends                 evidence, with the traced user
+//	GET  /v1/totals                        balances, float, clearing positions
+//	POST /v1/prune                         drop expired spent-coin partitions
+//	GET  /healthz
+//
+// Errors are {"error": message, "code": code} with a status from the
+// error's sentinel: malformed 400, bad_signature/attestation/not_member/
+// binding 403, unknown_* 404, double_spend/request_reused/account_exists
+// 409, expired 410, challenge 422, insufficient_funds 402, anything else
+// 500 (logged; the message does not leak internals). A failed request
+// changes nothing.
+package ecashhttp
+
+import (
+	"errors"
+	"net/http"
+
+	"trustbank/ecash"
+)
+
+// Wire types.
+type (
+	KeysResponse struct {
+		KeySet    []byte `json:"keyset"`
+		ModuleKey []byte `json:"module_key"`
+	}
+	UserKeyResponse struct {
+		Epoch     uint64 `json:"epoch"`
+		PublicKey []byte `json:"public_key"`
+	}
+	RegisterUserRequest struct {
+		Identity string `json:"identity"`
+		AIK      []byte `json:"aik"`
+	}
+	RegisterUserResponse struct {
+		MemberKey []byte `json:"member_key"`
+	}
+	OpenAccountRequest struct {
+		ID      string       `json:"id"`
+		Owner   string       `json:"owner"`
+		Key     []byte       `json:"key"`
+		Balance ecash.Amount `json:"balance"`
+	}
+	AccountResponse struct {
+		Bank    string       `json:"bank"`
+		ID      string       `json:"id"`
+		Owner   string       `json:"owner"`
+		Balance ecash.Amount `json:"balance"`
+	}
+	MessageRequest struct {
+		Request []byte `json:"request"`
+	}
+	WithdrawResponse struct {
+		Response []byte `json:"response"`
+	}
+	ReceiptResponse struct {
+		ID      []byte       `json:"id"`
+		Bank    string       `json:"bank"`
+		Account string       `json:"account"`
+		Amount  ecash.Amount `json:"amount"`
+	}
+	DoubleSpendResponse struct {
+		ID           int64  `json:"id"`
+		Epoch        uint32 `json:"epoch"`
+		Serial       []byte `json:"serial"`
+		FirstDeposit []byte `json:"first_deposit"`
+		SecondBank   string `json:"second_bank"`
+		TracedUser   string `json:"traced_user,omitempty"`
+		TraceResult  string `json:"trace_result"`
+	}
+	TotalsResponse struct {
+		Balances  ecash.Amount `json:"balances"`
+		Float     ecash.Amount `json:"float"`
+		Positions int64        `json:"positions"`
+	}
+	PruneResponse struct {
+		Dropped []uint32 `json:"dropped"`
+	}
+	ErrorResponse struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}
+)
+
+// codes maps sentinels to wire codes and statuses (order matters: the
+// first match wins).
+var codes = []struct {
+	err    error
+	code   string
+	status int
+}{
+	{ecash.ErrMalformed, "malformed", http.StatusBadRequest},
+	{ecash.ErrDoubleSpend, "double_spend", http.StatusConflict},
+	{ecash.ErrRequestReused, "request_reused", http.StatusConflict},
+	{ecash.ErrAccountExists, "account_exists", http.StatusConflict},
+	{ecash.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired},
+	{ecash.ErrExpired, "expired", http.StatusGone},
+	{ecash.ErrBadSignature, "bad_signature", http.StatusForbidden},
+	{ecash.ErrAttestation, "attestation", http.StatusForbidden},
+	{ecash.ErrNotMember, "not_member", http.StatusForbidden},
+	{ecash.ErrBinding, "binding", http.StatusForbidden},
+	{ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity},
+	{ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound},
+	{ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound},
+	{ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound},
+	{errNotFound, "not_found", http.StatusNotFound},
+}
+
+var errNotFound = errors.New("ecashhttp: not found")
+
+// classify returns the wire code and status of err.
+func classify(err error) (string, int) {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code, c.status
+		}
+	}
+	return "internal", http.StatusInternalServerError
+}
+
+// sentinel returns the sentinel of a wire code (for the client).
+func sentinel(code string) error {
+	for _, c := range codes {
+		if c.code == code {
+			return c.err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package ecashhttp
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"trustbank/ecash"
+	"trustbank/groupsig"
+)
+
+// APIError is a non-2xx answer. It unwraps to the ecash sentinel of its
+// code, so callers test errors.Is(err, ecash.ErrDoubleSpend) as in process.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code) }
+func (e *APIError) Unwrap() error { return sentinel(e.Code) }
+
+// Client calls a trustbank e-cash server.
+type Client struct {
+	Base string       // e.g. http://127.0.0.1:8080
+	HTTP *http.Client // default: 30 s timeout
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body bytes.Buffer
+	if in != nil {
+		if err := json.NewEncoder(&body).Encode(in); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, &body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		var e ErrorResponse
+		json.NewDecoder(resp.Body).Decode(&e)
+		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// KeySet fetches the module's key set and verifies it against the pinned
+// module identity key (nil: trust on first use and return the key).
+func (c *Client) KeySet(ctx context.Context, pinned ed25519.PublicKey) (*ecash.KeySet, ed25519.PublicKey, error) {
+	var r KeysResponse
+	if err := c.do(ctx, http.MethodGet, "/v1/keys", nil, &r); err != nil {
+		return nil, nil, err
+	}
+	if pinned == nil {
+		pinned = r.ModuleKey
+	}
+	ks, err := ecash.ParseKeySet(r.KeySet, pinned)
+	return ks, pinned, err
+}
+
+// UserKey fetches the user group's public key at epoch (nil: current).
+func (c *Client) UserKey(ctx context.Context, epoch *uint64) (*groupsig.PublicKey, error) {
+	path := "/v1/users/key"
+	if epoch != nil {
+		path += "?epoch=" + strconv.FormatUint(*epoch, 10)
+	}
+	var r UserKeyResponse
+	if err := c.do(ctx, http.MethodGet, path, nil, &r); err != nil {
+		return nil, err
+	}
+	return groupsig.ParsePublicKey(r.PublicKey)
+}
+
+// UserKeys returns an ecash.UserKeys that fetches keys by epoch.
+func (c *Client) UserKeys(ctx context.Context) ecash.UserKeys {
+	return func(epoch uint64) (*groupsig.PublicKey, error) { return c.UserKey(ctx, &epoch) }
+}
+
+// RegisterUser registers identity with its AIK and returns the member key.
+func (c *Client) RegisterUser(ctx context.Context, identity string, aik []byte) (*groupsig.MemberKey, error) {
+	var r RegisterUserResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/users", RegisterUserRequest{Identity: identity, AIK: aik}, &r); err != nil {
+		return nil, err
+	}
+	return groupsig.ParseMemberKey(r.MemberKey)
+}
+
+// OpenAccount opens an account at bank.
+func (c *Client) OpenAccount(ctx context.Context, bank, id, owner string, key ed25519.PublicKey, balance ecash.Amount) error {
+	return c.do(ctx, http.MethodPost, "/v1/banks/"+url.PathEscape(bank)+"/accounts",
+		OpenAccountRequest{ID: id, Owner: owner, Key: key, Balance: balance}, nil)
+}
+
+// Account reads an account.
+func (c *Client) Account(ctx context.Context, bank, id string) (AccountResponse, error) {
+	var r AccountResponse
+	err := c.do(ctx, http.MethodGet, "/v1/banks/"+url.PathEscape(bank)+"/accounts/"+url.PathEscape(id), nil, &r)
+	return r, err
+}
+
+// Withdraw sends a withdrawal to bank.
+func (c *Client) Withdraw(ctx context.Context, bank string, q *ecash.WithdrawRequest) (*ecash.WithdrawResponse, error) {
+	enc, _ := q.MarshalBinary()
+	var r WithdrawResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/banks/"+url.PathEscape(bank)+"/withdraw", MessageRequest{Request: enc}, &r); err != nil {
+		return nil, err
+	}
+	var out ecash.WithdrawResponse
+	return &out, out.UnmarshalBinary(r.Response)
+}
+
+// Deposit sends a deposit to bank.
+func (c *Client) Deposit(ctx context.Context, bank string, q *ecash.DepositRequest) (ReceiptResponse, error) {
+	enc, _ := q.MarshalBinary()
+	var r ReceiptResponse
+	err := c.do(ctx, http.MethodPost, "/v1/banks/"+url.PathEscape(bank)+"/deposit", MessageRequest{Request: enc}, &r)
+	return r, err
+}
+
+// DoubleSpends lists double-spending evidence with its tracing.
+func (c *Client) DoubleSpends(ctx context.Context) ([]DoubleSpendResponse, error) {
+	var r []DoubleSpendResponse
+	err := c.do(ctx, http.MethodGet, "/v1/double-spends", nil, &r)
+	return r, err
+}
+
+// Totals reads the money figures.
+func (c *Client) Totals(ctx context.Context) (TotalsResponse, error) {
+	var r TotalsResponse
+	err := c.do(ctx, http.MethodGet, "/v1/totals", nil, &r)
+	return r, err
+}

@@ -1,0 +1,164 @@
+// Package node assembles an all-in-one trustbank deployment from a data
+// directory: the database (SQLite in the directory, or PostgreSQL by DSN),
+// the long-term secrets, and every role of the e-cash system. `trustbank
+// serve` and the demo run on it.
+package node
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"trustbank/attest"
+	"trustbank/ecash"
+	"trustbank/groupsig"
+	"trustbank/groupsig/registry"
+	"trustbank/internal/sqldb"
+)
+
+// Config configures a node.
+type Config struct {
+	DataDir        string         // secrets and (without PostgresDSN) the SQLite database
+	PostgresDSN    string         // use PostgreSQL instead of SQLite
+	PostgresSchema string         // optional search_path schema (tests isolate themselves with it)
+	Banks          []string       // member banks; default bank-a, bank-b
+	Schedule       ecash.Schedule // default DefaultSchedule
+	Golden         [][]byte       // golden PCR digests; empty: banks take no platform evidence
+	RequireTPM     bool           // banks refuse withdrawals without platform evidence
+	Now            func() time.Time
+	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
+	GenerateKey func(bits int) (*rsa.PrivateKey, error)
+}
+
+// DefaultSchedule: daily epochs from 2026-01-01, coins spendable for 30
+// days and depositable for 60, keys one day ahead, denominations 1 to 2^20.
+func DefaultSchedule() ecash.Schedule {
+	s := ecash.Schedule{Genesis: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EpochLength: 24 * time.Hour,
+		SpendEpochs: 30, DepositEpochs: 60, Lookahead: 1}
+	for d := ecash.Denom(0); d <= 20; d++ {
+		s.Denoms = append(s.Denoms, d)
+	}
+	return s
+}
+
+// Node is a running deployment.
+type Node struct {
+	DB       *sqldb.DB
+	Registry *registry.SQLStore
+	Store    *ecash.SQLStore
+	Module   *ecash.Module
+	Users    *ecash.UserRegistry
+	Banks    map[string]*ecash.Bank
+	cfg      Config
+}
+
+// Open opens (creating on first use) the deployment in cfg.DataDir.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("node: no data directory")
+	}
+	if len(cfg.Banks) == 0 {
+		cfg.Banks = []string{"bank-a", "bank-b"}
+	}
+	if cfg.Schedule.EpochLength == 0 {
+		cfg.Schedule = DefaultSchedule()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sec, err := loadOrCreateSecrets(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	var db *sqldb.DB
+	if cfg.PostgresDSN != "" {
+		db, err = sqldb.OpenPostgres(ctx, cfg.PostgresDSN, cfg.PostgresSchema)
+	} else {
+		db, err = sqldb.OpenSQLite(filepath.Join(cfg.DataDir, "trustbank.db"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{DB: db, cfg: cfg, Banks: map[string]*ecash.Bank{}}
+	if err := n.assemble(ctx, sec); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) assemble(ctx context.Context, sec *secrets) error {
+	var err error
+	if n.Registry, err = registry.NewSQLStore(ctx, n.DB); err != nil {
+		return err
+	}
+	if n.Store, err = ecash.NewSQLStore(ctx, n.DB); err != nil {
+		return err
+	}
+	bankIssuer, bankOpener, err := n.group(ctx, "ecash-banks", sec.BankGroupIssuer, sec.BankGroupOpener)
+	if err != nil {
+		return err
+	}
+	userIssuer, userOpener, err := n.group(ctx, "ecash-users", sec.UserGroupIssuer, sec.UserGroupOpener)
+	if err != nil {
+		return err
+	}
+	n.Users = ecash.NewUserRegistry(n.Store, userIssuer, userOpener, registry.NewPublicKeys(n.Registry, "ecash-users"))
+	mc := ecash.ModuleConfig{Schedule: n.cfg.Schedule, Identity: ed25519.PrivateKey(sec.ModuleIdentity), Now: n.cfg.Now,
+		GenerateKey: n.cfg.GenerateKey}
+	copy(mc.MasterKey[:], sec.MasterKey)
+	if n.Module, err = ecash.NewModule(ctx, mc, n.Store, bankIssuer, bankOpener); err != nil {
+		return err
+	}
+	for _, id := range n.cfg.Banks {
+		if err := n.addBank(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// group loads a group's issuer and opener, creating the group on first use.
+func (n *Node) group(ctx context.Context, name string, ikb, okb []byte) (*registry.Issuer, *registry.Opener, error) {
+	ik, err := groupsig.ParseIssuerKey(ikb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: %s issuer key: %w", name, err)
+	}
+	ok, err := groupsig.ParseOpenerKey(okb)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: %s opener key: %w", name, err)
+	}
+	is, err := registry.CreateGroup(ctx, n.Registry, name, ik)
+	if errors.Is(err, registry.ErrGroupExists) {
+		is, err = registry.LoadIssuer(ctx, n.Registry, name, ik)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return is, registry.NewOpener(n.Registry, name, ok), nil
+}
+
+func (n *Node) addBank(ctx context.Context, id string) error {
+	mk, err := n.Module.RegisterBank(ctx, id) // idempotent: the same key on every start
+	if err != nil {
+		return err
+	}
+	cfg := ecash.BankConfig{ID: id, Member: mk, GroupKey: n.Module.BankGroupKey, Module: n.Module,
+		Users: n.Users, RequireTPM: n.cfg.RequireTPM, Now: n.cfg.Now}
+	if len(n.cfg.Golden) > 0 {
+		cfg.Attest = attest.NewVerifier(n.cfg.Golden...)
+	}
+	b, err := ecash.NewBank(cfg, n.Store)
+	if err != nil {
+		return err
+	}
+	n.Banks[id] = b
+	return nil
+}
+
+// Close closes the database.
+func (n *Node) Close() error { return n.DB.Close() }

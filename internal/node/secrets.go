@@ -1,0 +1,110 @@
+package node
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"trustbank/groupsig"
+)
+
+// secrets are the long-term keys of an all-in-one deployment. They live in
+// <data>/secrets.json (mode 0600), written atomically and durably before
+// anything that depends on them is stored in the database.
+type secrets struct {
+	ModuleIdentity  []byte `json:"module_identity"`   // Ed25519 private key: signs key sets
+	MasterKey       []byte `json:"master_key"`        // seals coin keys at rest
+	BankGroupIssuer []byte `json:"bank_group_issuer"` // groupsig issuer key of the bank group (GB)
+	BankGroupOpener []byte `json:"bank_group_opener"`
+	UserGroupIssuer []byte `json:"user_group_issuer"` // groupsig issuer key of the user group (GU)
+	UserGroupOpener []byte `json:"user_group_opener"`
+}
+
+const secretsFile = "secrets.json"
+
+// loadOrCreateSecrets reads the data directory's secrets, creating them on
+// first use.
+func loadOrCreateSecrets(dir string) (*secrets, error) {
+	path := filepath.Join(dir, secretsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		s, err := newSecrets()
+		if err != nil {
+			return nil, err
+		}
+		return s, writeDurably(path, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s secrets
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("node: %s: %w", path, err)
+	}
+	if len(s.ModuleIdentity) != ed25519.PrivateKeySize || len(s.MasterKey) != 32 {
+		return nil, fmt.Errorf("node: %s is incomplete", path)
+	}
+	return &s, nil
+}
+
+func newSecrets() (*secrets, error) {
+	_, id, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	s := &secrets{ModuleIdentity: id, MasterKey: make([]byte, 32)}
+	rand.Read(s.MasterKey)
+	for _, pair := range [][2]*[]byte{{&s.BankGroupIssuer, &s.BankGroupOpener}, {&s.UserGroupIssuer, &s.UserGroupOpener}} {
+		_, ik, ok, err := groupsig.Setup(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		*pair[0], _ = ik.MarshalBinary()
+		*pair[1], _ = ok.MarshalBinary()
+	}
+	return s, nil
+}
+
+// writeDurably writes v as JSON to path: temporary file, fsync, rename,
+// fsync of the directory.
+func writeDurably(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".secrets-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
