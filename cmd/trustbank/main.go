@@ -2,6 +2,7 @@
 // subsystem, the servers, the role clients and the benchmarks.
 //
 //	trustbank demo                 the integrated story, step by step
+//	trustbank serve                the roles over HTTP+JSON
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -47,6 +48,7 @@ type command struct {
 // commands is the static list of subcommands (no hidden registration).
 var commands = []command{
 	{"demo", "run the integrated trustbank story, printing what each step proves", runDemo},
+	{"serve", "run the e-cash module, banks and user registry over HTTP+JSON", runServe},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }

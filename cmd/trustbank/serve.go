@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"trustbank/ecash"
+	"trustbank/ecash/ecashhttp"
+	"trustbank/internal/node"
+)
+
+// serveConfig is what `trustbank serve` runs.
+type serveConfig struct {
+	Addr      string
+	Node      node.Config
+	MaxDenom  uint
+	Lookahead uint
+	Maintain  time.Duration
+}
+
+// Validate checks the configuration and fills in the schedule.
+func (c *serveConfig) Validate() error {
+	if c.Node.DataDir == "" {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if c.MaxDenom > uint(ecash.MaxDenom) {
+		return fmt.Errorf("%w: --max-denom at most %d", errUsage, ecash.MaxDenom)
+	}
+	s := node.DefaultSchedule()
+	s.Denoms = s.Denoms[:0]
+	for d := ecash.Denom(0); d <= ecash.Denom(c.MaxDenom); d++ {
+		s.Denoms = append(s.Denoms, d)
+	}
+	s.Lookahead = uint32(c.Lookahead)
+	c.Node.Schedule = s
+	return nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var cfg serveConfig
+	var banks, golden string
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.Node.DataDir, "data", "trustbank-data", "data directory (secrets, SQLite database)")
+	fs.StringVar(&cfg.Node.PostgresDSN, "pg", "", "PostgreSQL DSN (instead of SQLite)")
+	fs.StringVar(&banks, "banks", "bank-a,bank-b", "comma-separated member banks")
+	fs.StringVar(&golden, "golden", "", "comma-separated hex golden PCR digests; banks then check platform quotes")
+	fs.BoolVar(&cfg.Node.RequireTPM, "require-tpm", false, "refuse withdrawals without platform evidence (needs --golden)")
+	fs.UintVar(&cfg.MaxDenom, "max-denom", 20, "largest denomination exponent (coins of 1 to 2^N minor units)")
+	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
+	fs.DurationVar(&cfg.Maintain, "maintain", time.Minute, "interval of key rotation and spent-registry pruning")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.Node.Banks = strings.Split(banks, ",")
+	for _, g := range strings.Split(golden, ",") {
+		if g == "" {
+			continue
+		}
+		b, err := hex.DecodeString(g)
+		if err != nil || len(b) != 32 {
+			return fmt.Errorf("%w: --golden: %q is not a 32-byte hex digest", errUsage, g)
+		}
+		cfg.Node.Golden = append(cfg.Node.Golden, b)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return serve(ctx, cfg, stdout)
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(stdout, nil))
+	n, err := node.Open(ctx, cfg.Node)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	// The address line is for people and for tests that listen on :0.
+	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
+	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "")
+	go maintain(ctx, n, cfg.Maintain, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// maintain rotates coin keys and prunes expired spent-coin partitions.
+func maintain(ctx context.Context, n *node.Node, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := n.Module.EnsureKeys(ctx); err != nil {
+			log.Error("key rotation", "err", err)
+		}
+		if dropped, err := n.Module.Prune(ctx); err != nil {
+			log.Error("pruning", "err", err)
+		} else if len(dropped) > 0 {
+			log.Info("pruned spent-coin partitions", "epochs", dropped)
+		}
+	}
+}
