@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"time"
 
 	"trustbank/groupsig"
@@ -46,8 +47,9 @@ type BankConfig struct {
 // for blind signatures under its bank-group signature, and takes deposits
 // of payments in coins issued by any bank of the module.
 type Bank struct {
-	cfg   BankConfig
-	store Store
+	cfg      BankConfig
+	store    Store
+	accounts sync.Map // id → Account (owner and key only)
 }
 
 // NewBank returns bank cfg.ID over store.
@@ -168,28 +170,17 @@ func (b *Bank) checkEvidence(ctx context.Context, owner string, q *WithdrawReque
 func (b *Bank) Deposit(ctx context.Context, q *DepositRequest) (DepositReceipt, error) {
 	enc, _ := q.MarshalBinary()
 	hash := sha256.Sum256(enc)
-	if prior, err := b.store.Deposited(ctx, q.ID, hash); prior != nil || err != nil {
-		if err != nil {
-			return DepositReceipt{}, err
-		}
-		return *prior, nil // a retry: credited once
-	}
-	acct, err := b.store.Account(ctx, b.cfg.ID, q.Account)
+	p, err := b.checkDeposit(ctx, q)
 	if err != nil {
-		return DepositReceipt{}, err
-	}
-	d := q.SignedDigest()
-	if !ed25519.Verify(acct.Key, d[:], q.Sig) {
-		return DepositReceipt{}, fmt.Errorf("%w: deposit not signed by the holder of %s", ErrBadSignature, q.Account)
-	}
-	var p Payment
-	if err := p.UnmarshalBinary(q.Payment); err != nil {
-		return DepositReceipt{}, err
-	}
-	if p.Challenge.Merchant != acct.Owner {
-		return DepositReceipt{}, fmt.Errorf("%w: payment is to %q, account belongs to %q", ErrChallenge, p.Challenge.Merchant, acct.Owner)
-	}
-	if err := VerifyPayment(&p, b.cfg.Module.KeySet(), b.cfg.Users.Keys(ctx), b.cfg.Now(), DepositWindow); err != nil {
+		// A retry of a committed deposit is answered from the log even if
+		// its coins have expired since; a retry that verifies simply meets
+		// its own request id in the store.
+		if prior, perr := b.store.Deposited(ctx, q.ID, hash); prior != nil || perr != nil {
+			if perr != nil {
+				return DepositReceipt{}, perr
+			}
+			return *prior, nil
+		}
 		return DepositReceipt{}, err
 	}
 	coins := make([]SpentCoin, len(p.Coins))
@@ -200,4 +191,43 @@ func (b *Bank) Deposit(ctx context.Context, q *DepositRequest) (DepositReceipt, 
 		RequestID: q.ID, RequestHash: hash, Bank: b.cfg.ID, Account: q.Account,
 		Amount: p.Value(), Coins: coins, Payment: q.Payment, At: b.cfg.Now(),
 	})
+}
+
+// checkDeposit verifies a deposit request: the merchant's signature, and
+// the payment to that merchant, in the deposit window.
+func (b *Bank) checkDeposit(ctx context.Context, q *DepositRequest) (*Payment, error) {
+	acct, err := b.account(ctx, q.Account)
+	if err != nil {
+		return nil, err
+	}
+	d := q.SignedDigest()
+	if !ed25519.Verify(acct.Key, d[:], q.Sig) {
+		return nil, fmt.Errorf("%w: deposit not signed by the holder of %s", ErrBadSignature, q.Account)
+	}
+	var p Payment
+	if err := p.UnmarshalBinary(q.Payment); err != nil {
+		return nil, err
+	}
+	if p.Challenge.Merchant != acct.Owner {
+		return nil, fmt.Errorf("%w: payment is to %q, account belongs to %q", ErrChallenge, p.Challenge.Merchant, acct.Owner)
+	}
+	if err := VerifyPayment(&p, b.cfg.Module.KeySet(), b.cfg.Users.Keys(ctx), b.cfg.Now(), DepositWindow); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// account returns an account's owner and key, cached: both are fixed when
+// the account is opened (balances are always read in the transaction).
+func (b *Bank) account(ctx context.Context, id string) (Account, error) {
+	if a, ok := b.accounts.Load(id); ok {
+		return a.(Account), nil
+	}
+	a, err := b.store.Account(ctx, b.cfg.ID, id)
+	if err != nil {
+		return a, err
+	}
+	a.Balance = 0 // never serve a cached balance
+	b.accounts.Store(id, a)
+	return a, nil
 }

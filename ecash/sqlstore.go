@@ -21,7 +21,9 @@ var migrations embed.FS
 // one table per epoch (ecash_spent_e<N>), created on first use and dropped
 // whole by Prune, so the registry's size is bounded by the deposit window.
 type SQLStore struct {
-	db *sqldb.DB
+	db    *sqldb.DB
+	batch *sqldb.Batcher  // group commit for withdrawals and deposits
+	prep  *sqldb.Prepared // their statements, prepared once
 
 	mu         sync.Mutex
 	partitions map[Epoch]bool // spent tables known to exist
@@ -30,6 +32,9 @@ type SQLStore struct {
 var _ Store = (*SQLStore)(nil)
 
 // NewSQLStore applies the e-cash migrations to db and returns the store.
+// Withdrawals and deposits are group-committed: concurrent ones share a
+// transaction (each in its own savepoint) and so one fsync. Close the store
+// before the database.
 func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -38,7 +43,14 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.Migrate(ctx, db, "ecash", sub); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, partitions: map[Epoch]bool{}}, nil
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db), partitions: map[Epoch]bool{}}, nil
+}
+
+// Close stops the store's group-commit loop and closes its prepared
+// statements (the caller closes the database).
+func (s *SQLStore) Close() {
+	s.batch.Close()
+	s.prep.Close()
 }
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
@@ -147,15 +159,15 @@ func (s *SQLStore) Withdraw(ctx context.Context, w Withdrawal) ([]byte, bool, er
 	if resp, err := s.prior(ctx, s.db, "ecash_withdrawals", "response", w.RequestID[:], w.RequestHash); resp != nil || err != nil {
 		return resp, false, err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
 		if err := s.debit(ctx, tx, w.Bank, w.Account, w.Amount); err != nil {
 			return err
 		}
 		if err := s.moveFloat(ctx, tx, w.Bank, int64(w.Amount)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_withdrawals
-			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		if _, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_withdrawals
+			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), w.BankSig, w.Response, w.At.UnixNano()); err != nil {
 			return err
 		}
@@ -180,8 +192,8 @@ func (s *SQLStore) logIssued(ctx context.Context, tx *sql.Tx, w Withdrawal) erro
 	}
 	for i, it := range w.Items {
 		h := sha256.Sum256(it.Blinded)
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_issued (blinded_hash, request_id, idx, denom, epoch, blinded, blind_sig)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), h[:], w.RequestID[:], i, int(it.Denom), int64(w.Epoch), it.Blinded, resp.BlindSigs[i]); err != nil {
+		if _, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_issued (blinded_hash, request_id, idx, denom, epoch, blinded, blind_sig)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, h[:], w.RequestID[:], i, int(it.Denom), int64(w.Epoch), it.Blinded, resp.BlindSigs[i]); err != nil {
 			return err
 		}
 	}
@@ -189,7 +201,7 @@ func (s *SQLStore) logIssued(ctx context.Context, tx *sql.Tx, w Withdrawal) erro
 }
 
 func (s *SQLStore) debit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_accounts SET balance = balance - ? WHERE bank = ? AND id = ? AND balance >= ?`),
+	res, err := s.prep.Exec(ctx, tx, `UPDATE ecash_accounts SET balance = balance - ? WHERE bank = ? AND id = ? AND balance >= ?`,
 		int64(v), bank, id, int64(v))
 	if err != nil {
 		return err
@@ -204,7 +216,7 @@ func (s *SQLStore) debit(ctx context.Context, tx *sql.Tx, bank, id string, v Amo
 }
 
 func (s *SQLStore) credit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_accounts SET balance = balance + ? WHERE bank = ? AND id = ?`), int64(v), bank, id)
+	res, err := s.prep.Exec(ctx, tx, `UPDATE ecash_accounts SET balance = balance + ? WHERE bank = ? AND id = ?`, int64(v), bank, id)
 	if err != nil {
 		return err
 	}
@@ -218,38 +230,35 @@ func (s *SQLStore) credit(ctx context.Context, tx *sql.Tx, bank, id string, v Am
 // clearing position: a withdrawal at B_i (delta > 0) makes B_i owe the
 // module; a deposit at B_j (delta < 0) is paid to B_j out of the float.
 func (s *SQLStore) moveFloat(ctx context.Context, tx *sql.Tx, bank string, delta int64) error {
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_float SET amount = amount + ? WHERE id = 1`), delta); err != nil {
+	if _, err := s.prep.Exec(ctx, tx, `UPDATE ecash_float SET amount = amount + ? WHERE id = 1`, delta); err != nil {
 		return fmt.Errorf("ecash: store: float: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_positions (bank, amount) VALUES (?, ?)
-		ON CONFLICT (bank) DO UPDATE SET amount = ecash_positions.amount + excluded.amount`), bank, -delta)
+	_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_positions (bank, amount) VALUES (?, ?)
+		ON CONFLICT (bank) DO UPDATE SET amount = ecash_positions.amount + excluded.amount`, bank, -delta)
 	return err
 }
 
 // Deposit implements Store.
 func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, error) {
 	receipt := DepositReceipt{ID: d.RequestID, Bank: d.Bank, Account: d.Account, Amount: d.Amount}
-	if v, err := s.prior(ctx, s.db, "ecash_deposits", "bank", d.RequestID[:], d.RequestHash); v != nil || err != nil {
-		return receipt, err
-	}
 	for _, c := range d.Coins {
 		if err := s.ensurePartition(ctx, c.Epoch); err != nil {
 			return receipt, err
 		}
 	}
 	var spent *SpentCoin
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		// No liveness check per coin: ensurePartition refused pruned epochs,
+		// and a partition pruned since then no longer exists, so the insert
+		// fails (DROP TABLE waits for in-flight inserts on PostgreSQL).
 		for i, c := range d.Coins {
-			if err := s.checkLive(ctx, tx, c.Epoch); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO `+spentTable(c.Epoch)+` (serial, deposit_id) VALUES (?, ?)`),
+			_, err := s.prep.Exec(ctx, tx, `INSERT INTO `+spentTable(c.Epoch)+` (serial, deposit_id) VALUES (?, ?)`,
 				c.Serial[:], d.RequestID[:])
 			if s.db.IsUniqueViolation(err) {
 				spent = &d.Coins[i]
 			}
 			if err != nil {
-				return err
+				return s.prunedMeanwhile(c.Epoch, err)
 			}
 		}
 		if err := s.credit(ctx, tx, d.Bank, d.Account, d.Amount); err != nil {
@@ -258,16 +267,18 @@ func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, erro
 		if err := s.moveFloat(ctx, tx, d.Bank, -int64(d.Amount)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_deposits (request_id, request_hash, bank, account, amount, payment, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), d.RequestID[:], d.RequestHash[:], d.Bank, d.Account, int64(d.Amount), d.Payment, d.At.UnixNano())
+		_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_deposits (request_id, request_hash, bank, account, amount, payment, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.RequestID[:], d.RequestHash[:], d.Bank, d.Account, int64(d.Amount), d.Payment, d.At.UnixNano())
 		return err
 	})
-	switch {
-	case spent != nil:
-		return receipt, s.recordDoubleSpend(ctx, d, *spent)
-	case s.db.IsUniqueViolation(err): // a concurrent retry of this request committed first
+	if err != nil {
+		// A retry of this very request (committed before, or concurrently)
+		// meets its own coins and request id: answer it from the log.
 		if v, perr := s.prior(ctx, s.db, "ecash_deposits", "bank", d.RequestID[:], d.RequestHash); v != nil || perr != nil {
 			return receipt, perr
+		}
+		if spent != nil {
+			return receipt, s.recordDoubleSpend(ctx, d, *spent)
 		}
 	}
 	return receipt, err
@@ -319,6 +330,18 @@ func (s *SQLStore) ensurePartition(ctx context.Context, e Epoch) error {
 		s.mu.Lock()
 		s.partitions[e] = true
 		s.mu.Unlock()
+	}
+	return err
+}
+
+// prunedMeanwhile turns the failure of an insert into a partition that
+// Prune dropped after ensurePartition into ErrExpired.
+func (s *SQLStore) prunedMeanwhile(e Epoch, err error) error {
+	s.mu.Lock()
+	live := s.partitions[e]
+	s.mu.Unlock()
+	if !live && !s.db.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: epoch %d was pruned during the deposit", ErrExpired, e)
 	}
 	return err
 }
@@ -408,6 +431,7 @@ func (s *SQLStore) Prune(ctx context.Context, before Epoch) ([]Epoch, error) {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_spent_epochs SET dropped = 1 WHERE epoch = ?`), int64(e)); err != nil {
 				return err
 			}
+			s.prep.Forget(spentTable(e))
 			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+spentTable(e)); err != nil {
 				return err
 			}

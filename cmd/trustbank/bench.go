@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -15,9 +17,14 @@ import (
 	"trustbank/internal/bench"
 )
 
-// benchAreas is the static list of areas `trustbank bench` knows.
-var benchAreas = map[string]func() ([]bench.Case, error){
-	"groupsig": groupsigCases,
+// benchAreas is the static list of areas `trustbank bench` knows. An area
+// returns its cases and a cleanup.
+var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds int) ([]bench.Case, func(), error){
+	"groupsig": func(context.Context, time.Duration, int) ([]bench.Case, func(), error) {
+		cases, err := groupsigCases()
+		return cases, func() {}, err
+	},
+	"ecash": ecashCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -25,8 +32,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	d := fs.Duration("time", time.Second, "minimum time per measurement round")
 	rounds := fs.Int("rounds", 3, "rounds per path (the fastest counts)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -39,11 +47,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash)", errUsage, area)
 	}
-	cases, err := mk()
+	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
 		return err
+	}
+	defer cleanup()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.Run(area, cases, *d, *rounds)
 	if err != nil {

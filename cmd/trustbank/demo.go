@@ -11,19 +11,22 @@ import (
 	"path/filepath"
 	"time"
 
+	"trustbank/attest"
 	"trustbank/groupsig"
 	"trustbank/groupsig/registry"
+	"trustbank/internal/node"
 	"trustbank/internal/sqldb"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", stderr)
-	dataDir := fs.String("data", "", "data directory for the SQLite database (default: a temporary directory, removed afterwards)")
-	pgDSN := fs.String("pg", "", "PostgreSQL DSN to use instead of SQLite, e.g. postgres://user@host/db")
+	dataDir := fs.String("data", "", "data directory (default: a temporary directory, removed afterwards)")
+	pgDSN := fs.String("pg", "", "PostgreSQL DSN to use instead of SQLite (the demo works in a schema of its own and drops it)")
+	tpm := fs.String("tpm", "simulator", "the wallet's TPM: simulator, unix:///path or tcp://host:port (swtpm), or /dev/tpmrm0")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *dataDir == "" && *pgDSN == "" {
+	if *dataDir == "" {
 		dir, err := os.MkdirTemp("", "trustbank-demo-")
 		if err != nil {
 			return err
@@ -31,18 +34,45 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer os.RemoveAll(dir)
 		*dataDir = dir
 	}
-	db, err := sqldb.Open(ctx, filepath.Join(*dataDir, "trustbank.db"), *pgDSN)
+	dev, err := attest.OpenPath(*tpm)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	d := &demo{out: stdout, db: db}
+	defer dev.Close()
+	golden, err := dev.PCRDigest()
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DataDir: *dataDir, PostgresDSN: *pgDSN, Golden: [][]byte{golden}, RequireTPM: true}
+	cfg.Schedule = node.DefaultSchedule()
+	cfg.Schedule.Denoms, cfg.Schedule.Lookahead = cfg.Schedule.Denoms[:17], 0
 	where := "SQLite " + filepath.Join(*dataDir, "trustbank.db")
 	if *pgDSN != "" {
-		where = "PostgreSQL"
+		cfg.PostgresSchema = "demo_" + randHex(6)
+		defer dropSchema(*pgDSN, cfg.PostgresSchema)
+		where = "PostgreSQL, schema " + cfg.PostgresSchema
 	}
-	fmt.Fprintf(stdout, "trustbank demo — storage: %s\n", where)
-	return d.groupSignatures(ctx)
+	fmt.Fprintf(stdout, "trustbank demo — storage: %s; TPM: %s\n", where, *tpm)
+	n, err := node.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	d := &demo{out: stdout, db: n.DB}
+	if err := d.groupSignatures(ctx); err != nil {
+		return err
+	}
+	return d.ecashStory(ctx, n, dev)
+}
+
+// dropSchema removes the demo's PostgreSQL schema.
+func dropSchema(dsn, schema string) {
+	db, err := sqldb.OpenPostgres(context.Background(), dsn, "")
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
 }
 
 // demo prints the story step by step.

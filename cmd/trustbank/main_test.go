@@ -42,6 +42,11 @@ func TestDemoSQLite(t *testing.T) {
 		"opens to \"alice\"",
 		"a revoked member cannot sign",
 		"signatures from earlier epochs stay traceable",
+		"the cheater is \"alice\"",
+		"bank-a refused the deposit: ecash: coin already spent",
+		"a stolen coin is useless without its TPM",
+		"issued through \"bank-a\"",
+		"no money was lost or created",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
@@ -87,6 +92,18 @@ func TestBenchGroupsigJSON(t *testing.T) {
 	}
 	if rep.Area != "groupsig" || !names["sign"] || !names["verify"] || !names["open"] {
 		t.Fatalf("report: %+v", rep)
+	}
+}
+
+func TestBenchEcashJSON(t *testing.T) {
+	out, _, err := runCLI(t, "bench", "ecash", "--json", "--time", "5ms", "--rounds", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{`"name": "withdraw"`, `"name": "deposit"`, `"efficiency"`, `"bound_ns_per_op"`} {
+		if !strings.Contains(out, name) {
+			t.Errorf("bench ecash output lacks %s:\n%s", name, out)
+		}
 	}
 }
 

@@ -48,6 +48,10 @@ type Case struct {
 	// PerCall is how many operations one call of Op (and of BoundOp)
 	// performs, e.g. when a call fans out over all cores; 0 means 1.
 	PerCall int
+	// Prepare, if set, is called untimed before every batch of calls of Op
+	// with the number of calls about to be made: paths whose operations
+	// cannot repeat (a withdrawal, a deposit) make their inputs here.
+	Prepare func(calls int) error
 }
 
 // Run measures each case: op and bound alternate for `rounds` rounds of at
@@ -58,11 +62,11 @@ func Run(area string, cases []Case, d time.Duration, rounds int) (*Report, error
 	for _, c := range cases {
 		var best, bestBound float64
 		for range max(rounds, 1) {
-			ns, err := measure(c.Op, d)
+			ns, err := measure(c.Op, c.Prepare, d)
 			if err != nil {
 				return nil, fmt.Errorf("bench %s/%s: %w", area, c.Name, err)
 			}
-			nb, err := measure(c.BoundOp, d)
+			nb, err := measure(c.BoundOp, nil, d)
 			if err != nil {
 				return nil, fmt.Errorf("bench %s/%s bound: %w", area, c.Name, err)
 			}
@@ -85,12 +89,23 @@ func minPos(a, b float64) float64 {
 }
 
 // measure runs op in growing batches until one batch takes at least d and
-// returns nanoseconds per operation of that batch.
-func measure(op func() error, d time.Duration) (float64, error) {
+// returns nanoseconds per operation of that batch. prepare (if not nil)
+// makes each batch's inputs before the clock starts.
+func measure(op func() error, prepare func(int) error, d time.Duration) (float64, error) {
+	if prepare != nil {
+		if err := prepare(1); err != nil {
+			return 0, err
+		}
+	}
 	if err := op(); err != nil { // warm-up: lazy tables, caches
 		return 0, err
 	}
 	for n := 1; ; n *= 2 {
+		if prepare != nil {
+			if err := prepare(n); err != nil {
+				return 0, err
+			}
+		}
 		start := time.Now()
 		for range n {
 			if err := op(); err != nil {

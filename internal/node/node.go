@@ -160,5 +160,10 @@ func (n *Node) addBank(ctx context.Context, id string) error {
 	return nil
 }
 
-// Close closes the database.
-func (n *Node) Close() error { return n.DB.Close() }
+// Close stops the stores and closes the database.
+func (n *Node) Close() error {
+	if n.Store != nil {
+		n.Store.Close()
+	}
+	return n.DB.Close()
+}
