@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type Bank struct {
 	cfg      BankConfig
 	store    Store
 	accounts sync.Map // id → Account (owner and key only)
+	// verifying admits as many verifications at once as there are cores, so
+	// a burst of requests does not starve the group-commit loop of CPU.
+	verifying chan struct{}
 }
 
 // NewBank returns bank cfg.ID over store.
@@ -63,7 +67,7 @@ func NewBank(cfg BankConfig, store Store) (*Bank, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Bank{cfg: cfg, store: store}, nil
+	return &Bank{cfg: cfg, store: store, verifying: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // ID returns the bank's identifier.
@@ -170,7 +174,9 @@ func (b *Bank) checkEvidence(ctx context.Context, owner string, q *WithdrawReque
 func (b *Bank) Deposit(ctx context.Context, q *DepositRequest) (DepositReceipt, error) {
 	enc, _ := q.MarshalBinary()
 	hash := sha256.Sum256(enc)
+	b.verifying <- struct{}{}
 	p, err := b.checkDeposit(ctx, q)
+	<-b.verifying
 	if err != nil {
 		// A retry of a committed deposit is answered from the log even if
 		// its coins have expired since; a retry that verifies simply meets
