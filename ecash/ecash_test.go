@@ -165,3 +165,65 @@ func TestBadWithdrawalsChangeNothing(t *testing.T) {
 		}
 	})
 }
+
+// Change by swap: a wallet holding one 16 cannot pay 5 until it swaps the
+// coin for fresh coins of 5 and 11; the swap spends the input in the shared
+// registry (a second swap of it is a double spend), leaves the float alone,
+// and the new coins pay.
+func TestSwapForChange(t *testing.T) {
+	eachSystem(t, func(t *testing.T, s *system) {
+		w := s.wallet(nil)
+		s.withdraw(w, 16)
+		before := w.Coins()
+		shop := s.merchant(s.shop)
+		ch, _ := shop.Challenge(5)
+		if _, err := w.Pay(ch); !errors.Is(err, ErrNeedChange) {
+			t.Fatalf("paying 5 with a 16: %v", err)
+		}
+		tot0, _ := s.store.Totals(ctx)
+		ps, err := w.Change(5, s.epoch(), s.clock.Now())
+		must(t, err)
+		resp, err := s.module.Swap(ctx, ps.Request, s.users.Keys(ctx))
+		must(t, err)
+		again, err := s.module.Swap(ctx, ps.Request, s.users.Keys(ctx)) // retry: same answer
+		must(t, err)
+		if !bytes.Equal(again.BlindSigs[0], resp.BlindSigs[0]) {
+			t.Fatal("swap retry answered differently")
+		}
+		must(t, w.FinishSwap(ps, resp))
+		if w.Balance() != 16 || len(w.Coins()) < 2 {
+			t.Fatalf("after swap: %d in %d coins", w.Balance(), len(w.Coins()))
+		}
+		tot1, _ := s.store.Totals(ctx)
+		if tot0 != tot1 {
+			t.Fatalf("swap moved money: %+v → %+v", tot0, tot1)
+		}
+		p := s.pay(w, shop, 5)
+		_, err = s.deposit("bank-b", shop, s.shop, p)
+		must(t, err)
+
+		// Swapping the old coin again is a double spend; tampered requests fail.
+		w2 := s.wallet(nil)
+		w2.Add(before...)
+		ps2, err := w2.Change(3, s.epoch(), s.clock.Now())
+		must(t, err)
+		if _, err := s.module.Swap(ctx, ps2.Request, s.users.Keys(ctx)); !errors.Is(err, ErrDoubleSpend) {
+			t.Fatalf("second swap of a spent coin: %v", err)
+		}
+		w3 := s.wallet(nil)
+		s.withdraw(w3, 16)
+		ps3, err := w3.Change(3, s.epoch(), s.clock.Now())
+		must(t, err)
+		greedy := *ps3.Request
+		greedy.Outputs = append(greedy.Outputs, greedy.Outputs[0]) // ask for more than given
+		if _, err := s.module.Swap(ctx, &greedy, s.users.Keys(ctx)); !errors.Is(err, ErrChallenge) {
+			t.Fatalf("inflated swap: %v", err)
+		}
+		enc, _ := ps3.Request.MarshalBinary()
+		var back SwapRequest
+		must(t, back.UnmarshalBinary(enc))
+		if _, err := s.module.Swap(ctx, &back, s.users.Keys(ctx)); err != nil {
+			t.Fatalf("decoded swap: %v", err)
+		}
+	})
+}

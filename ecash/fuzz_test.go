@@ -12,6 +12,12 @@ import (
 
 // seeds makes one valid instance of every message from a real deployment.
 func seeds(f *testing.F) (coin, payment, wreq, wresp, dreq, keyset []byte, module ed25519.PublicKey) {
+	coin, payment, wreq, wresp, dreq, keyset, module, _ = allSeeds(f)
+	return
+}
+
+// allSeeds also makes a swap request.
+func allSeeds(f *testing.F) (coin, payment, wreq, wresp, dreq, keyset []byte, module ed25519.PublicKey, swap []byte) {
 	db, err := sqldb.OpenSQLite(dbtest.SQLitePath(f))
 	must(f, err)
 	f.Cleanup(func() { db.Close() })
@@ -32,7 +38,16 @@ func seeds(f *testing.F) (coin, payment, wreq, wresp, dreq, keyset []byte, modul
 	wresp, _ = resp.MarshalBinary()
 	dreq, _ = q.MarshalBinary()
 	keyset, _ = s.module.KeySet().MarshalBinary()
-	return coin, payment, wreq, wresp, dreq, keyset, s.module.IdentityKey()
+	s.withdraw(w, 16)
+	ps, err := w.Change(3, s.epoch(), s.clock.Now())
+	must(f, err)
+	swap, _ = ps.Request.MarshalBinary()
+	return coin, payment, wreq, wresp, dreq, keyset, s.module.IdentityKey(), swap
+}
+
+func FuzzSwapRequest(f *testing.F) {
+	_, _, _, _, _, _, _, sw := allSeeds(f)
+	fuzzCodec(f, sw, func() codec { return new(SwapRequest) })
 }
 
 type codec interface {

@@ -209,16 +209,21 @@ func (m *Module) Issue(ctx context.Context, q *IssueRequest) ([][]byte, error) {
 	if cur := m.cfg.Schedule.EpochAt(m.cfg.Now()); q.Epoch != cur {
 		return nil, fmt.Errorf("%w: withdrawals are for epoch %d, request names %d", ErrExpired, cur, q.Epoch)
 	}
-	if len(q.Items) == 0 || len(q.Items) > maxCoinsPerRequest {
-		return nil, fmt.Errorf("%w: %d coins in one request", ErrMalformed, len(q.Items))
+	return m.sign(q.Epoch, q.Items)
+}
+
+// sign blind-signs items with the keys of epoch.
+func (m *Module) sign(epoch Epoch, items []BlindItem) ([][]byte, error) {
+	if len(items) == 0 || len(items) > maxCoinsPerRequest {
+		return nil, fmt.Errorf("%w: %d coins in one request", ErrMalformed, len(items))
 	}
-	sigs := make([][]byte, len(q.Items))
+	sigs := make([][]byte, len(items))
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for i, it := range q.Items {
-		signer, ok := m.signers[KeyID{Epoch: q.Epoch, Denom: it.Denom}]
+	for i, it := range items {
+		signer, ok := m.signers[KeyID{Epoch: epoch, Denom: it.Denom}]
 		if !ok {
-			return nil, fmt.Errorf("%w: %s in epoch %d", ErrUnknownKey, it.Denom, q.Epoch)
+			return nil, fmt.Errorf("%w: %s in epoch %d", ErrUnknownKey, it.Denom, epoch)
 		}
 		sig, err := signer.BlindSign(it.Blinded)
 		if err != nil {

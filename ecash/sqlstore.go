@@ -166,9 +166,7 @@ func (s *SQLStore) Withdraw(ctx context.Context, w Withdrawal) ([]byte, bool, er
 		if err := s.moveFloat(ctx, tx, w.Bank, int64(w.Amount)); err != nil {
 			return err
 		}
-		if _, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_withdrawals
-			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), w.BankSig, w.Response, w.At.UnixNano()); err != nil {
+		if err := s.insertWithdrawal(ctx, tx, w); err != nil {
 			return err
 		}
 		return s.logIssued(ctx, tx, w)
@@ -248,18 +246,9 @@ func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, erro
 	}
 	var spent *SpentCoin
 	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
-		// No liveness check per coin: ensurePartition refused pruned epochs,
-		// and a partition pruned since then no longer exists, so the insert
-		// fails (DROP TABLE waits for in-flight inserts on PostgreSQL).
-		for i, c := range d.Coins {
-			_, err := s.prep.Exec(ctx, tx, `INSERT INTO `+spentTable(c.Epoch)+` (serial, deposit_id) VALUES (?, ?)`,
-				c.Serial[:], d.RequestID[:])
-			if s.db.IsUniqueViolation(err) {
-				spent = &d.Coins[i]
-			}
-			if err != nil {
-				return s.prunedMeanwhile(c.Epoch, err)
-			}
+		var err error
+		if spent, err = s.markSpent(ctx, tx, d); err != nil {
+			return err
 		}
 		if err := s.credit(ctx, tx, d.Bank, d.Account, d.Amount); err != nil {
 			return err
@@ -267,9 +256,7 @@ func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, erro
 		if err := s.moveFloat(ctx, tx, d.Bank, -int64(d.Amount)); err != nil {
 			return err
 		}
-		_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_deposits (request_id, request_hash, bank, account, amount, payment, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.RequestID[:], d.RequestHash[:], d.Bank, d.Account, int64(d.Amount), d.Payment, d.At.UnixNano())
-		return err
+		return s.insertDeposit(ctx, tx, d)
 	})
 	if err != nil {
 		// A retry of this very request (committed before, or concurrently)
@@ -282,6 +269,76 @@ func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, erro
 		}
 	}
 	return receipt, err
+}
+
+// markSpent inserts every coin of d into its epoch's spent table. On a
+// coin already there it returns that coin and the error.
+//
+// No liveness check per coin: ensurePartition refused pruned epochs, and a
+// partition pruned since then no longer exists, so the insert fails (DROP
+// TABLE waits for in-flight inserts on PostgreSQL).
+func (s *SQLStore) markSpent(ctx context.Context, tx *sql.Tx, d Deposit) (*SpentCoin, error) {
+	for i, c := range d.Coins {
+		_, err := s.prep.Exec(ctx, tx, `INSERT INTO `+spentTable(c.Epoch)+` (serial, deposit_id) VALUES (?, ?)`,
+			c.Serial[:], d.RequestID[:])
+		if s.db.IsUniqueViolation(err) {
+			return &d.Coins[i], err
+		}
+		if err != nil {
+			return nil, s.prunedMeanwhile(c.Epoch, err)
+		}
+	}
+	return nil, nil
+}
+
+func (s *SQLStore) insertDeposit(ctx context.Context, tx *sql.Tx, d Deposit) error {
+	_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_deposits (request_id, request_hash, bank, account, amount, payment, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, d.RequestID[:], d.RequestHash[:], d.Bank, d.Account, int64(d.Amount), d.Payment, d.At.UnixNano())
+	return err
+}
+
+func (s *SQLStore) insertWithdrawal(ctx context.Context, tx *sql.Tx, w Withdrawal) error {
+	_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_withdrawals
+			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), w.BankSig, w.Response, w.At.UnixNano())
+	return err
+}
+
+// Swap implements Store.
+func (s *SQLStore) Swap(ctx context.Context, w Swap) ([]byte, error) {
+	for _, c := range w.Coins {
+		if err := s.ensurePartition(ctx, c.Epoch); err != nil {
+			return nil, err
+		}
+	}
+	wd := Withdrawal{RequestID: w.RequestID, RequestHash: w.RequestHash, Bank: SwapMerchant, Account: SwapMerchant,
+		Amount: w.Amount, Epoch: w.Epoch, Items: w.Items, BankSig: []byte{}, Response: w.Response, At: w.At}
+	d := Deposit{RequestID: w.RequestID, RequestHash: w.RequestHash, Bank: SwapMerchant, Account: SwapMerchant,
+		Amount: w.Amount, Coins: w.Coins, Payment: w.Payment, At: w.At}
+	var spent *SpentCoin
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		var err error
+		if spent, err = s.markSpent(ctx, tx, d); err != nil {
+			return err
+		}
+		if err := s.insertDeposit(ctx, tx, d); err != nil {
+			return err
+		}
+		if err := s.insertWithdrawal(ctx, tx, wd); err != nil {
+			return err
+		}
+		return s.logIssued(ctx, tx, wd)
+	})
+	if err != nil {
+		if resp, perr := s.Withdrawn(ctx, w.RequestID, w.RequestHash); resp != nil || perr != nil {
+			return resp, perr
+		}
+		if spent != nil {
+			return nil, s.recordDoubleSpend(ctx, d, *spent)
+		}
+		return nil, err
+	}
+	return w.Response, nil
 }
 
 // recordDoubleSpend keeps the second transcript next to the first deposit.

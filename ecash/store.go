@@ -48,6 +48,22 @@ type Deposit struct {
 	At          time.Time
 }
 
+// Swap is everything one swap commits at once: the inputs spent (recorded
+// like a deposit to SwapMerchant, their transcript kept as evidence) and the
+// outputs issued (recorded like a withdrawal, without an account). The
+// float does not change.
+type Swap struct {
+	RequestID   [RequestIDSize]byte
+	RequestHash [32]byte
+	Amount      Amount
+	Coins       []SpentCoin
+	Payment     []byte
+	Epoch       Epoch
+	Items       []BlindItem
+	Response    []byte
+	At          time.Time
+}
+
 // SpentCoin is one coin a deposit marks spent.
 type SpentCoin struct {
 	Epoch  Epoch
@@ -102,6 +118,9 @@ type Store interface {
 	// the account, take d.Amount from the float, credit the bank's position.
 	// A retry of a committed request id returns its receipt.
 	Deposit(ctx context.Context, d Deposit) (DepositReceipt, error)
+	// Swap commits s (all or nothing; a spent input gives a
+	// *DoubleSpendError). A retry of a committed swap returns its response.
+	Swap(ctx context.Context, s Swap) ([]byte, error)
 	// Blinded returns the blind signature the module issued for a blinded
 	// message (wallet restore). ErrUnknownKey if none.
 	BlindSignature(ctx context.Context, blinded []byte) ([]byte, error)

@@ -168,6 +168,11 @@ func (w *Wallet) Pay(ch *Challenge) (*Payment, error) {
 	if err != nil {
 		return nil, err
 	}
+	return w.payWith(ch, pick)
+}
+
+// payWith answers ch with the coins at indexes pick and removes them.
+func (w *Wallet) payWith(ch *Challenge, pick []int) (*Payment, error) {
 	p := &Payment{Challenge: *ch}
 	for _, i := range pick {
 		c := w.coins[i]
@@ -176,6 +181,7 @@ func (w *Wallet) Pay(ch *Challenge) (*Payment, error) {
 			if w.device == nil {
 				return nil, fmt.Errorf("%w: bound coin but no device", ErrBinding)
 			}
+			var err error
 			if ks, err = w.device.SignCoin(c.Key, ch.KeyDigest(c.Message.Serial)); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrBinding, err)
 			}
@@ -188,6 +194,7 @@ func (w *Wallet) Pay(ch *Challenge) (*Payment, error) {
 		return nil, err
 	}
 	p.GroupSig = *gs
+	pick = slices.Clone(pick)
 	slices.Sort(pick)
 	for _, i := range slices.Backward(pick) {
 		w.coins = slices.Delete(w.coins, i, i+1)
@@ -195,19 +202,24 @@ func (w *Wallet) Pay(ch *Challenge) (*Payment, error) {
 	return p, nil
 }
 
-// choose picks coins adding up to exactly amount, largest first.
-func (w *Wallet) choose(amount Amount) ([]int, error) {
-	if w.Balance() < amount {
-		return nil, fmt.Errorf("%w: wallet holds %d, asked %d", ErrInsufficientFunds, w.Balance(), amount)
-	}
+// byValue returns coin indexes, largest coin first.
+func (w *Wallet) byValue() []int {
 	order := make([]int, len(w.coins))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return int(w.coins[b].Message.Denom) - int(w.coins[a].Message.Denom) })
+	return order
+}
+
+// choose picks coins adding up to exactly amount, largest first.
+func (w *Wallet) choose(amount Amount) ([]int, error) {
+	if w.Balance() < amount {
+		return nil, fmt.Errorf("%w: wallet holds %d, asked %d", ErrInsufficientFunds, w.Balance(), amount)
+	}
 	var pick []int
 	rest := amount
-	for _, i := range order {
+	for _, i := range w.byValue() {
 		if v := w.coins[i].Value(); v <= rest {
 			pick, rest = append(pick, i), rest-v
 		}

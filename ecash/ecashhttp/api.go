@@ -10,6 +10,7 @@
 //	GET  /v1/banks/{bank}/accounts/{id}    account balance
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
 //	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
+//	POST /v1/swap                          SwapRequest → WithdrawResponse (change)
 //	GET  /v1/double-spends                 evidence, with the traced user
 //	GET  /v1/totals                        balances, float, clearing positions
 //	POST /v1/prune                         drop expired spent-coin partitions

@@ -137,6 +137,20 @@ func (c *Client) Deposit(ctx context.Context, bank string, q *ecash.DepositReque
 	return r, err
 }
 
+// Swap exchanges coins for fresh ones of the same value.
+func (c *Client) Swap(ctx context.Context, q *ecash.SwapRequest) (*ecash.WithdrawResponse, error) {
+	enc, err := q.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	var r WithdrawResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/swap", MessageRequest{Request: enc}, &r); err != nil {
+		return nil, err
+	}
+	var out ecash.WithdrawResponse
+	return &out, out.UnmarshalBinary(r.Response)
+}
+
 // DoubleSpends lists double-spending evidence with its tracing.
 func (c *Client) DoubleSpends(ctx context.Context) ([]DoubleSpendResponse, error) {
 	var r []DoubleSpendResponse

@@ -43,6 +43,7 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/banks/{bank}/accounts/{id}", s.account)
 	mux.HandleFunc("POST /v1/banks/{bank}/withdraw", s.withdraw)
 	mux.HandleFunc("POST /v1/banks/{bank}/deposit", s.deposit)
+	mux.HandleFunc("POST /v1/swap", s.swap)
 	mux.HandleFunc("GET /v1/double-spends", s.doubleSpends)
 	mux.HandleFunc("GET /v1/totals", s.totals)
 	mux.HandleFunc("POST /v1/prune", s.prune)
@@ -199,6 +200,25 @@ func (s *server) deposit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusOK, ReceiptResponse{ID: rc.ID[:], Bank: rc.Bank, Account: rc.Account, Amount: rc.Amount})
+}
+
+func (s *server) swap(w http.ResponseWriter, r *http.Request) {
+	var q MessageRequest
+	var sq ecash.SwapRequest
+	err := decode(r, w, &q)
+	if err == nil {
+		err = sq.UnmarshalBinary(q.Request)
+	}
+	var resp *ecash.WithdrawResponse
+	if err == nil {
+		resp, err = s.Module.Swap(r.Context(), &sq, s.Users.Keys(r.Context()))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	enc, _ := resp.MarshalBinary()
+	reply(w, http.StatusOK, WithdrawResponse{Response: enc})
 }
 
 func (s *server) doubleSpends(w http.ResponseWriter, r *http.Request) {
