@@ -227,3 +227,33 @@ func TestSwapForChange(t *testing.T) {
 		}
 	})
 }
+
+// A wallet restored from its seed alone gets back exactly its unspent
+// unbound coins, and they pay.
+func TestRestoreFromSeed(t *testing.T) {
+	eachSystem(t, func(t *testing.T, s *system) {
+		w := s.wallet(nil)
+		s.withdraw(w, 21) // 16 + 4 + 1
+		s.withdraw(w, 64)
+		shop := s.merchant(s.shop)
+		p := s.pay(w, shop, 20) // spends the 16 and the 4
+		_, err := s.deposit("bank-b", shop, s.shop, p)
+		must(t, err)
+
+		lost := w.Coins()
+		restored := NewWallet(w.seed, w.keys, s.member, s.users.CurrentKey(), nil)
+		n, err := restored.Restore(ctx, s.module, 5)
+		must(t, err)
+		if n != len(lost) || restored.Balance() != 65 {
+			t.Fatalf("restored %d coins worth %d; wallet had %d worth %d", n, restored.Balance(), len(lost), w.Balance())
+		}
+		p = s.pay(restored, shop, 65)
+		_, err = s.deposit("bank-b", shop, s.shop, p)
+		must(t, err)
+		// A restored wallet continues after the last index used: new coins do not collide.
+		s.withdraw(restored, 1)
+		p = s.pay(restored, shop, 1)
+		_, err = s.deposit("bank-b", shop, s.shop, p)
+		must(t, err)
+	})
+}

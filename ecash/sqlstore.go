@@ -432,6 +432,19 @@ func (s *SQLStore) BlindSignature(ctx context.Context, blinded []byte) ([]byte, 
 	return sig, err
 }
 
+// IsSpent implements Store.
+func (s *SQLStore) IsSpent(ctx context.Context, c SpentCoin) (bool, error) {
+	if n, err := s.SpentCount(ctx, c.Epoch); err != nil || n == 0 {
+		return false, err
+	}
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT 1 FROM `+spentTable(c.Epoch)+` WHERE serial = ?`), c.Serial[:]).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // DoubleSpends implements Store.
 func (s *SQLStore) DoubleSpends(ctx context.Context) ([]DoubleSpend, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT x.id, x.epoch, x.serial, x.first_deposit, d.payment, x.second_payment, x.second_bank, x.at

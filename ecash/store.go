@@ -124,6 +124,9 @@ type Store interface {
 	// Blinded returns the blind signature the module issued for a blinded
 	// message (wallet restore). ErrUnknownKey if none.
 	BlindSignature(ctx context.Context, blinded []byte) ([]byte, error)
+	// IsSpent reports whether a coin is in the spent registry (false for a
+	// pruned epoch: its coins are refused as expired anyway).
+	IsSpent(ctx context.Context, c SpentCoin) (bool, error)
 	// DoubleSpends returns recorded double-spending evidence.
 	DoubleSpends(ctx context.Context) ([]DoubleSpend, error)
 	// Totals returns the money figures.
