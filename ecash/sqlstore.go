@@ -432,6 +432,31 @@ func (s *SQLStore) BlindSignature(ctx context.Context, blinded []byte) ([]byte, 
 	return sig, err
 }
 
+// ImportSpent adds serials of epoch e to the spent registry, in
+// transactions of 10,000 (migrating a registry from another system, or
+// loading one for a benchmark). Serials already present are an error.
+func (s *SQLStore) ImportSpent(ctx context.Context, e Epoch, serials [][SerialSize]byte, from [RequestIDSize]byte) error {
+	if err := s.ensurePartition(ctx, e); err != nil {
+		return err
+	}
+	for len(serials) > 0 {
+		chunk := serials[:min(10000, len(serials))]
+		serials = serials[len(chunk):]
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, sn := range chunk {
+				if _, err := s.prep.Exec(ctx, tx, `INSERT INTO `+spentTable(e)+` (serial, deposit_id) VALUES (?, ?)`, sn[:], from[:]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // IsSpent implements Store.
 func (s *SQLStore) IsSpent(ctx context.Context, c SpentCoin) (bool, error) {
 	if n, err := s.SpentCount(ctx, c.Epoch); err != nil || n == 0 {

@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := fs.Duration("time", time.Second, "minimum time per measurement round")
 	rounds := fs.Int("rounds", 3, "rounds per path (the fastest counts)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash")
 		fs.PrintDefaults()
@@ -68,6 +69,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep, err := bench.Run(area, cases, *d, *rounds)
 	if err != nil {
 		return err
+	}
+	if area == "ecash" {
+		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent)}
 	}
 	if *asJSON {
 		return rep.WriteJSON(stdout)

@@ -238,12 +238,29 @@ func blindSigner() (blindrsa.Signer, []byte, error) {
 	return blindrsa.NewSigner(sk), blinded, err
 }
 
+// benchSpent is the --spent flag: coins preloaded into the spent registry.
+var benchSpent int
+
+// preload fills the current epoch's spent registry with n random serials.
+func (b *ecashBench) preload(n int) error {
+	serials := make([][ecash.SerialSize]byte, n)
+	for i := range serials {
+		rand.Read(serials[i][:])
+	}
+	var from [ecash.RequestIDSize]byte
+	return b.n.Store.ImportSpent(b.ctx, b.epoch, serials, from)
+}
+
 // clients is the number of concurrent requests in the -c cases.
 const clients = 32
 
 func ecashCases(ctx context.Context, d time.Duration, rounds int) ([]bench.Case, func(), error) {
 	b, err := newEcashBench(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.preload(benchSpent); err != nil {
+		b.close()
 		return nil, nil, err
 	}
 	wb, err := b.withdrawBound()

@@ -15,7 +15,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +29,11 @@ type Report struct {
 	GOOS    string   `json:"goos"`
 	GOARCH  string   `json:"goarch"`
 	CPUs    int      `json:"cpus"`
+	// PeakRSS is the process's peak resident set size after the run
+	// (VmHWM), in bytes; 0 where /proc is not available.
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	// Notes carry an area's setting, e.g. the size of a preloaded registry.
+	Notes map[string]string `json:"notes,omitempty"`
 }
 
 // Result is one hot path against its bound.
@@ -78,7 +86,23 @@ func Run(area string, cases []Case, d time.Duration, rounds int) (*Report, error
 			Bound: c.Bound, BoundNsPerOp: bestBound, Efficiency: bestBound / best,
 		})
 	}
+	rep.PeakRSS = peakRSS()
 	return rep, nil
+}
+
+// peakRSS reads VmHWM from /proc/self/status.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 func minPos(a, b float64) float64 {
@@ -127,7 +151,10 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 
 // WriteText writes rep as a table for people.
 func (rep *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "area %s (%s/%s, %d CPUs)\n", rep.Area, rep.GOOS, rep.GOARCH, rep.CPUs)
+	fmt.Fprintf(w, "area %s (%s/%s, %d CPUs, peak RSS %d MiB)\n", rep.Area, rep.GOOS, rep.GOARCH, rep.CPUs, rep.PeakRSS>>20)
+	for k, v := range rep.Notes {
+		fmt.Fprintf(w, "%s: %s\n", k, v)
+	}
 	fmt.Fprintf(w, "%-16s %12s %12s %12s %10s  %s\n", "path", "µs/op", "ops/s", "bound µs/op", "efficiency", "bound")
 	for _, r := range rep.Results {
 		fmt.Fprintf(w, "%-16s %12.1f %12.0f %12.1f %10.2f  %s\n",
