@@ -117,6 +117,10 @@ func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device)
 	}
 	d.say("thief", "copied alice's remaining coins to a wallet without her TPM and tried to pay: %v", "a stolen coin is useless without its TPM in the attested state", ecash.ErrBinding)
 
+	if err := d.changeAndExpiry(ctx, n, w, shop, shopKey); err != nil {
+		return err
+	}
+
 	bank, err := n.Module.IssuingBank(ctx, p.Request.ID)
 	if err != nil {
 		return err
@@ -144,4 +148,54 @@ func (d *demo) pay(w *ecash.Wallet, m *ecash.Merchant, amount ecash.Amount) (*ec
 		return nil, err
 	}
 	return p, m.Accept(p)
+}
+
+// changeAndExpiry: alice needs change for an amount her coins cannot make,
+// swaps, pays; then a merchant whose clock is past the spend window
+// refuses her last coin.
+func (d *demo) changeAndExpiry(ctx context.Context, n *node.Node, w *ecash.Wallet, shop *ecash.Merchant, shopKey ed25519.PrivateKey) error {
+	ch, _ := shop.Challenge(1000)
+	if _, err := w.Pay(ch); !errors.Is(err, ecash.ErrNeedChange) {
+		return fmt.Errorf("demo: expected to need change: %v", err)
+	}
+	ks := n.Module.KeySet()
+	ps, err := w.Change(1000, ks.Schedule.EpochAt(time.Now()), time.Now())
+	if err != nil {
+		return err
+	}
+	resp, err := n.Module.Swap(ctx, ps.Request, n.Users.Keys(ctx))
+	if err != nil {
+		return err
+	}
+	if err := w.FinishSwap(ps, resp); err != nil {
+		return err
+	}
+	d.say("alice", "could not make %s from her coins, so swapped %d of them at the module for %d fresh coins of the same value", "change without a bank account: inputs spent and outputs issued atomically, the float unchanged",
+		cny(1000), len(ps.Request.Inputs.Coins), len(resp.BlindSigs))
+	pay, err := d.pay(w, shop, 1000)
+	if err != nil {
+		return err
+	}
+	q, _ := shop.DepositRequest(pay, "shop", shopKey)
+	if _, err := n.Banks["bank-b"].Deposit(ctx, q); err != nil {
+		return err
+	}
+	d.say("shop", "took %s in the fresh coins and deposited them", "", cny(1000))
+
+	until := ks.Schedule.SpendUntil(ks.Schedule.EpochAt(time.Now()))
+	late := ecash.NewMerchant("shop", n.Module.KeySet, n.Users.Keys(ctx), func() time.Time { return until.Add(time.Hour) })
+	coin := w.Coins()[0]
+	ch, _ = late.Challenge(coin.Value())
+	p, err := w.Pay(ch)
+	if err != nil {
+		return err
+	}
+	err = late.Accept(p)
+	if !errors.Is(err, ecash.ErrExpired) {
+		return fmt.Errorf("demo: expired coin accepted: %v", err)
+	}
+	w.Add(p.Coins...)
+	d.say("shop", "an hour after the coins' spend window (ends %s) refused one: %v", "expired coins are refused; their epoch's spent registry is then dropped whole (Module.Prune), so it never grows without bound",
+		until.UTC().Format("2006-01-02"), err)
+	return nil
 }

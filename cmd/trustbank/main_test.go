@@ -47,6 +47,8 @@ func TestDemoSQLite(t *testing.T) {
 		"a stolen coin is useless without its TPM",
 		"issued through \"bank-a\"",
 		"no money was lost or created",
+		"swapped",
+		"expired",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
