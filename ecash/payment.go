@@ -125,10 +125,12 @@ func (p *Payment) UnmarshalBinary(b []byte) error {
 }
 
 // Value returns the total value of the coins.
-func (p *Payment) Value() Amount {
+func (p *Payment) Value() Amount { return sumCoins(p.Coins) }
+
+func sumCoins(coins []Coin) Amount {
 	var v Amount
-	for i := range p.Coins {
-		v += p.Coins[i].Value()
+	for i := range coins {
+		v += coins[i].Value()
 	}
 	return v
 }

@@ -508,20 +508,10 @@ func (s *SQLStore) Totals(ctx context.Context) (Totals, error) {
 func (s *SQLStore) Prune(ctx context.Context, before Epoch) ([]Epoch, error) {
 	var dropped []Epoch
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		dropped = dropped[:0]
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT epoch FROM ecash_spent_epochs WHERE epoch < ? AND dropped = 0 ORDER BY epoch`), int64(before))
-		if err != nil {
+		var err error
+		if dropped, err = s.epochs(ctx, tx, `SELECT epoch FROM ecash_spent_epochs WHERE epoch < ? AND dropped = 0 ORDER BY epoch`, int64(before)); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var e int64
-			if err := rows.Scan(&e); err != nil {
-				rows.Close()
-				return err
-			}
-			dropped = append(dropped, Epoch(e))
-		}
-		rows.Close()
 		for _, e := range dropped {
 			if _, err := tx.ExecContext(ctx, s.q(`UPDATE ecash_spent_epochs SET dropped = 1 WHERE epoch = ?`), int64(e)); err != nil {
 				return err
@@ -546,7 +536,14 @@ func (s *SQLStore) Prune(ctx context.Context, before Epoch) ([]Epoch, error) {
 
 // LiveEpochs implements Store.
 func (s *SQLStore) LiveEpochs(ctx context.Context) ([]Epoch, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT epoch FROM ecash_spent_epochs WHERE dropped = 0 ORDER BY epoch`)
+	return s.epochs(ctx, s.db, `SELECT epoch FROM ecash_spent_epochs WHERE dropped = 0 ORDER BY epoch`)
+}
+
+// epochs runs a query that returns epoch numbers.
+func (s *SQLStore) epochs(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]Epoch, error) {
+	rows, err := q.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

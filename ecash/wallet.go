@@ -145,13 +145,7 @@ func (w *Wallet) Finish(p *PendingWithdrawal, resp *WithdrawResponse) error {
 }
 
 // Balance is the value of the coins held.
-func (w *Wallet) Balance() Amount {
-	var v Amount
-	for i := range w.coins {
-		v += w.coins[i].Value()
-	}
-	return v
-}
+func (w *Wallet) Balance() Amount { return sumCoins(w.coins) }
 
 // Coins returns the coins held (copies).
 func (w *Wallet) Coins() []Coin { return slices.Clone(w.coins) }

@@ -84,13 +84,7 @@ func (q *WithdrawRequest) SignWith(key ed25519.PrivateKey) {
 }
 
 // Value is the total value asked for.
-func (q *WithdrawRequest) Value() Amount {
-	var v Amount
-	for _, it := range q.Items {
-		v += it.Denom.Value()
-	}
-	return v
-}
+func (q *WithdrawRequest) Value() Amount { return sumItems(q.Items) }
 
 // MarshalBinary encodes the request.
 func (q *WithdrawRequest) MarshalBinary() ([]byte, error) {
@@ -174,10 +168,4 @@ func (q *IssueRequest) Digest() [32]byte {
 }
 
 // Value is the total value asked for.
-func (q *IssueRequest) Value() Amount {
-	var v Amount
-	for _, it := range q.Items {
-		v += it.Denom.Value()
-	}
-	return v
-}
+func (q *IssueRequest) Value() Amount { return sumItems(q.Items) }
