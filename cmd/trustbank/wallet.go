@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"trustbank/ecash"
+	"trustbank/ecash/ecashhttp"
+)
+
+// walletFile is a wallet's persistent state (JSON, mode 0600).
+type walletFile struct {
+	Server     string   `json:"server"`
+	User       string   `json:"user"`
+	Bank       string   `json:"bank"`
+	Account    string   `json:"account"`
+	AccountKey []byte   `json:"account_key"`
+	ModuleKey  []byte   `json:"module_key"` // pinned at init
+	Seed       []byte   `json:"seed"`
+	Next       uint64   `json:"next"`
+	Member     []byte   `json:"member_key"`
+	Coins      [][]byte `json:"coins"`
+}
+
+// merchantFile is a merchant's persistent state.
+type merchantFile struct {
+	Server     string   `json:"server"`
+	ID         string   `json:"id"`
+	Bank       string   `json:"bank"`
+	Account    string   `json:"account"`
+	AccountKey []byte   `json:"account_key"`
+	ModuleKey  []byte   `json:"module_key"`
+	Pending    [][]byte `json:"pending"` // open challenges
+	Unsent     [][]byte `json:"unsent"`  // accepted payments' deposit requests not yet acknowledged
+}
+
+func runWallet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return subcommands(ctx, "wallet", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"init": walletInit, "withdraw": walletWithdraw, "balance": walletBalance, "pay": walletPay,
+	})
+}
+
+// runMerchant: init, challenge AMOUNT, accept --payment B64 (verifies
+// offline, then deposits online), flush (retries unacknowledged deposits).
+func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return subcommands(ctx, "merchant", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"init": merchantInit, "challenge": merchantChallenge, "accept": merchantAccept, "flush": merchantFlush,
+	})
+}
+
+func subcommands(ctx context.Context, name string, args []string, stdout, stderr io.Writer, cmds map[string]func(context.Context, []string, io.Writer, io.Writer) error) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: %s needs a subcommand", errUsage, name)
+	}
+	fn, ok := cmds[args[0]]
+	if !ok {
+		return fmt.Errorf("%w: unknown %s subcommand %q", errUsage, name, args[0])
+	}
+	return fn(ctx, args[1:], stdout, stderr)
+}
+
+func loadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// saveJSON writes v atomically and durably (temporary file, fsync, rename).
+func saveJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("wallet init", stderr)
+	state := fs.String("state", "wallet.json", "wallet state file")
+	f := walletFile{}
+	fs.StringVar(&f.Server, "server", "http://127.0.0.1:8080", "trustbank server")
+	fs.StringVar(&f.User, "user", "", "your identity at the user registry")
+	fs.StringVar(&f.Bank, "bank", "bank-a", "your bank")
+	fs.StringVar(&f.Account, "account", "", "your account id (opened now)")
+	balance := fs.Uint64("balance", 0, "cash paid in at the counter when opening the account, in minor units")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.User == "" || f.Account == "" {
+		return fmt.Errorf("%w: --user and --account are required", errUsage)
+	}
+	if _, err := os.Stat(*state); err == nil {
+		return fmt.Errorf("%s exists; not overwriting a wallet", *state)
+	}
+	c := &ecashhttp.Client{Base: f.Server}
+	_, modKey, err := c.KeySet(ctx, nil) // trust on first use; pinned from now on
+	if err != nil {
+		return err
+	}
+	mk, err := c.RegisterUser(ctx, f.User, []byte{})
+	if err != nil {
+		return err
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	if err := c.OpenAccount(ctx, f.Bank, f.Account, f.User, key.Public().(ed25519.PublicKey), ecash.Amount(*balance)); err != nil {
+		return err
+	}
+	f.AccountKey, f.ModuleKey, f.Seed = key, modKey, make([]byte, 32)
+	rand.Read(f.Seed)
+	f.Member, _ = mk.MarshalBinary()
+	if err := saveJSON(*state, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wallet for %s at %s (account %s) saved to %s; module key pinned %x…\n", f.User, f.Bank, f.Account, *state, modKey[:8])
+	return nil
+}
+
+// openWallet loads the state file and the server's current keys.
+func openWallet(ctx context.Context, path string) (*walletFile, *ecash.Wallet, *ecashhttp.Client, *ecash.KeySet, error) {
+	var f walletFile
+	if err := loadJSON(path, &f); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	c := &ecashhttp.Client{Base: f.Server}
+	ks, _, err := c.KeySet(ctx, f.ModuleKey)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	upk, err := c.UserKey(ctx, nil)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	st := ecash.WalletState{Next: f.Next, Member: f.Member, Coins: f.Coins}
+	copy(st.Seed[:], f.Seed)
+	w, err := ecash.LoadWallet(st, ks, upk, nil)
+	return &f, w, c, ks, err
+}
+
+func saveWallet(path string, f *walletFile, w *ecash.Wallet) error {
+	st := w.State()
+	f.Next, f.Coins = st.Next, st.Coins
+	return saveJSON(path, f)
+}
+
+func amountArg(fs interface{ Arg(int) string }) (ecash.Amount, error) {
+	v, err := strconv.ParseUint(fs.Arg(0), 10, 64)
+	if err != nil || v == 0 {
+		return 0, fmt.Errorf("%w: want a positive amount in minor units, got %q", errUsage, fs.Arg(0))
+	}
+	return ecash.Amount(v), nil
+}
+
+func walletWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("wallet withdraw", stderr)
+	state := fs.String("state", "wallet.json", "wallet state file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	amount, err := amountArg(fs)
+	if err != nil {
+		return err
+	}
+	f, w, c, ks, err := openWallet(ctx, *state)
+	if err != nil {
+		return err
+	}
+	p, err := w.Withdraw(f.Account, ed25519.PrivateKey(f.AccountKey), amount, ks.Schedule.EpochAt(time.Now()))
+	if err != nil {
+		return err
+	}
+	// Save the advanced coin counter first: a crash after the bank answers
+	// must not reuse these coin secrets.
+	if err := saveWallet(*state, f, w); err != nil {
+		return err
+	}
+	resp, err := c.Withdraw(ctx, f.Bank, p.Request)
+	if err != nil {
+		return err
+	}
+	if err := w.Finish(p, resp); err != nil {
+		return err
+	}
+	if err := saveWallet(*state, f, w); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "withdrew %d in %d coins; wallet holds %d\n", amount, len(resp.BlindSigs), w.Balance())
+	return nil
+}
+
+func walletBalance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("wallet balance", stderr)
+	state := fs.String("state", "wallet.json", "wallet state file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	f, w, c, _, err := openWallet(ctx, *state)
+	if err != nil {
+		return err
+	}
+	a, err := c.Account(ctx, f.Bank, f.Account)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wallet %d in %d coins; account %s at %s: %d\n", w.Balance(), len(w.Coins()), f.Account, f.Bank, a.Balance)
+	return nil
+}
+
+func walletPay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("wallet pay", stderr)
+	state := fs.String("state", "wallet.json", "wallet state file")
+	chArg := fs.String("challenge", "", "the merchant's challenge (base64)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	raw, err := base64.StdEncoding.DecodeString(*chArg)
+	if err != nil {
+		return fmt.Errorf("%w: --challenge is not base64", errUsage)
+	}
+	ch, err := ecash.ParseChallenge(raw)
+	if err != nil {
+		return err
+	}
+	f, w, _, _, err := openWallet(ctx, *state)
+	if err != nil {
+		return err
+	}
+	p, err := w.Pay(ch)
+	if errors.Is(err, ecash.ErrNeedChange) {
+		return fmt.Errorf("%w (swap for change is available in the API; CLI support pending)", err)
+	}
+	if err != nil {
+		return err
+	}
+	enc, _ := p.MarshalBinary()
+	if err := saveWallet(*state, f, w); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(enc))
+	return nil
+}
+
+func merchantInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("merchant init", stderr)
+	state := fs.String("state", "merchant.json", "merchant state file")
+	f := merchantFile{}
+	fs.StringVar(&f.Server, "server", "http://127.0.0.1:8080", "trustbank server")
+	fs.StringVar(&f.ID, "id", "", "merchant id (payments name it)")
+	fs.StringVar(&f.Bank, "bank", "bank-b", "the merchant's bank")
+	fs.StringVar(&f.Account, "account", "", "the merchant's account id (opened now)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if f.ID == "" || f.Account == "" {
+		return fmt.Errorf("%w: --id and --account are required", errUsage)
+	}
+	c := &ecashhttp.Client{Base: f.Server}
+	_, modKey, err := c.KeySet(ctx, nil)
+	if err != nil {
+		return err
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	if err := c.OpenAccount(ctx, f.Bank, f.Account, f.ID, key.Public().(ed25519.PublicKey), 0); err != nil {
+		return err
+	}
+	f.AccountKey, f.ModuleKey = key, modKey
+	if err := saveJSON(*state, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "merchant %s at %s (account %s) saved to %s\n", f.ID, f.Bank, f.Account, *state)
+	return nil
+}
+
+// openMerchant loads the state file, the server's keys and the open challenges.
+func openMerchant(ctx context.Context, path string) (*merchantFile, *ecash.Merchant, *ecashhttp.Client, error) {
+	var f merchantFile
+	if err := loadJSON(path, &f); err != nil {
+		return nil, nil, nil, err
+	}
+	c := &ecashhttp.Client{Base: f.Server}
+	ks, _, err := c.KeySet(ctx, f.ModuleKey)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m := ecash.NewMerchant(f.ID, func() *ecash.KeySet { return ks }, c.UserKeys(ctx), nil)
+	var open []ecash.Challenge
+	for _, b := range f.Pending {
+		if ch, err := ecash.ParseChallenge(b); err == nil {
+			open = append(open, *ch)
+		}
+	}
+	m.Reopen(open)
+	return &f, m, c, nil
+}
+
+func saveMerchant(path string, f *merchantFile, m *ecash.Merchant) error {
+	f.Pending = f.Pending[:0]
+	for _, ch := range m.Pending() {
+		f.Pending = append(f.Pending, ch.Encode())
+	}
+	return saveJSON(path, f)
+}
+
+func merchantChallenge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("merchant challenge", stderr)
+	state := fs.String("state", "merchant.json", "merchant state file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	amount, err := amountArg(fs)
+	if err != nil {
+		return err
+	}
+	f, m, _, err := openMerchant(ctx, *state)
+	if err != nil {
+		return err
+	}
+	ch, err := m.Challenge(amount)
+	if err != nil {
+		return err
+	}
+	if err := saveMerchant(*state, f, m); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(ch.Encode()))
+	return nil
+}
+
+func merchantAccept(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("merchant accept", stderr)
+	state := fs.String("state", "merchant.json", "merchant state file")
+	payArg := fs.String("payment", "", "the wallet's payment (base64)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	raw, err := base64.StdEncoding.DecodeString(*payArg)
+	if err != nil {
+		return fmt.Errorf("%w: --payment is not base64", errUsage)
+	}
+	var p ecash.Payment
+	if err := p.UnmarshalBinary(raw); err != nil {
+		return err
+	}
+	f, m, c, err := openMerchant(ctx, *state)
+	if err != nil {
+		return err
+	}
+	if err := m.Accept(&p); err != nil {
+		return err
+	}
+	q, err := m.DepositRequest(&p, f.Account, ed25519.PrivateKey(f.AccountKey))
+	if err != nil {
+		return err
+	}
+	enc, _ := q.MarshalBinary()
+	f.Unsent = append(f.Unsent, enc)
+	if err := saveMerchant(*state, f, m); err != nil { // challenge closed, deposit kept for retries
+		return err
+	}
+	fmt.Fprintf(stdout, "accepted %d in %d coins (payer and issuing bank unknown to us)\n", p.Value(), len(p.Coins))
+	return flush(ctx, *state, f, m, c, stdout)
+}
+
+// flush sends every unacknowledged deposit (idempotent by request id) and
+// forgets those the bank acknowledged.
+func flush(ctx context.Context, path string, f *merchantFile, m *ecash.Merchant, c *ecashhttp.Client, stdout io.Writer) error {
+	var left [][]byte
+	var firstErr error
+	for _, b := range f.Unsent {
+		var q ecash.DepositRequest
+		if err := q.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		r, err := c.Deposit(ctx, f.Bank, &q)
+		switch {
+		case err == nil:
+			fmt.Fprintf(stdout, "deposited %d at %s\n", r.Amount, r.Bank)
+		case errors.Is(err, ecash.ErrDoubleSpend), errors.Is(err, ecash.ErrExpired):
+			fmt.Fprintf(stdout, "deposit refused for good: %v\n", err) // keeping it would not help
+		default:
+			left = append(left, b)
+			firstErr = errors.Join(firstErr, err)
+		}
+	}
+	f.Unsent = left
+	return errors.Join(firstErr, saveMerchant(path, f, m))
+}
+
+func merchantFlush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("merchant flush", stderr)
+	state := fs.String("state", "merchant.json", "merchant state file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	f, m, c, err := openMerchant(ctx, *state)
+	if err != nil {
+		return err
+	}
+	return flush(ctx, *state, f, m, c, stdout)
+}
