@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,5 +49,59 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "wallet", "init", "--state", wallet, "--server", base, "--user", "x", "--account", "y"); err == nil {
 		t.Fatal("init overwrote an existing wallet")
+	}
+}
+
+// The merchant's point of sale over HTTP: challenge, pay, replay refused.
+func TestMerchantServe(t *testing.T) {
+	base, _ := startServer(t, serverArgs(t, dbtest.Target{})...)
+	dir := t.TempDir()
+	wallet, merchant := filepath.Join(dir, "wallet.json"), filepath.Join(dir, "merchant.json")
+	for _, args := range [][]string{
+		{"wallet", "init", "--state", wallet, "--server", base, "--user", "bob", "--account", "bob-acct", "--balance", "500"},
+		{"merchant", "init", "--state", merchant, "--server", base, "--id", "kiosk", "--account", "kiosk-acct"},
+		{"wallet", "withdraw", "--state", wallet, "50"},
+	} {
+		if _, errOut, err := runCLI(t, args...); err != nil {
+			t.Fatalf("%v: %v %s", args, err, errOut)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	go Run(ctx, []string{"merchant", "serve", "--state", merchant, "--addr", "127.0.0.1:0"}, pw, io.Discard)
+	line, _ := bufio.NewReader(pr).ReadString('\n')
+	_, pos, ok := strings.Cut(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("merchant serve: %q", line)
+	}
+	go io.Copy(io.Discard, pr)
+	post := func(path, body string) (int, map[string]any) {
+		resp, err := http.Post(pos+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	status, out := post("/v1/challenge", `{"amount": 18}`)
+	if status != 200 {
+		t.Fatalf("challenge: %d %v", status, out)
+	}
+	payment, _, err := runCLI(t, "wallet", "pay", "--state", wallet, "--challenge", out["challenge"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"payment": "` + strings.TrimSpace(payment) + `"}`
+	if status, out = post("/v1/pay", body); status != 200 || out["amount"].(float64) != 18 {
+		t.Fatalf("pay: %d %v", status, out)
+	}
+	if status, out = post("/v1/pay", body); status != http.StatusUnprocessableEntity {
+		t.Fatalf("replayed payment: %d %v", status, out)
+	}
+	if status, _ = post("/v1/pay", `{"payment": "AAAA"}`); status != http.StatusBadRequest {
+		t.Fatalf("garbage payment: %d", status)
 	}
 }

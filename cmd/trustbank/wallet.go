@@ -51,10 +51,12 @@ func runWallet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // runMerchant: init, challenge AMOUNT, accept --payment B64 (verifies
-// offline, then deposits online), flush (retries unacknowledged deposits).
+// offline, then deposits online), flush (retries unacknowledged deposits),
+// serve (the same over HTTP+JSON).
 func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subcommands(ctx, "merchant", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": merchantInit, "challenge": merchantChallenge, "accept": merchantAccept, "flush": merchantFlush,
+		"serve": merchantServe,
 	})
 }
 
