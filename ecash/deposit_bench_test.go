@@ -2,6 +2,8 @@ package ecash
 
 import (
 	"sync"
+	"syscall"
+	"time"
 	"testing"
 
 	"trustbank/internal/dbtest"
@@ -31,6 +33,11 @@ func depositsForBench(b *testing.B, n int) (*system, []*DepositRequest) {
 }
 
 func runParallel(b *testing.B, qs []*DepositRequest, op func(*DepositRequest) error) {
+	cpu0, wall0 := cpuTime(), time.Now()
+	defer func() {
+		// CPU seconds per wall second while measuring: 2.0 is both cores busy.
+		b.ReportMetric((cpuTime()-cpu0).Seconds()/time.Since(wall0).Seconds(), "cores")
+	}()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	next := make(chan *DepositRequest)
@@ -67,4 +74,10 @@ func BenchmarkCheckDepositParallel(b *testing.B) {
 		_, err := s.banks["bank-b"].checkDeposit(ctx, q)
 		return err
 	})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
