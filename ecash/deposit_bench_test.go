@@ -3,8 +3,8 @@ package ecash
 import (
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"trustbank/internal/dbtest"
 	"trustbank/internal/sqldb"
