@@ -34,8 +34,11 @@ type Directory interface {
 
 // BankConfig configures a bank B_i.
 type BankConfig struct {
-	ID         string
-	Member     *groupsig.MemberKey // the bank's bank-group key
+	ID     string
+	Member *groupsig.MemberKey // the bank's bank-group key
+	// Rekey returns the bank's current bank-group key after the group has
+	// moved to a new epoch (another bank was revoked); nil: never moves.
+	Rekey      func(ctx context.Context) (*groupsig.MemberKey, error)
 	GroupKey   func() *groupsig.PublicKey
 	Module     Issuer
 	Users      Directory
@@ -51,6 +54,8 @@ type Bank struct {
 	cfg      BankConfig
 	store    Store
 	accounts sync.Map // id → Account (owner and key only)
+	memberMu sync.Mutex
+	member   *groupsig.MemberKey
 	// verifying admits as many verifications at once as there are cores, so
 	// a burst of requests does not starve the group-commit loop of CPU.
 	verifying chan struct{}
@@ -67,7 +72,7 @@ func NewBank(cfg BankConfig, store Store) (*Bank, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Bank{cfg: cfg, store: store, verifying: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
+	return &Bank{cfg: cfg, store: store, member: cfg.Member, verifying: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // ID returns the bank's identifier.
@@ -116,7 +121,7 @@ func (b *Bank) Withdraw(ctx context.Context, q *WithdrawRequest) (*WithdrawRespo
 	}
 	iq := &IssueRequest{ID: q.ID, Epoch: q.Epoch, Items: q.Items}
 	id := iq.Digest()
-	gsig, err := b.cfg.Member.Sign(rand.Reader, b.cfg.GroupKey(), id[:])
+	gsig, err := b.groupSign(ctx, id[:])
 	if err != nil {
 		return nil, fmt.Errorf("ecash: bank %s: group signature: %w", b.cfg.ID, err)
 	}
@@ -236,4 +241,26 @@ func (b *Bank) account(ctx context.Context, id string) (Account, error) {
 	a.Balance = 0 // never serve a cached balance
 	b.accounts.Store(id, a)
 	return a, nil
+}
+
+// groupSign signs with the bank's bank-group key, first moving the key to
+// the group's current epoch if a revocation moved the group on.
+func (b *Bank) groupSign(ctx context.Context, msg []byte) (*groupsig.Signature, error) {
+	pk := b.cfg.GroupKey()
+	b.memberMu.Lock()
+	defer b.memberMu.Unlock()
+	if b.member.Epoch != pk.Epoch {
+		if b.cfg.Rekey == nil {
+			return nil, fmt.Errorf("%w: bank key at epoch %d, group at %d", groupsig.ErrStaleKey, b.member.Epoch, pk.Epoch)
+		}
+		mk, err := b.cfg.Rekey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := mk.Check(pk); err != nil {
+			return nil, err
+		}
+		b.member = mk
+	}
+	return b.member.Sign(rand.Reader, pk, msg)
 }

@@ -194,6 +194,14 @@ func (m *Module) RegisterBank(ctx context.Context, id string) (*groupsig.MemberK
 	return m.banks.Join(ctx, id)
 }
 
+// RevokeBank removes bank id from the bank group: its issue requests fail
+// from now on, at no cost to verification; the other banks move their keys
+// to the new epoch (Rekey).
+func (m *Module) RevokeBank(ctx context.Context, id string) error {
+	_, err := m.banks.Revoke(ctx, id)
+	return err
+}
+
 // BankGroupKey returns the bank group's current public key.
 func (m *Module) BankGroupKey() *groupsig.PublicKey { return m.banks.PublicKey() }
 

@@ -237,3 +237,26 @@ func TestConcurrentDepositsOfOneCoin(t *testing.T) {
 		}
 	})
 }
+
+// Revoking a bank from the bank group: its withdrawals fail from then on;
+// the other banks move their keys to the new epoch and go on.
+func TestRevokedBankCannotIssue(t *testing.T) {
+	eachSystem(t, func(t *testing.T, s *system) {
+		carol := newParty("carol")
+		s.open("bank-c", carol, 100)
+		must(t, s.module.RevokeBank(ctx, "bank-c"))
+		w := s.wallet(nil)
+		p, err := w.Withdraw(carol.account, carol.key, 10, s.epoch())
+		must(t, err)
+		if _, err := s.banks["bank-c"].Withdraw(ctx, p.Request); err == nil {
+			t.Fatal("a revoked bank obtained coins")
+		}
+		if s.balance("bank-c", carol) != 100 {
+			t.Fatal("a refused withdrawal debited")
+		}
+		s.withdraw(w, 10) // bank-a rekeys to the new epoch and issues
+		if w.Balance() != 10 {
+			t.Fatal("bank-a could not issue after another bank's revocation")
+		}
+	})
+}

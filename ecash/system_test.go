@@ -85,10 +85,11 @@ func newSystem(t testing.TB, db *sqldb.DB) *system {
 	s.module, err = NewModule(ctx, ModuleConfig{Schedule: testSchedule, Identity: id, MasterKey: master,
 		Now: s.clock.Now, GenerateKey: testkeys.RSA}, s.store, bankIssuer, bankOpener)
 	must(t, err)
-	for _, name := range []string{"bank-a", "bank-b"} {
+	for _, name := range []string{"bank-a", "bank-b", "bank-c"} {
 		mk, err := s.module.RegisterBank(ctx, name)
 		must(t, err)
-		s.banks[name], err = NewBank(BankConfig{ID: name, Member: mk, GroupKey: s.module.BankGroupKey,
+		rekey := func(ctx context.Context) (*groupsig.MemberKey, error) { return s.module.RegisterBank(ctx, name) }
+		s.banks[name], err = NewBank(BankConfig{ID: name, Member: mk, Rekey: rekey, GroupKey: s.module.BankGroupKey,
 			Module: s.module, Users: s.users, Now: s.clock.Now}, s.store)
 		must(t, err)
 	}

@@ -147,7 +147,8 @@ func (n *Node) addBank(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	cfg := ecash.BankConfig{ID: id, Member: mk, GroupKey: n.Module.BankGroupKey, Module: n.Module,
+	rekey := func(ctx context.Context) (*groupsig.MemberKey, error) { return n.Module.RegisterBank(ctx, id) }
+	cfg := ecash.BankConfig{ID: id, Member: mk, Rekey: rekey, GroupKey: n.Module.BankGroupKey, Module: n.Module,
 		Users: n.Users, RequireTPM: n.cfg.RequireTPM, Now: n.cfg.Now}
 	if len(n.cfg.Golden) > 0 {
 		cfg.Attest = attest.NewVerifier(n.cfg.Golden...)
