@@ -9,17 +9,32 @@ import (
 	"github.com/cloudflare/circl/blindsign/blindrsa"
 )
 
-// Restorer answers a restoring wallet: the blind signature issued for a
-// blinded message (ErrUnknownKey if none) and whether a coin is spent.
-// *Module implements it.
+// Restorer answers a restoring wallet: the blind signatures issued for
+// blinded messages (nil where none was) and whether a coin is spent.
+// *Module implements it, and so does the HTTP client.
 type Restorer interface {
-	BlindSignature(ctx context.Context, blinded []byte) ([]byte, error)
+	BlindSignatures(ctx context.Context, blinded [][]byte) ([][]byte, error)
 	IsSpent(ctx context.Context, c SpentCoin) (bool, error)
 }
 
-// BlindSignature returns the blind signature the module issued for blinded.
-func (m *Module) BlindSignature(ctx context.Context, blinded []byte) ([]byte, error) {
-	return m.store.BlindSignature(ctx, blinded)
+// MaxRestoreBatch bounds one BlindSignatures call.
+const MaxRestoreBatch = 256
+
+// BlindSignatures returns the blind signatures the module issued for the
+// blinded messages, nil where it issued none.
+func (m *Module) BlindSignatures(ctx context.Context, blinded [][]byte) ([][]byte, error) {
+	if len(blinded) > MaxRestoreBatch {
+		return nil, fmt.Errorf("%w: %d messages in one restore call, at most %d", ErrMalformed, len(blinded), MaxRestoreBatch)
+	}
+	out := make([][]byte, len(blinded))
+	for i, b := range blinded {
+		sig, err := m.store.BlindSignature(ctx, b)
+		if err != nil && !errors.Is(err, ErrUnknownKey) {
+			return nil, err
+		}
+		out[i] = sig
+	}
+	return out, nil
 }
 
 // IsSpent reports whether a coin is in the spent registry.
@@ -61,8 +76,15 @@ func (w *Wallet) Restore(ctx context.Context, r Restorer, gap int) (int, error) 
 	return found, nil
 }
 
-// restoreOne tries every key for coin index i.
+// restoreOne tries every key for coin index i, in one lookup.
 func (w *Wallet) restoreOne(ctx context.Context, r Restorer, i uint64) (*Coin, error) {
+	type candidate struct {
+		m      CoinMessage
+		client blindrsa.Client
+		state  blindrsa.State
+	}
+	var cands []candidate
+	var blinded [][]byte
 	for _, k := range w.keys.Keys {
 		stream := w.coinStream(i)
 		m := CoinMessage{Denom: k.Denom, Epoch: k.Epoch}
@@ -71,22 +93,29 @@ func (w *Wallet) restoreOne(ctx context.Context, r Restorer, i uint64) (*Coin, e
 		if err != nil {
 			return nil, err
 		}
-		blinded, state, err := client.Blind(stream, m.Encode())
+		b, state, err := client.Blind(stream, m.Encode())
 		if err != nil {
 			return nil, err
 		}
-		bs, err := r.BlindSignature(ctx, blinded)
-		if errors.Is(err, ErrUnknownKey) {
-			continue
-		}
+		cands, blinded = append(cands, candidate{m, client, state}), append(blinded, b)
+	}
+	for start := 0; start < len(blinded); start += MaxRestoreBatch {
+		end := min(start+MaxRestoreBatch, len(blinded))
+		sigs, err := r.BlindSignatures(ctx, blinded[start:end])
 		if err != nil {
 			return nil, err
 		}
-		sig, err := client.Finalize(state, bs)
-		if err != nil {
-			return nil, fmt.Errorf("%w: restored signature for coin %d: %v", ErrBadSignature, i, err)
+		for j, bs := range sigs {
+			if bs == nil {
+				continue
+			}
+			c := cands[start+j]
+			sig, err := c.client.Finalize(c.state, bs)
+			if err != nil {
+				return nil, fmt.Errorf("%w: restored signature for coin %d: %v", ErrBadSignature, i, err)
+			}
+			return &Coin{Message: c.m, Sig: sig}, nil
 		}
-		return &Coin{Message: m, Sig: sig}, nil
 	}
 	return nil, ErrUnknownKey
 }

@@ -47,6 +47,23 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	if !errors.Is(err, ecash.ErrChallenge) {
 		t.Fatalf("replayed payment: %v", err)
 	}
+	// Lose the coins, keep the seed: restore gets back exactly the unspent 64.
+	var f walletFile
+	if err := loadJSON(wallet, &f); err != nil {
+		t.Fatal(err)
+	}
+	f.Coins, f.Next = nil, 0
+	if err := saveJSON(wallet, f); err != nil {
+		t.Fatal(err)
+	}
+	if out := run("wallet", "restore", "--state", wallet, "--gap", "3"); !strings.Contains(out, "worth 64") {
+		t.Fatalf("restore: %s", out)
+	}
+	ch = run("merchant", "challenge", "--state", merchant, "64")
+	pay = run("wallet", "pay", "--state", wallet, "--challenge", ch)
+	if out := run("merchant", "accept", "--state", merchant, "--payment", pay); !strings.Contains(out, "deposited 64") {
+		t.Fatalf("paying with restored coins: %s", out)
+	}
 	if _, _, err := runCLI(t, "wallet", "init", "--state", wallet, "--server", base, "--user", "x", "--account", "y"); err == nil {
 		t.Fatal("init overwrote an existing wallet")
 	}

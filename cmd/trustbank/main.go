@@ -49,7 +49,7 @@ type command struct {
 var commands = []command{
 	{"demo", "run the integrated trustbank story, printing what each step proves", runDemo},
 	{"serve", "run the e-cash module, banks and user registry over HTTP+JSON", runServe},
-	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay", runWallet},
+	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay|restore", runWallet},
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},

@@ -47,6 +47,7 @@ type merchantFile struct {
 func runWallet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subcommands(ctx, "wallet", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": walletInit, "withdraw": walletWithdraw, "balance": walletBalance, "pay": walletPay,
+		"restore": walletRestore,
 	})
 }
 
@@ -215,6 +216,40 @@ func walletWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "withdrew %d in %d coins; wallet holds %d\n", amount, len(resp.BlindSigs), w.Balance())
+	return nil
+}
+
+// walletRestore rebuilds the coin list from the seed alone, asking the
+// server for the blind signatures it issued and which coins are spent.
+func walletRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("wallet restore", stderr)
+	state := fs.String("state", "wallet.json", "wallet state file (its seed and keys are kept, its coins rebuilt)")
+	gap := fs.Int("gap", 20, "stop after this many coin indexes in a row without a coin")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	f, old, c, ks, err := openWallet(ctx, *state)
+	if err != nil {
+		return err
+	}
+	st := old.State()
+	st.Coins, st.Next = nil, 0
+	upk, err := c.UserKey(ctx, nil)
+	if err != nil {
+		return err
+	}
+	w, err := ecash.LoadWallet(st, ks, upk, nil)
+	if err != nil {
+		return err
+	}
+	n, err := w.Restore(ctx, c, *gap)
+	if err != nil {
+		return err
+	}
+	if err := saveWallet(*state, f, w); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %d unspent coins worth %d (the file held %d worth %d)\n", n, w.Balance(), len(old.Coins()), old.Balance())
 	return nil
 }
 

@@ -11,6 +11,8 @@
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
 //	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
 //	POST /v1/swap                          SwapRequest → WithdrawResponse (change)
+//	POST /v1/restore                       blind signatures issued for blinded messages (wallet restore)
+//	POST /v1/spent                         whether coins are spent
 //	GET  /v1/double-spends                 evidence, with the traced user
 //	GET  /v1/totals                        balances, float, clearing positions
 //	POST /v1/prune                         drop expired spent-coin partitions
@@ -88,6 +90,22 @@ type (
 	}
 	PruneResponse struct {
 		Dropped []uint32 `json:"dropped"`
+	}
+	RestoreRequest struct {
+		Blinded [][]byte `json:"blinded"`
+	}
+	RestoreResponse struct {
+		Signatures [][]byte `json:"signatures"` // null where none was issued
+	}
+	SpentCoin struct {
+		Epoch  uint32 `json:"epoch"`
+		Serial []byte `json:"serial"`
+	}
+	SpentRequest struct {
+		Coins []SpentCoin `json:"coins"`
+	}
+	SpentResponse struct {
+		Spent []bool `json:"spent"`
 	}
 	ErrorResponse struct {
 		Error string `json:"error"`

@@ -151,6 +151,33 @@ func (c *Client) Swap(ctx context.Context, q *ecash.SwapRequest) (*ecash.Withdra
 	return &out, out.UnmarshalBinary(r.Response)
 }
 
+// BlindSignatures implements ecash.Restorer.
+func (c *Client) BlindSignatures(ctx context.Context, blinded [][]byte) ([][]byte, error) {
+	var r RestoreResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/restore", RestoreRequest{Blinded: blinded}, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Signatures) != len(blinded) {
+		return nil, fmt.Errorf("ecashhttp: restore answered %d of %d", len(r.Signatures), len(blinded))
+	}
+	return r.Signatures, nil
+}
+
+// IsSpent implements ecash.Restorer.
+func (c *Client) IsSpent(ctx context.Context, sc ecash.SpentCoin) (bool, error) {
+	var r SpentResponse
+	q := SpentRequest{Coins: []SpentCoin{{Epoch: uint32(sc.Epoch), Serial: sc.Serial[:]}}}
+	if err := c.do(ctx, http.MethodPost, "/v1/spent", q, &r); err != nil {
+		return false, err
+	}
+	if len(r.Spent) != 1 {
+		return false, fmt.Errorf("ecashhttp: spent check answered %d values", len(r.Spent))
+	}
+	return r.Spent[0], nil
+}
+
+var _ ecash.Restorer = (*Client)(nil)
+
 // DoubleSpends lists double-spending evidence with its tracing.
 func (c *Client) DoubleSpends(ctx context.Context) ([]DoubleSpendResponse, error) {
 	var r []DoubleSpendResponse

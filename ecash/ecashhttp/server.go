@@ -44,6 +44,8 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("POST /v1/banks/{bank}/withdraw", s.withdraw)
 	mux.HandleFunc("POST /v1/banks/{bank}/deposit", s.deposit)
 	mux.HandleFunc("POST /v1/swap", s.swap)
+	mux.HandleFunc("POST /v1/restore", s.restore)
+	mux.HandleFunc("POST /v1/spent", s.spent)
 	mux.HandleFunc("GET /v1/double-spends", s.doubleSpends)
 	mux.HandleFunc("GET /v1/totals", s.totals)
 	mux.HandleFunc("POST /v1/prune", s.prune)
@@ -219,6 +221,46 @@ func (s *server) swap(w http.ResponseWriter, r *http.Request) {
 	}
 	enc, _ := resp.MarshalBinary()
 	reply(w, http.StatusOK, WithdrawResponse{Response: enc})
+}
+
+func (s *server) restore(w http.ResponseWriter, r *http.Request) {
+	var q RestoreRequest
+	err := decode(r, w, &q)
+	var sigs [][]byte
+	if err == nil {
+		sigs, err = s.Module.BlindSignatures(r.Context(), q.Blinded)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reply(w, http.StatusOK, RestoreResponse{Signatures: sigs})
+}
+
+func (s *server) spent(w http.ResponseWriter, r *http.Request) {
+	var q SpentRequest
+	err := decode(r, w, &q)
+	if err == nil && len(q.Coins) > ecash.MaxRestoreBatch {
+		err = fmt.Errorf("%w: at most %d coins per call", ecash.ErrMalformed, ecash.MaxRestoreBatch)
+	}
+	out := SpentResponse{Spent: make([]bool, len(q.Coins))}
+	for i, c := range q.Coins {
+		if err != nil {
+			break
+		}
+		if len(c.Serial) != ecash.SerialSize {
+			err = fmt.Errorf("%w: serial of %d bytes", ecash.ErrMalformed, len(c.Serial))
+			break
+		}
+		sc := ecash.SpentCoin{Epoch: ecash.Epoch(c.Epoch)}
+		copy(sc.Serial[:], c.Serial)
+		out.Spent[i], err = s.Module.IsSpent(r.Context(), sc)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reply(w, http.StatusOK, out)
 }
 
 func (s *server) doubleSpends(w http.ResponseWriter, r *http.Request) {
