@@ -17,6 +17,7 @@ import (
 // and must be safe to run after other operations of the batch.
 type Batcher struct {
 	db       *DB
+	prep     *Prepared // SAVEPOINT, RELEASE and ROLLBACK TO, parsed once
 	max      int
 	ops      chan *batchOp
 	stop     chan struct{}
@@ -36,7 +37,7 @@ var ErrBatcherClosed = errors.New("sqldb: batcher closed")
 // NewBatcher starts a group-commit loop on db with at most max operations
 // per transaction.
 func NewBatcher(db *DB, max int) *Batcher {
-	b := &Batcher{db: db, max: max, ops: make(chan *batchOp), stop: make(chan struct{})}
+	b := &Batcher{db: db, prep: NewPrepared(db), max: max, ops: make(chan *batchOp), stop: make(chan struct{})}
 	b.wg.Add(1)
 	go b.loop()
 	return b
@@ -59,6 +60,7 @@ func (b *Batcher) Do(ctx context.Context, fn func(*sql.Tx) error) error {
 func (b *Batcher) Close() {
 	b.stopOnce.Do(func() { close(b.stop) })
 	b.wg.Wait()
+	b.prep.Close()
 }
 
 func (b *Batcher) loop() {
@@ -93,7 +95,7 @@ func (b *Batcher) run(batch []*batchOp) {
 				errs[i] = err
 				continue
 			}
-			if _, err := tx.Exec("SAVEPOINT op"); err != nil {
+			if _, err := b.prep.Exec(context.Background(), tx, "SAVEPOINT op"); err != nil {
 				return err
 			}
 			errs[i] = op.fn(tx)
@@ -101,7 +103,7 @@ func (b *Batcher) run(batch []*batchOp) {
 			if errs[i] != nil {
 				undo = "ROLLBACK TO SAVEPOINT op"
 			}
-			if _, err := tx.Exec(undo); err != nil {
+			if _, err := b.prep.Exec(context.Background(), tx, undo); err != nil {
 				return err
 			}
 		}
