@@ -34,6 +34,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 3, "rounds per path (the fastest counts)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
+	fs.StringVar(&benchPG, "pg", "", "ecash: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash")
 		fs.PrintDefaults()
@@ -71,7 +72,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if area == "ecash" {
-		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent)}
+		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}
+		if benchPG != "" {
+			rep.Notes["storage"] = "postgresql"
+		}
 	}
 	if *asJSON {
 		return rep.WriteJSON(stdout)

@@ -54,7 +54,12 @@ func newEcashBench(ctx context.Context) (*ecashBench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.n, err = node.Open(ctx, node.Config{DataDir: dir, Schedule: sched, Golden: [][]byte{golden}, RequireTPM: true})
+	cfg := node.Config{DataDir: dir, Schedule: sched, Golden: [][]byte{golden}, RequireTPM: true}
+	if benchPG != "" {
+		cfg.PostgresDSN, cfg.PostgresSchema = benchPG, "bench_"+randHex(6)
+		b.cleanup = func() { dropSchema(benchPG, cfg.PostgresSchema); os.RemoveAll(dir) }
+	}
+	b.n, err = node.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -238,8 +243,11 @@ func blindSigner() (blindrsa.Signer, []byte, error) {
 	return blindrsa.NewSigner(sk), blinded, err
 }
 
-// benchSpent is the --spent flag: coins preloaded into the spent registry.
-var benchSpent int
+// benchSpent and benchPG are the --spent and --pg flags.
+var (
+	benchSpent int
+	benchPG    string
+)
 
 // preload fills the current epoch's spent registry with n random serials.
 func (b *ecashBench) preload(n int) error {

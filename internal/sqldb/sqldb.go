@@ -41,6 +41,17 @@ const (
 // BusyTimeout is how long a SQLite writer waits for the write lock, in ms.
 const BusyTimeout = 10000
 
+// poolSize bounds open connections and keeps as many idle: database/sql
+// keeps only 2 idle by default, so under load every extra query would
+// open (and on PostgreSQL authenticate) a fresh connection and lose its
+// prepared statements.
+const poolSize = 24
+
+func pool(db *sql.DB) {
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+}
+
 // DB is a database handle that knows its dialect.
 type DB struct {
 	*sql.DB
@@ -66,6 +77,7 @@ func OpenSQLite(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
+	pool(db)
 	return &DB{DB: db, Dialect: SQLite}, nil
 }
 
@@ -94,6 +106,7 @@ func OpenPostgres(ctx context.Context, dsn, schema string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqldb: connect to PostgreSQL: %w", err)
 	}
+	pool(db)
 	return &DB{DB: db, Dialect: Postgres}, nil
 }
 
