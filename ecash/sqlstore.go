@@ -27,6 +27,7 @@ type SQLStore struct {
 
 	mu         sync.Mutex
 	partitions map[Epoch]bool // spent tables known to exist
+	creating   sync.Mutex     // serialises partition creation
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -366,9 +367,23 @@ func (s *SQLStore) ensurePartition(ctx context.Context, e Epoch) error {
 	if known {
 		return nil
 	}
-	blob := "BLOB"
+	// One creator at a time in this process: a burst of first deposits of
+	// an epoch would otherwise race schema changes on SQLite (SQLITE_BUSY
+	// without waiting). Other processes are handled by the unique-violation
+	// path below.
+	s.creating.Lock()
+	defer s.creating.Unlock()
+	s.mu.Lock()
+	known = s.partitions[e]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	// SQLite: WITHOUT ROWID keeps the table and its key in one b-tree, so
+	// an insert of a random serial dirties one page, not two.
+	blob, opts := "BLOB", " WITHOUT ROWID"
 	if s.db.Dialect == sqldb.Postgres {
-		blob = "BYTEA"
+		blob, opts = "BYTEA", ""
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ecash_spent_epochs (epoch) VALUES (?) ON CONFLICT (epoch) DO NOTHING`), int64(e)); err != nil {
@@ -377,7 +392,7 @@ func (s *SQLStore) ensurePartition(ctx context.Context, e Epoch) error {
 		if err := s.checkLive(ctx, tx, e); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+spentTable(e)+` (serial `+blob+` PRIMARY KEY, deposit_id `+blob+` NOT NULL)`)
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+spentTable(e)+` (serial `+blob+` PRIMARY KEY, deposit_id `+blob+` NOT NULL)`+opts)
 		return err
 	})
 	if s.db.IsUniqueViolation(err) { // PostgreSQL: a concurrent CREATE won; the table exists

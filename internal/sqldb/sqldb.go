@@ -64,8 +64,10 @@ func OpenSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("sqldb: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)",
-		"busy_timeout(" + strconv.Itoa(BusyTimeout) + ")", "foreign_keys(1)"} {
+	// busy_timeout first: a connection opened while another holds the
+	// write lock must wait, not fail, on its own journal_mode pragma.
+	for _, p := range []string{"busy_timeout(" + strconv.Itoa(BusyTimeout) + ")",
+		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
