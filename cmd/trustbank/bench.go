@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -140,18 +142,22 @@ func groupsigCases() ([]bench.Case, error) {
 	}, nil
 }
 
-// parallelBatch is how many operations each goroutine of parallel runs.
+// parallelBatch is how many operations per goroutine one call of parallel runs.
 const parallelBatch = 8
 
-// parallel returns an op that runs op parallelBatch times on each of n
-// goroutines at once.
+// parallel returns an op that runs n·parallelBatch operations on n
+// goroutines that take work from a shared counter, so that no goroutine
+// idles while another still has a queue (only the last few operations of
+// a call run with fewer than n in flight).
 func parallel(n int, op func() error) func() error {
 	return func() error {
+		var left atomic.Int64
+		left.Store(int64(n * parallelBatch))
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
 			wg.Go(func() {
-				for range parallelBatch {
+				for left.Add(-1) >= 0 {
 					if err := op(); err != nil {
 						errs[i] = err
 						return
@@ -160,11 +166,6 @@ func parallel(n int, op func() error) func() error {
 			})
 		}
 		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return errors.Join(errs...)
 	}
 }
