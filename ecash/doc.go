@@ -72,6 +72,30 @@
 //     only makes the user's own coins stealable, never double-spendable
 //     without detection.
 //
+// # Lifecycle
+//
+//   - Keys: one per denomination and epoch, generated ahead (Lookahead),
+//     published while their coins can still be deposited.
+//   - Change: Wallet.Change + Module.Swap spend coins for fresh ones of the
+//     same value; the inputs' challenge commits to the outputs.
+//   - Backup: coin secrets derive from the wallet seed and a counter;
+//     Wallet.Restore re-blinds and asks the module's issuance log
+//     (unbound coins; bound coins need their TPM).
+//   - Expiry: coins of epoch e are spendable until the end of e+SpendEpochs
+//     and depositable until the end of e+DepositEpochs; then Module.Prune
+//     drops e's spent-coin partition whole.
+//   - Banks: Module.RegisterBank joins the bank group; RevokeBank removes a
+//     bank (the others rekey on their next withdrawal).
+//
+// # Storage and durability
+//
+// One Store interface (store.go), one SQL implementation on SQLite and
+// PostgreSQL. Withdrawals, deposits and swaps are group-committed: requests
+// in flight share one transaction, each in its own savepoint, and none is
+// acknowledged before the commit. The invariant — account balances plus the
+// module's float equal the money paid in, and the banks' clearing positions
+// offset the float — is checked after every test scenario.
+//
 // # Error contract
 //
 // Every decoder rejects non-canonical input with an error wrapping
