@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
+	"trustbank/internal/atomicfile"
 )
 
 // walletFile is a wallet's persistent state (JSON, mode 0600).
@@ -80,31 +80,8 @@ func loadJSON(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// saveJSON writes v atomically and durably (temporary file, fsync, rename).
-func saveJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+// saveJSON writes v atomically and durably.
+func saveJSON(path string, v any) error { return atomicfile.WriteJSON(path, v) }
 
 func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("wallet init", stderr)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"trustbank/groupsig"
+	"trustbank/internal/atomicfile"
 )
 
 // secrets are the long-term keys of an all-in-one deployment. They live in
@@ -37,7 +38,7 @@ func loadOrCreateSecrets(dir string) (*secrets, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, writeDurably(path, s)
+		return s, atomicfile.WriteJSON(path, s)
 	}
 	if err != nil {
 		return nil, err
@@ -68,43 +69,4 @@ func newSecrets() (*secrets, error) {
 		*pair[1], _ = ok.MarshalBinary()
 	}
 	return s, nil
-}
-
-// writeDurably writes v as JSON to path: temporary file, fsync, rename,
-// fsync of the directory.
-func writeDurably(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".secrets-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
