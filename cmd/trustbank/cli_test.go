@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"trustbank/ecash"
+	"trustbank/ecash/ecashhttp"
 	"trustbank/internal/dbtest"
 )
 
@@ -19,7 +20,9 @@ import (
 // withdraw, challenge, pay, accept (offline check, online deposit), and a
 // replayed payment refused.
 func TestWalletAndMerchantCLI(t *testing.T) {
-	base, _ := startServer(t, serverArgs(t, dbtest.Target{})...)
+	sargs := serverArgs(t, dbtest.Target{})
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
 	dir := t.TempDir()
 	wallet, merchant := filepath.Join(dir, "wallet.json"), filepath.Join(dir, "merchant.json")
 	run := func(args ...string) string {
@@ -30,8 +33,11 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
-	run("wallet", "init", "--state", wallet, "--server", base, "--user", "alice", "--account", "alice-acct", "--balance", "1000")
-	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct")
+	if _, _, err := runCLI(t, "wallet", "init", "--state", wallet, "--server", base, "--user", "alice", "--account", "alice-acct", "--balance", "1000"); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+		t.Fatalf("wallet init without the operator's token: %v", err)
+	}
+	run("wallet", "init", "--state", wallet, "--server", base, "--user", "alice", "--account", "alice-acct", "--balance", "1000", "--admin-token", tok)
+	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct", "--admin-token", tok)
 	if out := run("wallet", "withdraw", "--state", wallet, "100"); !strings.Contains(out, "wallet holds 100") {
 		t.Fatalf("withdraw: %s", out)
 	}
@@ -71,12 +77,14 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 
 // The merchant's point of sale over HTTP: challenge, pay, replay refused.
 func TestMerchantServe(t *testing.T) {
-	base, _ := startServer(t, serverArgs(t, dbtest.Target{})...)
+	sargs := serverArgs(t, dbtest.Target{})
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
 	dir := t.TempDir()
 	wallet, merchant := filepath.Join(dir, "wallet.json"), filepath.Join(dir, "merchant.json")
 	for _, args := range [][]string{
-		{"wallet", "init", "--state", wallet, "--server", base, "--user", "bob", "--account", "bob-acct", "--balance", "500"},
-		{"merchant", "init", "--state", merchant, "--server", base, "--id", "kiosk", "--account", "kiosk-acct"},
+		{"wallet", "init", "--state", wallet, "--server", base, "--user", "bob", "--account", "bob-acct", "--balance", "500", "--admin-token", tok},
+		{"merchant", "init", "--state", merchant, "--server", base, "--id", "kiosk", "--account", "kiosk-acct", "--admin-token", tok},
 		{"wallet", "withdraw", "--state", wallet, "50"},
 	} {
 		if _, errOut, err := runCLI(t, args...); err != nil {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"io"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +49,28 @@ func startServer(t *testing.T, args ...string) (string, *exec.Cmd) {
 	return "", nil
 }
 
+// adminToken reads the operator token the server wrote to its data dir.
+func adminToken(t *testing.T, args []string) string {
+	t.Helper()
+	for i, a := range args {
+		if a == "--data" && i+1 < len(args) {
+			var sec struct {
+				AdminToken string `json:"admin_token"`
+			}
+			b, err := os.ReadFile(filepath.Join(args[i+1], "secrets.json"))
+			if err == nil {
+				err = json.Unmarshal(b, &sec)
+			}
+			if err != nil || sec.AdminToken == "" {
+				t.Fatalf("admin token: %v", err)
+			}
+			return sec.AdminToken
+		}
+	}
+	t.Fatal("no --data in server args")
+	return ""
+}
+
 // serverArgs returns the storage flags for a test target, creating the
 // PostgreSQL schema the child will use.
 func serverArgs(t *testing.T, tg dbtest.Target) []string {
@@ -77,7 +101,7 @@ func TestCrashDuringDeposits(t *testing.T) {
 		ctx := context.Background()
 		args := serverArgs(t, tg)
 		base, cmd := startServer(t, args...)
-		c := &ecashhttp.Client{Base: base}
+		c := &ecashhttp.Client{Base: base, AdminToken: adminToken(t, args)}
 		_, aliceKey, _ := ed25519.GenerateKey(rand.Reader)
 		_, shopKey, _ := ed25519.GenerateKey(rand.Reader)
 		must(t, c.OpenAccount(ctx, "bank-a", "alice-acct", "alice", aliceKey.Public().(ed25519.PublicKey), 1000))
@@ -112,7 +136,7 @@ func TestCrashDuringDeposits(t *testing.T) {
 
 		acked := depositUntilKilled(t, c, reqs, cmd, n/2)
 		base, _ = startServer(t, args...)
-		c = &ecashhttp.Client{Base: base}
+		c = &ecashhttp.Client{Base: base, AdminToken: adminToken(t, args)}
 		a, err := c.Account(ctx, "bank-b", "shop-acct")
 		must(t, err)
 		if int(a.Balance) < len(acked) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -90,10 +91,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log}),
+		Handler: ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log,
+			AdminToken: n.AdminToken}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// The address line is for people and for tests that listen on :0.
+	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
 	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "")
 	go maintain(ctx, n, cfg.Maintain, log)

@@ -92,6 +92,7 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.Bank, "bank", "bank-a", "your bank")
 	fs.StringVar(&f.Account, "account", "", "your account id (opened now)")
 	balance := fs.Uint64("balance", 0, "cash paid in at the counter when opening the account, in minor units")
+	token := fs.String("admin-token", os.Getenv("TRUSTBANK_ADMIN_TOKEN"), "the bank operator's admin token (opening the account and registering the user are operator steps)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%s exists; not overwriting a wallet", *state)
 	}
-	c := &ecashhttp.Client{Base: f.Server}
+	c := &ecashhttp.Client{Base: f.Server, AdminToken: *token}
 	_, modKey, err := c.KeySet(ctx, nil) // trust on first use; pinned from now on
 	if err != nil {
 		return err
@@ -290,13 +291,14 @@ func merchantInit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&f.ID, "id", "", "merchant id (payments name it)")
 	fs.StringVar(&f.Bank, "bank", "bank-b", "the merchant's bank")
 	fs.StringVar(&f.Account, "account", "", "the merchant's account id (opened now)")
+	token := fs.String("admin-token", os.Getenv("TRUSTBANK_ADMIN_TOKEN"), "the bank operator's admin token (opening the account is an operator step)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if f.ID == "" || f.Account == "" {
 		return fmt.Errorf("%w: --id and --account are required", errUsage)
 	}
-	c := &ecashhttp.Client{Base: f.Server}
+	c := &ecashhttp.Client{Base: f.Server, AdminToken: *token}
 	_, modKey, err := c.KeySet(ctx, nil)
 	if err != nil {
 		return err

@@ -5,8 +5,8 @@
 //
 //	GET  /v1/keys                          module key set + module identity key
 //	GET  /v1/users/key[?epoch=N]           user-group public key
-//	POST /v1/users                         register a user (identity, AIK) → member key
-//	POST /v1/banks/{bank}/accounts         open an account
+//	POST /v1/users                         register a user (identity, AIK) → member key  [admin]
+//	POST /v1/banks/{bank}/accounts         open an account                                 [admin]
 //	GET  /v1/banks/{bank}/accounts/{id}    account balance
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
 //	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
@@ -17,6 +17,10 @@
 //	GET  /v1/totals                        balances, float, clearing positions
 //	POST /v1/prune                         drop expired spent-coin partitions
 //	GET  /healthz
+//
+// [admin] endpoints need "Authorization: Bearer <token>" (the node's
+// admin_token): opening an account with a balance creates money, and
+// registering a user vouches for an identity.
 //
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
@@ -135,9 +139,13 @@ var codes = []struct {
 	{ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound},
 	{ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound},
 	{errNotFound, "not_found", http.StatusNotFound},
+	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
 }
 
 var errNotFound = errors.New("ecashhttp: not found")
+
+// ErrUnauthorized is what the client returns for a missing or wrong admin token.
+var ErrUnauthorized = errors.New("ecashhttp: unauthorized")
 
 // classify returns the wire code and status of err.
 func classify(err error) (string, int) {

@@ -28,8 +28,9 @@ func (e *APIError) Unwrap() error { return sentinel(e.Code) }
 
 // Client calls a trustbank e-cash server.
 type Client struct {
-	Base string       // e.g. http://127.0.0.1:8080
-	HTTP *http.Client // default: 30 s timeout
+	Base       string       // e.g. http://127.0.0.1:8080
+	HTTP       *http.Client // default: 30 s timeout
+	AdminToken string       // sent as a bearer token when set (operator endpoints)
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -44,6 +45,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if c.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}

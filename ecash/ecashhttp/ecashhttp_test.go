@@ -35,9 +35,10 @@ func newEnv(t *testing.T, tg dbtest.Target) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	srv := httptest.NewServer(ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store}))
+	srv := httptest.NewServer(ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store,
+		AdminToken: n.AdminToken}))
 	t.Cleanup(srv.Close)
-	e := &env{c: &ecashhttp.Client{Base: srv.URL}, node: n, srv: srv}
+	e := &env{c: &ecashhttp.Client{Base: srv.URL, AdminToken: n.AdminToken}, node: n, srv: srv}
 	e.ks, _, err = e.c.KeySet(ctx, n.Module.IdentityKey())
 	if err != nil {
 		t.Fatal(err)
@@ -222,4 +223,24 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 		}
 		e.checkInvariant(t)
 	})
+}
+
+// Opening an account (which creates money) and registering a user are
+// operator steps: without the admin token they are refused and change nothing.
+func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
+	e := newEnv(t, dbtest.Target{Path: ""})
+	for name, token := range map[string]string{"fail/none": "", "fail/wrong": "not-the-token"} {
+		c := &ecashhttp.Client{Base: e.srv.URL, AdminToken: token}
+		_, sk, _ := ed25519.GenerateKey(rand.Reader)
+		if err := c.OpenAccount(ctx, "bank-a", "mallory", "mallory", sk.Public().(ed25519.PublicKey), 1_000_000); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: open account: %v", name, err)
+		}
+		if _, err := c.RegisterUser(ctx, "mallory", []byte{}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: register user: %v", name, err)
+		}
+	}
+	if _, err := e.c.Account(ctx, "bank-a", "mallory"); !errors.Is(err, ecash.ErrUnknownAccount) {
+		t.Fatalf("refused account exists: %v", err)
+	}
+	e.checkInvariant(t)
 }

@@ -3,6 +3,7 @@ package ecashhttp
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ type Deps struct {
 	Banks  map[string]*ecash.Bank
 	Store  ecash.Store
 	Log    *slog.Logger
+	// AdminToken, if set, is the bearer token the operator endpoints
+	// (opening accounts, registering users) require.
+	AdminToken string
 }
 
 type server struct{ Deps }
@@ -38,8 +42,8 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /v1/keys", s.keys)
 	mux.HandleFunc("GET /v1/users/key", s.userKey)
-	mux.HandleFunc("POST /v1/users", s.registerUser)
-	mux.HandleFunc("POST /v1/banks/{bank}/accounts", s.openAccount)
+	mux.HandleFunc("POST /v1/users", s.admin(s.registerUser))
+	mux.HandleFunc("POST /v1/banks/{bank}/accounts", s.admin(s.openAccount))
 	mux.HandleFunc("GET /v1/banks/{bank}/accounts/{id}", s.account)
 	mux.HandleFunc("POST /v1/banks/{bank}/withdraw", s.withdraw)
 	mux.HandleFunc("POST /v1/banks/{bank}/deposit", s.deposit)
@@ -50,6 +54,19 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/totals", s.totals)
 	mux.HandleFunc("POST /v1/prune", s.prune)
 	return mux
+}
+
+// admin wraps an operator endpoint: it requires the admin bearer token.
+func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {
+	want := []byte("Bearer " + s.AdminToken)
+	return func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if s.AdminToken != "" && subtle.ConstantTimeCompare(got, want) != 1 {
+			reply(w, http.StatusUnauthorized, ErrorResponse{Error: "operator endpoint: missing or wrong admin token", Code: "unauthorized"})
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {

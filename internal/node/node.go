@@ -53,7 +53,9 @@ type Node struct {
 	Module   *ecash.Module
 	Users    *ecash.UserRegistry
 	Banks    map[string]*ecash.Bank
-	cfg      Config
+	// AdminToken authorises operator endpoints (see secrets.json).
+	AdminToken string
+	cfg        Config
 }
 
 // Open opens (creating on first use) the deployment in cfg.DataDir.
@@ -83,7 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{DB: db, cfg: cfg, Banks: map[string]*ecash.Bank{}}
+	n := &Node{DB: db, cfg: cfg, Banks: map[string]*ecash.Bank{}, AdminToken: sec.AdminToken}
 	if err := n.assemble(ctx, sec); err != nil {
 		db.Close()
 		return nil, err

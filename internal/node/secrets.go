@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ type secrets struct {
 	BankGroupOpener []byte `json:"bank_group_opener"`
 	UserGroupIssuer []byte `json:"user_group_issuer"` // groupsig issuer key of the user group (GU)
 	UserGroupOpener []byte `json:"user_group_opener"`
+	// AdminToken authorises the operator endpoints (opening accounts,
+	// registering users): bearer token, 32 random bytes in hex.
+	AdminToken string `json:"admin_token"`
 }
 
 const secretsFile = "secrets.json"
@@ -50,6 +54,12 @@ func loadOrCreateSecrets(dir string) (*secrets, error) {
 	if len(s.ModuleIdentity) != ed25519.PrivateKeySize || len(s.MasterKey) != 32 {
 		return nil, fmt.Errorf("node: %s is incomplete", path)
 	}
+	if s.AdminToken == "" { // written by an older version
+		s.AdminToken = newToken()
+		if err := atomicfile.WriteJSON(path, &s); err != nil {
+			return nil, err
+		}
+	}
 	return &s, nil
 }
 
@@ -58,7 +68,7 @@ func newSecrets() (*secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &secrets{ModuleIdentity: id, MasterKey: make([]byte, 32)}
+	s := &secrets{ModuleIdentity: id, MasterKey: make([]byte, 32), AdminToken: newToken()}
 	rand.Read(s.MasterKey)
 	for _, pair := range [][2]*[]byte{{&s.BankGroupIssuer, &s.BankGroupOpener}, {&s.UserGroupIssuer, &s.UserGroupOpener}} {
 		_, ik, ok, err := groupsig.Setup(rand.Reader)
@@ -69,4 +79,10 @@ func newSecrets() (*secrets, error) {
 		*pair[1], _ = ok.MarshalBinary()
 	}
 	return s, nil
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
