@@ -17,6 +17,20 @@ import (
 // swtpm installed the test fails under CI and is skipped elsewhere.
 func SWTPM(t testing.TB) *attest.Device {
 	t.Helper()
+	path := SWTPMPath(t)
+	d, err := attest.OpenPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// SWTPMPath starts a fresh swtpm for t (its state kept in a temporary
+// directory for the test's life) and returns its path for attest.OpenPath;
+// it can be opened again and again, one connection at a time.
+func SWTPMPath(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath("swtpm")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -38,14 +52,12 @@ func SWTPM(t testing.TB) *attest.Device {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		d, err := attest.OpenPath("unix://" + sock)
-		if err == nil {
-			t.Cleanup(func() { d.Close() })
-			return d
+		if _, err := os.Stat(sock); err == nil {
+			return "unix://" + sock
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("swtpm did not come up: %v", err)
+			t.Fatal("swtpm did not come up")
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }

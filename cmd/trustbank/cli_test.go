@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"trustbank/attest"
+	"trustbank/attest/attesttest"
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
 	"trustbank/internal/dbtest"
@@ -128,5 +131,65 @@ func TestMerchantServe(t *testing.T) {
 	}
 	if status, _ = post("/v1/pay", `{"payment": "AAAA"}`); status != http.StatusBadRequest {
 		t.Fatalf("garbage payment: %d", status)
+	}
+}
+
+// A TPM-bound CLI wallet on swtpm: the bank demands and checks a quote of
+// the golden PCRs, coins are bound and pay across runs (key blobs reloaded),
+// a copy of the wallet file without the TPM cannot pay, and a wallet
+// without a TPM cannot withdraw.
+func TestTPMBoundWalletCLI(t *testing.T) {
+	tpm := attesttest.SWTPMPath(t)
+	dev, err := attest.OpenPath(tpm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := dev.PCRDigest()
+	dev.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sargs := append(serverArgs(t, dbtest.Target{}), "--golden", hex.EncodeToString(golden), "--require-tpm")
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
+	dir := t.TempDir()
+	wallet, merchant, stolen, plain := filepath.Join(dir, "w.json"), filepath.Join(dir, "m.json"), filepath.Join(dir, "stolen.json"), filepath.Join(dir, "plain.json")
+	run := func(args ...string) string {
+		t.Helper()
+		out, errOut, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("trustbank %s: %v\n%s", strings.Join(args, " "), err, errOut)
+		}
+		return strings.TrimSpace(out)
+	}
+	run("wallet", "init", "--state", wallet, "--server", base, "--user", "tina", "--account", "tina-acct", "--balance", "1000", "--admin-token", tok, "--tpm", tpm)
+	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct", "--admin-token", tok)
+	if out := run("wallet", "withdraw", "--state", wallet, "100"); !strings.Contains(out, "bound to the TPM") {
+		t.Fatalf("withdraw: %s", out)
+	}
+	ch := run("merchant", "challenge", "--state", merchant, "36")
+	pay := run("wallet", "pay", "--state", wallet, "--challenge", ch)
+	if out := run("merchant", "accept", "--state", merchant, "--payment", pay); !strings.Contains(out, "deposited 36") {
+		t.Fatalf("accept: %s", out)
+	}
+
+	var f walletFile
+	if err := loadJSON(wallet, &f); err != nil {
+		t.Fatal(err)
+	}
+	f.TPM, f.KeyBlobs = "", nil // the thief copies the file, not the TPM
+	if err := saveJSON(stolen, f); err != nil {
+		t.Fatal(err)
+	}
+	ch = run("merchant", "challenge", "--state", merchant, "64")
+	if _, _, err := runCLI(t, "wallet", "pay", "--state", stolen, "--challenge", ch); !errors.Is(err, ecash.ErrBinding) {
+		t.Fatalf("stolen wallet paid: %v", err)
+	}
+	pay = run("wallet", "pay", "--state", wallet, "--challenge", ch) // the owner still can
+	run("merchant", "accept", "--state", merchant, "--payment", pay)
+
+	run("wallet", "init", "--state", plain, "--server", base, "--user", "pat", "--account", "pat-acct", "--balance", "100", "--admin-token", tok)
+	if _, _, err := runCLI(t, "wallet", "withdraw", "--state", plain, "10"); !errors.Is(err, ecash.ErrAttestation) {
+		t.Fatalf("withdrawal without a TPM: %v", err)
 	}
 }

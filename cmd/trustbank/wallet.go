@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"trustbank/attest"
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
 	"trustbank/internal/atomicfile"
@@ -30,6 +31,10 @@ type walletFile struct {
 	Next       uint64   `json:"next"`
 	Member     []byte   `json:"member_key"`
 	Coins      [][]byte `json:"coins"`
+	// TPM binds the wallet's coins to a TPM (swtpm unix://… or tcp://…, or
+	// /dev/tpmrm0); KeyBlobs are the coin keys, wrapped by that TPM.
+	TPM      string   `json:"tpm,omitempty"`
+	KeyBlobs [][]byte `json:"key_blobs,omitempty"`
 }
 
 // merchantFile is a merchant's persistent state.
@@ -93,11 +98,21 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&f.Account, "account", "", "your account id (opened now)")
 	balance := fs.Uint64("balance", 0, "cash paid in at the counter when opening the account, in minor units")
 	token := fs.String("admin-token", os.Getenv("TRUSTBANK_ADMIN_TOKEN"), "the bank operator's admin token (opening the account and registering the user are operator steps)")
+	fs.StringVar(&f.TPM, "tpm", "", "bind coins to this TPM: unix:///path or tcp://host:port (swtpm), or /dev/tpmrm0")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if f.User == "" || f.Account == "" {
 		return fmt.Errorf("%w: --user and --account are required", errUsage)
+	}
+	aik := []byte{}
+	if f.TPM != "" {
+		dev, err := openDevice(f.TPM)
+		if err != nil {
+			return err
+		}
+		aik = dev.AIK()
+		dev.Close()
 	}
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%s exists; not overwriting a wallet", *state)
@@ -107,7 +122,7 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	mk, err := c.RegisterUser(ctx, f.User, []byte{})
+	mk, err := c.RegisterUser(ctx, f.User, aik)
 	if err != nil {
 		return err
 	}
@@ -125,31 +140,86 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// openWallet loads the state file and the server's current keys.
-func openWallet(ctx context.Context, path string) (*walletFile, *ecash.Wallet, *ecashhttp.Client, *ecash.KeySet, error) {
-	var f walletFile
-	if err := loadJSON(path, &f); err != nil {
-		return nil, nil, nil, nil, err
+// openDevice opens a wallet's TPM. The embedded simulator is refused: it
+// starts blank in every process, so coins bound to it would be lost.
+func openDevice(path string) (*attest.Device, error) {
+	if path == "simulator" {
+		return nil, fmt.Errorf("%w: the embedded TPM simulator does not persist between runs; use swtpm (unix://…) or /dev/tpmrm0", errUsage)
 	}
-	c := &ecashhttp.Client{Base: f.Server}
-	ks, _, err := c.KeySet(ctx, f.ModuleKey)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	upk, err := c.UserKey(ctx, nil)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	st := ecash.WalletState{Next: f.Next, Member: f.Member, Coins: f.Coins}
-	copy(st.Seed[:], f.Seed)
-	w, err := ecash.LoadWallet(st, ks, upk, nil)
-	return &f, w, c, ks, err
+	return attest.OpenPath(path)
 }
 
-func saveWallet(path string, f *walletFile, w *ecash.Wallet) error {
-	st := w.State()
-	f.Next, f.Coins = st.Next, st.Coins
-	return saveJSON(path, f)
+// cliWallet is an opened wallet: its file, the wallet, its server, the
+// key set and, for a TPM-bound wallet, the device (close it when done).
+type cliWallet struct {
+	f   *walletFile
+	w   *ecash.Wallet
+	c   *ecashhttp.Client
+	ks  *ecash.KeySet
+	dev *attest.Device
+}
+
+func (cw *cliWallet) close() {
+	if cw.dev != nil {
+		cw.dev.Close()
+	}
+}
+
+// openWallet loads the state file, the server's current keys and, for a
+// bound wallet, the TPM with the coin keys reloaded from their blobs.
+func openWallet(ctx context.Context, path string) (*cliWallet, error) {
+	cw := &cliWallet{f: &walletFile{}}
+	if err := loadJSON(path, cw.f); err != nil {
+		return nil, err
+	}
+	cw.c = &ecashhttp.Client{Base: cw.f.Server}
+	var err error
+	if cw.ks, _, err = cw.c.KeySet(ctx, cw.f.ModuleKey); err != nil {
+		return nil, err
+	}
+	upk, err := cw.c.UserKey(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var device ecash.Device
+	if cw.f.TPM != "" {
+		if cw.dev, err = openDevice(cw.f.TPM); err != nil {
+			return nil, err
+		}
+		for i, b := range cw.f.KeyBlobs {
+			if _, err := cw.dev.ImportKey(b); err != nil {
+				cw.close()
+				return nil, fmt.Errorf("coin key %d does not load on %s: %w", i, cw.f.TPM, err)
+			}
+		}
+		device = cw.dev
+	}
+	st := ecash.WalletState{Next: cw.f.Next, Member: cw.f.Member, Coins: cw.f.Coins}
+	copy(st.Seed[:], cw.f.Seed)
+	if cw.w, err = ecash.LoadWallet(st, cw.ks, upk, device); err != nil {
+		cw.close()
+		return nil, err
+	}
+	return cw, nil
+}
+
+// save writes the wallet back, with the key blobs of the bound coins held.
+func (cw *cliWallet) save(path string) error {
+	st := cw.w.State()
+	cw.f.Next, cw.f.Coins, cw.f.KeyBlobs = st.Next, st.Coins, nil
+	if cw.dev != nil {
+		for _, c := range cw.w.Coins() {
+			if !c.Message.Bound {
+				continue
+			}
+			blob, err := cw.dev.ExportKey(c.Key)
+			if err != nil {
+				return err
+			}
+			cw.f.KeyBlobs = append(cw.f.KeyBlobs, blob)
+		}
+	}
+	return saveJSON(path, cw.f)
 }
 
 func amountArg(fs interface{ Arg(int) string }) (ecash.Amount, error) {
@@ -170,30 +240,36 @@ func walletWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	f, w, c, ks, err := openWallet(ctx, *state)
+	cw, err := openWallet(ctx, *state)
 	if err != nil {
 		return err
 	}
-	p, err := w.Withdraw(f.Account, ed25519.PrivateKey(f.AccountKey), amount, ks.Schedule.EpochAt(time.Now()))
+	defer cw.close()
+	f, w := cw.f, cw.w
+	p, err := w.Withdraw(f.Account, ed25519.PrivateKey(f.AccountKey), amount, cw.ks.Schedule.EpochAt(time.Now()))
 	if err != nil {
 		return err
 	}
 	// Save the advanced coin counter first: a crash after the bank answers
 	// must not reuse these coin secrets.
-	if err := saveWallet(*state, f, w); err != nil {
+	if err := cw.save(*state); err != nil {
 		return err
 	}
-	resp, err := c.Withdraw(ctx, f.Bank, p.Request)
+	resp, err := cw.c.Withdraw(ctx, f.Bank, p.Request)
 	if err != nil {
 		return err
 	}
 	if err := w.Finish(p, resp); err != nil {
 		return err
 	}
-	if err := saveWallet(*state, f, w); err != nil {
+	if err := cw.save(*state); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "withdrew %d in %d coins; wallet holds %d\n", amount, len(resp.BlindSigs), w.Balance())
+	bound := ""
+	if cw.dev != nil {
+		bound = ", bound to the TPM"
+	}
+	fmt.Fprintf(stdout, "withdrew %d in %d coins%s; wallet holds %d\n", amount, len(resp.BlindSigs), bound, w.Balance())
 	return nil
 }
 
@@ -206,25 +282,28 @@ func walletRestore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f, old, c, ks, err := openWallet(ctx, *state)
+	cw, err := openWallet(ctx, *state)
 	if err != nil {
 		return err
 	}
+	defer cw.close()
+	old := cw.w
 	st := old.State()
 	st.Coins, st.Next = nil, 0
-	upk, err := c.UserKey(ctx, nil)
+	upk, err := cw.c.UserKey(ctx, nil)
 	if err != nil {
 		return err
 	}
-	w, err := ecash.LoadWallet(st, ks, upk, nil)
+	w, err := ecash.LoadWallet(st, cw.ks, upk, nil)
 	if err != nil {
 		return err
 	}
-	n, err := w.Restore(ctx, c, *gap)
+	n, err := w.Restore(ctx, cw.c, *gap)
 	if err != nil {
 		return err
 	}
-	if err := saveWallet(*state, f, w); err != nil {
+	cw.w = w
+	if err := cw.save(*state); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %d unspent coins worth %d (the file held %d worth %d)\n", n, w.Balance(), len(old.Coins()), old.Balance())
@@ -237,15 +316,16 @@ func walletBalance(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	f, w, c, _, err := openWallet(ctx, *state)
+	cw, err := openWallet(ctx, *state)
 	if err != nil {
 		return err
 	}
-	a, err := c.Account(ctx, f.Bank, f.Account)
+	defer cw.close()
+	a, err := cw.c.Account(ctx, cw.f.Bank, cw.f.Account)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wallet %d in %d coins; account %s at %s: %d\n", w.Balance(), len(w.Coins()), f.Account, f.Bank, a.Balance)
+	fmt.Fprintf(stdout, "wallet %d in %d coins; account %s at %s: %d\n", cw.w.Balance(), len(cw.w.Coins()), cw.f.Account, cw.f.Bank, a.Balance)
 	return nil
 }
 
@@ -264,11 +344,12 @@ func walletPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	f, w, _, _, err := openWallet(ctx, *state)
+	cw, err := openWallet(ctx, *state)
 	if err != nil {
 		return err
 	}
-	p, err := w.Pay(ch)
+	defer cw.close()
+	p, err := cw.w.Pay(ch)
 	if errors.Is(err, ecash.ErrNeedChange) {
 		return fmt.Errorf("%w (swap for change is available in the API; CLI support pending)", err)
 	}
@@ -276,7 +357,7 @@ func walletPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	enc, _ := p.MarshalBinary()
-	if err := saveWallet(*state, f, w); err != nil {
+	if err := cw.save(*state); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(enc))
