@@ -56,7 +56,16 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	if !errors.Is(err, ecash.ErrChallenge) {
 		t.Fatalf("replayed payment: %v", err)
 	}
-	// Lose the coins, keep the seed: restore gets back exactly the unspent 64.
+	// 5 cannot be made from a 64: the wallet swaps for change, then pays.
+	ch = run("merchant", "challenge", "--state", merchant, "5")
+	pay = run("wallet", "pay", "--state", wallet, "--challenge", ch)
+	if out := run("merchant", "accept", "--state", merchant, "--payment", pay); !strings.Contains(out, "deposited 5") {
+		t.Fatalf("paying with change: %s", out)
+	}
+	if out := run("wallet", "balance", "--state", wallet); !strings.Contains(out, "wallet 59") {
+		t.Fatalf("after change: %s", out)
+	}
+	// Lose the coins, keep the seed: restore gets back exactly the unspent 59.
 	var f walletFile
 	if err := loadJSON(wallet, &f); err != nil {
 		t.Fatal(err)
@@ -65,12 +74,12 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	if err := saveJSON(wallet, f); err != nil {
 		t.Fatal(err)
 	}
-	if out := run("wallet", "restore", "--state", wallet, "--gap", "3"); !strings.Contains(out, "worth 64") {
+	if out := run("wallet", "restore", "--state", wallet, "--gap", "3"); !strings.Contains(out, "worth 59") {
 		t.Fatalf("restore: %s", out)
 	}
-	ch = run("merchant", "challenge", "--state", merchant, "64")
+	ch = run("merchant", "challenge", "--state", merchant, "59")
 	pay = run("wallet", "pay", "--state", wallet, "--challenge", ch)
-	if out := run("merchant", "accept", "--state", merchant, "--payment", pay); !strings.Contains(out, "deposited 64") {
+	if out := run("merchant", "accept", "--state", merchant, "--payment", pay); !strings.Contains(out, "deposited 59") {
 		t.Fatalf("paying with restored coins: %s", out)
 	}
 	if _, _, err := runCLI(t, "wallet", "init", "--state", wallet, "--server", base, "--user", "x", "--account", "y"); err == nil {

@@ -203,6 +203,26 @@ func openWallet(ctx context.Context, path string) (*cliWallet, error) {
 	return cw, nil
 }
 
+// change swaps coins at the module so that the wallet holds amount exactly.
+func (cw *cliWallet) change(ctx context.Context, path string, amount ecash.Amount) error {
+	now := time.Now()
+	ps, err := cw.w.Change(amount, cw.ks.Schedule.EpochAt(now), now)
+	if err != nil {
+		return err
+	}
+	if err := cw.save(path); err != nil { // the counter moved; the inputs are committed to the swap
+		return err
+	}
+	resp, err := cw.c.Swap(ctx, ps.Request)
+	if err != nil {
+		return err
+	}
+	if err := cw.w.FinishSwap(ps, resp); err != nil {
+		return err
+	}
+	return cw.save(path)
+}
+
 // save writes the wallet back, with the key blobs of the bound coins held.
 func (cw *cliWallet) save(path string) error {
 	st := cw.w.State()
@@ -350,8 +370,10 @@ func walletPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer cw.close()
 	p, err := cw.w.Pay(ch)
-	if errors.Is(err, ecash.ErrNeedChange) {
-		return fmt.Errorf("%w (swap for change is available in the API; CLI support pending)", err)
+	if errors.Is(err, ecash.ErrNeedChange) { // swap coins for change at the module, then pay
+		if err = cw.change(ctx, *state, ch.Amount); err == nil {
+			p, err = cw.w.Pay(ch)
+		}
 	}
 	if err != nil {
 		return err
