@@ -28,14 +28,7 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	tok := adminToken(t, sargs)
 	dir := t.TempDir()
 	wallet, merchant := filepath.Join(dir, "wallet.json"), filepath.Join(dir, "merchant.json")
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, err := runCLI(t, args...)
-		if err != nil {
-			t.Fatalf("trustbank %s: %v\n%s", strings.Join(args, " "), err, errOut)
-		}
-		return strings.TrimSpace(out)
-	}
+	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
 	if _, _, err := runCLI(t, "wallet", "init", "--state", wallet, "--server", base, "--user", "alice", "--account", "alice-acct", "--balance", "1000"); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 		t.Fatalf("wallet init without the operator's token: %v", err)
 	}
@@ -163,14 +156,7 @@ func TestTPMBoundWalletCLI(t *testing.T) {
 	tok := adminToken(t, sargs)
 	dir := t.TempDir()
 	wallet, merchant, stolen, plain := filepath.Join(dir, "w.json"), filepath.Join(dir, "m.json"), filepath.Join(dir, "stolen.json"), filepath.Join(dir, "plain.json")
-	run := func(args ...string) string {
-		t.Helper()
-		out, errOut, err := runCLI(t, args...)
-		if err != nil {
-			t.Fatalf("trustbank %s: %v\n%s", strings.Join(args, " "), err, errOut)
-		}
-		return strings.TrimSpace(out)
-	}
+	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
 	run("wallet", "init", "--state", wallet, "--server", base, "--user", "tina", "--account", "tina-acct", "--balance", "1000", "--admin-token", tok, "--tpm", tpm)
 	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct", "--admin-token", tok)
 	if out := run("wallet", "withdraw", "--state", wallet, "100"); !strings.Contains(out, "bound to the TPM") {
@@ -201,4 +187,15 @@ func TestTPMBoundWalletCLI(t *testing.T) {
 	if _, _, err := runCLI(t, "wallet", "withdraw", "--state", plain, "10"); !errors.Is(err, ecash.ErrAttestation) {
 		t.Fatalf("withdrawal without a TPM: %v", err)
 	}
+}
+
+// mustRun runs the CLI in process and returns its trimmed output, failing
+// the test on an error.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := runCLI(t, args...)
+	if err != nil {
+		t.Fatalf("trustbank %s: %v\n%s", strings.Join(args, " "), err, errOut)
+	}
+	return strings.TrimSpace(out)
 }

@@ -242,6 +242,15 @@ func (cw *cliWallet) save(path string) error {
 	return saveJSON(path, cw.f)
 }
 
+// base64Arg decodes the base64 value of flag --name.
+func base64Arg(name, v string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("%w: --%s must be non-empty base64", errUsage, name)
+	}
+	return b, nil
+}
+
 func amountArg(fs interface{ Arg(int) string }) (ecash.Amount, error) {
 	v, err := strconv.ParseUint(fs.Arg(0), 10, 64)
 	if err != nil || v == 0 {
@@ -356,9 +365,9 @@ func walletPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	raw, err := base64.StdEncoding.DecodeString(*chArg)
+	raw, err := base64Arg("challenge", *chArg)
 	if err != nil {
-		return fmt.Errorf("%w: --challenge is not base64", errUsage)
+		return err
 	}
 	ch, err := ecash.ParseChallenge(raw)
 	if err != nil {
@@ -480,9 +489,9 @@ func merchantAccept(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	raw, err := base64.StdEncoding.DecodeString(*payArg)
+	raw, err := base64Arg("payment", *payArg)
 	if err != nil {
-		return fmt.Errorf("%w: --payment is not base64", errUsage)
+		return err
 	}
 	var p ecash.Payment
 	if err := p.UnmarshalBinary(raw); err != nil {
