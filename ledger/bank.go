@@ -1,0 +1,638 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+)
+
+// ErrBookBroken: the book failed its evidence-chain check when the bank
+// opened (or booking failed half-way); it books nothing until Recover.
+var ErrBookBroken = errors.New("ledger: book is broken; run check and recover")
+
+// Config is a bank's deployment.
+type Config struct {
+	Name     string
+	Currency string        // ISO 4217 code of the book, e.g. "CNY"
+	MaxAge   time.Duration // money older than this is refused (default 30 days)
+	MaxSkew  time.Duration // money from further in the future is refused (default 5 minutes)
+	MaxBatch int           // entries per group commit (default 512)
+	Now      func() time.Time
+}
+
+func (c *Config) defaults() error {
+	if err := checkName("bank", c.Name); err != nil {
+		return err
+	}
+	if c.Currency == "" {
+		c.Currency = "CNY"
+	}
+	if err := checkCurrency(c.Currency); err != nil {
+		return err
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = 30 * 24 * time.Hour
+	}
+	if c.MaxSkew == 0 {
+		c.MaxSkew = 5 * time.Minute
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 512
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Keys are a bank's secrets: its signing key (SM2, or in an SM9 deployment
+// its SM9 master, from which it takes its own key as identity Name), and
+// its SM2 encryption key, to which balance batch keys are wrapped (β).
+type Keys struct {
+	Sign *SM2Signer // SM2 deployments
+	SM9  *SM9Master // SM9 deployments
+	Enc  *sm2.PrivateKey
+}
+
+// GenerateKeys makes fresh keys for scheme.
+func GenerateKeys(scheme Scheme) (*Keys, error) {
+	enc, err := sm2.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keys{Enc: enc}
+	switch scheme {
+	case SM2:
+		k.Sign, err = GenerateSM2()
+	case SM9:
+		k.SM9, err = GenerateSM9Master()
+	default:
+		err = fmt.Errorf("ledger: unknown scheme %v", scheme)
+	}
+	return k, err
+}
+
+// Scheme is the deployment's signature scheme.
+func (k *Keys) Scheme() Scheme {
+	if k.SM9 != nil {
+		return SM9
+	}
+	return SM2
+}
+
+// PublicKey is what clients pin: the bank's SM2 key, or its SM9 master
+// public key.
+func (k *Keys) PublicKey() []byte {
+	if k.SM9 != nil {
+		return k.SM9.PublicKey()
+	}
+	return k.Sign.PublicKey()
+}
+
+// BankVerifier checks a bank's signatures from its published scheme, name
+// and public key.
+func BankVerifier(scheme Scheme, name string, pub []byte) (Verifier, error) {
+	if scheme == SM9 {
+		return NewSM9Verifier(pub, name)
+	}
+	return NewSM2Verifier(pub)
+}
+
+// AccountVerifier checks an account's signatures from its template (the
+// template itself must be verified first) and, for SM9, the bank's master
+// public key.
+func AccountVerifier(t *Template, master []byte) (Verifier, error) {
+	if t.Scheme == SM9 {
+		return NewSM9Verifier(master, t.Account)
+	}
+	return NewSM2Verifier(t.PublicKey)
+}
+
+type account struct {
+	tmpl     *Template
+	verifier Verifier
+	opening  uint64
+	balance  uint64 // owned by the booking loop
+}
+
+// Bank keeps a book: accounts, the entries, the evidence chains and the
+// Merkle log, and a hot backup.
+type Bank struct {
+	cfg      Config
+	keys     *Keys
+	signer   Signer
+	verifier Verifier
+	store    *Store
+	backup   *Store
+
+	mu       sync.RWMutex // guards accounts (the map; balances belong to the loop)
+	accounts map[string]*account
+
+	inflightMu sync.Mutex
+	inflight   map[string]bool // money ids between their replay check and their commit
+
+	verify chan struct{} // admission to signature verification (GOMAXPROCS)
+	queue  chan *submitted
+	stop   chan struct{}
+	done   chan struct{}
+
+	// Booking state, owned by the loop (read under stateMu by others).
+	stateMu   sync.RWMutex
+	broken    error
+	next      uint64
+	nextBatch uint64
+	ecode     Digest
+	prev      Digest
+	rng       *compact.Range
+	cp        *Checkpoint
+}
+
+type submitted struct {
+	money   *Money
+	encoded []byte
+	digest  Digest
+	res     chan submitResult
+}
+
+type submitResult struct {
+	entry *Entry
+	cp    *Checkpoint
+	err   error
+}
+
+var rangeFactory = compact.RangeFactory{Hash: TreeHasher.HashChildren}
+
+// Open opens the bank's book in store, with backup as the hot backup, and
+// checks the evidence chain: a broken book opens, but books nothing until
+// it is recovered (Check reports where, Recover repairs).
+func Open(ctx context.Context, cfg Config, keys *Keys, store, backup *Store) (*Bank, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	b := &Bank{cfg: cfg, keys: keys, store: store, backup: backup,
+		accounts: map[string]*account{}, inflight: map[string]bool{},
+		verify: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	var err error
+	if keys.SM9 != nil {
+		b.signer, err = keys.SM9.UserKey(cfg.Name)
+	} else if keys.Sign != nil {
+		b.signer = keys.Sign
+	} else {
+		err = errors.New("ledger: bank has no signing key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.verifier, err = BankVerifier(keys.Scheme(), cfg.Name, keys.PublicKey()); err != nil {
+		return nil, err
+	}
+	if err := b.load(ctx); err != nil {
+		return nil, err
+	}
+	go b.loop()
+	return b, nil
+}
+
+// load reads accounts and the book's head, replays balances, and checks the chain.
+func (b *Bank) load(ctx context.Context) error {
+	rows, err := b.store.accounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		var t Template
+		if err := t.UnmarshalBinary(r.template); err != nil {
+			return fmt.Errorf("ledger: stored template of %s: %w", r.name, err)
+		}
+		v, err := AccountVerifier(&t, b.keys.PublicKey())
+		if err != nil {
+			return err
+		}
+		b.accounts[r.name] = &account{tmpl: &t, verifier: v, opening: r.opening, balance: r.opening}
+	}
+	rep, err := b.check(ctx)
+	if err != nil {
+		return err
+	}
+	b.next, b.ecode, b.prev = rep.Size, rep.lastEcode, rep.lastHash
+	if !rep.OK() {
+		b.broken = fmt.Errorf("%w: %s", ErrBookBroken, rep)
+	}
+	if b.nextBatch, err = b.store.nextBatch(ctx); err != nil {
+		return err
+	}
+	if b.next > 0 {
+		cp, err := b.store.checkpoint(ctx, 0)
+		if err != nil {
+			return err
+		}
+		if cp.Size != b.next && rep.OK() {
+			return fmt.Errorf("ledger: latest checkpoint has size %d, book has %d entries", cp.Size, b.next)
+		}
+		b.cp = cp
+	}
+	ids := compact.RangeNodes(0, b.next, nil)
+	hashes, err := b.store.nodeHashes(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("ledger: Merkle log: %w", err)
+	}
+	if b.rng, err = rangeFactory.NewRange(0, b.next, hashes); err != nil {
+		return err
+	}
+	if b.broken != nil {
+		return nil
+	}
+	return b.loadBalances(ctx)
+}
+
+// loadBalances sets each account's balance from the last entry naming it.
+func (b *Bank) loadBalances(ctx context.Context) error {
+	keys := map[uint64][]byte{}
+	for name, a := range b.accounts {
+		e, err := b.store.neighbour(ctx, name, b.next, false)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			continue
+		}
+		bal, err := b.entryBalance(ctx, e, name, keys)
+		if err != nil {
+			return err
+		}
+		a.balance = bal
+	}
+	return nil
+}
+
+// batchKey unwraps the balance key of a batch (β) with the bank's key.
+func (b *Bank) batchKey(ctx context.Context, id uint64, cache map[uint64][]byte) ([]byte, error) {
+	if k, ok := cache[id]; ok {
+		return k, nil
+	}
+	beta, err := b.store.batchBeta(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	k, err := sm2.Decrypt(b.keys.Enc, beta)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: unwrap key of batch %d: %w", id, err)
+	}
+	if cache != nil {
+		cache[id] = k
+	}
+	return k, nil
+}
+
+// entryBalance decrypts account's balance after entry e.
+func (b *Bank) entryBalance(ctx context.Context, e *Entry, name string, cache map[uint64][]byte) (uint64, error) {
+	k, err := b.batchKey(ctx, e.Batch, cache)
+	if err != nil {
+		return 0, err
+	}
+	ct := e.PayeeBalance
+	if e.Payer == name {
+		ct = e.PayerBalance
+	}
+	return openBalance(k, e.Index, name, ct)
+}
+
+// Close stops booking after the batch in progress. It does not close the stores.
+func (b *Bank) Close() {
+	select {
+	case <-b.stop:
+	default:
+		close(b.stop)
+	}
+	<-b.done
+}
+
+// Name is the bank's name.
+func (b *Bank) Name() string { return b.cfg.Name }
+
+// Currency is the book's currency.
+func (b *Bank) Currency() string { return b.cfg.Currency }
+
+// Scheme is the deployment's signature scheme.
+func (b *Bank) Scheme() Scheme { return b.keys.Scheme() }
+
+// PublicKey is the bank's public key (SM2 key or SM9 master public key).
+func (b *Bank) PublicKey() []byte { return b.keys.PublicKey() }
+
+// Verifier checks the bank's signatures.
+func (b *Bank) Verifier() Verifier { return b.verifier }
+
+// OpenAccount opens an SM2 account with public key pub and an opening
+// balance (cash paid in), and returns its template (QR1).
+func (b *Bank) OpenAccount(ctx context.Context, name string, pub []byte, opening uint64) (*Template, error) {
+	if b.Scheme() != SM2 {
+		return nil, fmt.Errorf("ledger: this bank uses %v: use OpenSM9Account", b.Scheme())
+	}
+	if _, err := NewSM2Verifier(pub); err != nil {
+		return nil, err
+	}
+	return b.openAccount(ctx, name, pub, opening)
+}
+
+// OpenSM9Account opens an account in an SM9 deployment and returns its
+// template and its signing key, issued by the bank as key generation centre.
+func (b *Bank) OpenSM9Account(ctx context.Context, name string, opening uint64) (*Template, *SM9Signer, error) {
+	if b.Scheme() != SM9 {
+		return nil, nil, fmt.Errorf("ledger: this bank uses %v: use OpenAccount", b.Scheme())
+	}
+	key, err := b.keys.SM9.UserKey(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := b.openAccount(ctx, name, nil, opening)
+	return t, key, err
+}
+
+func (b *Bank) openAccount(ctx context.Context, name string, pub []byte, opening uint64) (*Template, error) {
+	if opening > math.MaxInt64 {
+		return nil, fmt.Errorf("%w: opening balance too large", ErrMalformed)
+	}
+	t := &Template{Bank: b.cfg.Name, Issued: b.cfg.Now().UnixMilli(), Currency: b.cfg.Currency,
+		Account: name, Scheme: b.Scheme(), PublicKey: pub}
+	if err := checkName("account", name); err != nil {
+		return nil, err
+	}
+	for i, m := range t.fields() {
+		sig, err := b.signer.Sign(m)
+		if err != nil {
+			return nil, err
+		}
+		switch i {
+		case 0:
+			t.Sig1 = sig
+		case 1:
+			t.Sig2 = sig
+		case 2:
+			t.Sig3 = sig
+		}
+	}
+	enc, err := t.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	v, err := AccountVerifier(t, b.keys.PublicKey())
+	if err != nil {
+		return nil, err
+	}
+	// The loop reads accounts under b.mu: hold it across the insert so a
+	// new account's balance is never seen half-made.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.accounts[name]; ok {
+		return nil, fmt.Errorf("%w: %s", ErrAccountExists, name)
+	}
+	if err := b.store.insertAccount(ctx, name, enc, opening, t.Issued); err != nil {
+		return nil, err
+	}
+	b.accounts[name] = &account{tmpl: t, verifier: v, opening: opening, balance: opening}
+	return t, nil
+}
+
+// Template returns the template of account name.
+func (b *Bank) Template(name string) (*Template, error) {
+	a, err := b.account(name)
+	if err != nil {
+		return nil, err
+	}
+	return a.tmpl, nil
+}
+
+func (b *Bank) account(name string) (*account, error) {
+	b.mu.RLock()
+	a, ok := b.accounts[name]
+	b.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownAccount, name)
+	}
+	return a, nil
+}
+
+// Submit books money submitted by its payee (step 3 → 4) and returns the
+// settlement notice (QR3, step 5). It returns only after the entry is
+// durable in the book and in the hot backup.
+func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
+	b.stateMu.RLock()
+	broken := b.broken
+	b.stateMu.RUnlock()
+	if broken != nil {
+		return nil, broken
+	}
+	m := &s.Money
+	enc, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if m.Currency != b.cfg.Currency {
+		return nil, fmt.Errorf("%w: %s, the book is in %s", ErrCurrency, m.Currency, b.cfg.Currency)
+	}
+	now := b.cfg.Now()
+	t := time.UnixMilli(m.Time)
+	if t.After(now.Add(b.cfg.MaxSkew)) || t.Before(now.Add(-b.cfg.MaxAge)) {
+		return nil, fmt.Errorf("%w: made at %s", ErrExpired, t.UTC().Format(time.RFC3339))
+	}
+	payer, err := b.account(m.Payer)
+	if err != nil {
+		return nil, err
+	}
+	payee, err := b.account(m.Payee)
+	if err != nil {
+		return nil, err
+	}
+	d := sm3.Sum(enc)
+	id := string(m.id())
+	b.inflightMu.Lock()
+	if b.inflight[id] {
+		b.inflightMu.Unlock()
+		return nil, fmt.Errorf("%w: %s at %d is being booked", ErrReplayed, m.Payer, m.Time)
+	}
+	b.inflight[id] = true
+	b.inflightMu.Unlock()
+	defer func() {
+		b.inflightMu.Lock()
+		delete(b.inflight, id)
+		b.inflightMu.Unlock()
+	}()
+	booked, err := b.store.moneyBooked(ctx, m.Payer, m.Time)
+	if err != nil {
+		return nil, err
+	}
+	if booked {
+		return nil, fmt.Errorf("%w: %s at %d", ErrReplayed, m.Payer, m.Time)
+	}
+	if err := b.verifySubmission(ctx, s, d, payer, payee); err != nil {
+		return nil, err
+	}
+	p := &submitted{money: m, encoded: enc, digest: d, res: make(chan submitResult, 1)}
+	select {
+	case b.queue <- p:
+	case <-b.stop:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r := <-p.res // the loop always answers
+	if r.err != nil {
+		return nil, r.err
+	}
+	pr, err := b.inclusion(ctx, r.entry.Index, r.cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Settlement{Entry: *r.entry, Checkpoint: *r.cp, Proof: pr}, nil
+}
+
+// verifySubmission checks the payee's submission signature and the money's
+// five field signatures, at most GOMAXPROCS at a time.
+func (b *Bank) verifySubmission(ctx context.Context, s *Submission, d Digest, payer, payee *account) error {
+	select {
+	case b.verify <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-b.verify }()
+	if !payee.verifier.Verify(submitMsg(d), s.Sig) {
+		return fmt.Errorf("%w: not signed by %s", ErrNotPayee, s.Money.Payee)
+	}
+	return s.Money.Verify(payer.verifier)
+}
+
+// inclusion is the inclusion proof of entry idx in the tree of size.
+func (b *Bank) inclusion(ctx context.Context, idx, size uint64) ([][]byte, error) {
+	nodes, err := proof.Inclusion(idx, size)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := b.store.nodeHashes(ctx, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hashes, TreeHasher.HashChildren)
+}
+
+// Consistency is the consistency proof between tree sizes older and newer.
+func (b *Bank) Consistency(ctx context.Context, older, newer uint64) ([][]byte, error) {
+	nodes, err := proof.Consistency(older, newer)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := b.store.nodeHashes(ctx, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return nodes.Rehash(hashes, TreeHasher.HashChildren)
+}
+
+// Checkpoint returns the latest checkpoint (size 0) or the one of size.
+func (b *Bank) Checkpoint(ctx context.Context, size uint64) (*Checkpoint, error) {
+	return b.store.checkpoint(ctx, size)
+}
+
+// Notice rebuilds the settlement notice (QR3) of entry idx against the
+// latest checkpoint.
+func (b *Bank) Notice(ctx context.Context, idx uint64) (*Settlement, error) {
+	e, _, err := b.store.Entry(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := b.store.checkpoint(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	pr, err := b.inclusion(ctx, idx, cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Settlement{Entry: *e, Checkpoint: *cp, Proof: pr}, nil
+}
+
+// BalanceNotice is QR4 for entry idx (step 6): the payer's balance after
+// it, SM2-encrypted to the payer's key and signed by the bank with the
+// entry's hash. SM2 deployments only.
+func (b *Bank) BalanceNotice(ctx context.Context, idx uint64) (*Settlement, error) {
+	n, err := b.Notice(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	payer, err := b.account(n.Entry.Payer)
+	if err != nil {
+		return nil, err
+	}
+	if payer.tmpl.Scheme != SM2 {
+		return nil, fmt.Errorf("ledger: balance notices are encrypted to an SM2 account key; %s has none", payer.tmpl.Account)
+	}
+	bal, err := b.entryBalance(ctx, &n.Entry, n.Entry.Payer, nil)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := sm2.NewPublicKey(payer.tmpl.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	var pt [8]byte
+	putU64(pt[:], bal)
+	ct, err := sm2.Encrypt(rand.Reader, pub, pt[:], nil)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := b.signer.Sign(balanceNoticeMsg(n.Entry.Hash(), ct))
+	if err != nil {
+		return nil, err
+	}
+	n.Balance, n.BalanceSig = ct, sig
+	return n, nil
+}
+
+// Balance is the current balance of account name (the bank decrypts it).
+func (b *Bank) Balance(name string) (uint64, error) {
+	a, err := b.account(name)
+	if err != nil {
+		return 0, err
+	}
+	b.stateMu.RLock()
+	defer b.stateMu.RUnlock()
+	return a.balance, nil
+}
+
+// Totals returns the sum of all balances and the sum of opening balances:
+// they are equal while no money is lost or created.
+func (b *Bank) Totals() (balances, opening uint64) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	b.stateMu.RLock()
+	defer b.stateMu.RUnlock()
+	for _, a := range b.accounts {
+		balances += a.balance
+		opening += a.opening
+	}
+	return balances, opening
+}
+
+// Size is the number of entries in the book.
+func (b *Bank) Size() uint64 {
+	b.stateMu.RLock()
+	defer b.stateMu.RUnlock()
+	return b.next
+}
+
+func putU64(b []byte, v uint64) {
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+}

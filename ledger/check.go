@@ -1,0 +1,383 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/transparency-dev/merkle/compact"
+)
+
+// Break is one place where the evidence chain does not hold.
+type Break struct {
+	Index  uint64
+	Reason string
+}
+
+// CheckReport is the result of walking the book's evidence chains.
+type CheckReport struct {
+	Size    uint64   // entries the book should hold (latest checkpoint, or the highest index seen + 1)
+	Missing []uint64 // indexes with no entry: the lost records
+	Breaks  []Break  // entries whose chain codes do not follow from the one before
+
+	lastEcode, lastHash Digest
+}
+
+// OK reports whether the book is whole.
+func (r *CheckReport) OK() bool { return len(r.Missing) == 0 && len(r.Breaks) == 0 }
+
+func (r *CheckReport) String() string {
+	if r.OK() {
+		return fmt.Sprintf("%d entries, evidence chain whole", r.Size)
+	}
+	var parts []string
+	if len(r.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("missing entries %v", r.Missing))
+	}
+	for _, b := range r.Breaks {
+		parts = append(parts, fmt.Sprintf("chain broken at %d (%s)", b.Index, b.Reason))
+	}
+	return fmt.Sprintf("%d entries: %s", r.Size, strings.Join(parts, "; "))
+}
+
+// Check walks the book's evidence chains — the paper's XOR chain of codes
+// (ecode_n = ecode_{n−1} ⊕ lsum_n) and the SM3 hash chain — and reports
+// the exact position of every missing entry. It reads only the narrow
+// chain table and an index-only scan of the entries, so it is fast.
+func (b *Bank) Check(ctx context.Context) (*CheckReport, error) { return b.check(ctx) }
+
+func (b *Bank) check(ctx context.Context) (*CheckReport, error) {
+	rep := &CheckReport{}
+	if cp, err := b.store.checkpoint(ctx, 0); err == nil {
+		rep.Size = cp.Size
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	// The entries present, read on one core while the chain is walked on
+	// the other.
+	present := newBitset(rep.Size)
+	var maxEntry uint64
+	scanned := make(chan error, 1)
+	go func() {
+		scanned <- b.store.entryIndexes(ctx, func(idx uint64) {
+			present.set(idx)
+			maxEntry = max(maxEntry, idx+1)
+		})
+	}()
+
+	var expect uint64
+	var ecode, prev Digest
+	inChain := newBitset(rep.Size)
+	err := b.store.scanChain(ctx, 0, 1<<62, func(idx uint64, c []byte) error {
+		if len(c) != chainSize {
+			rep.Breaks = append(rep.Breaks, Break{idx, "malformed chain row"})
+			return nil
+		}
+		var lsum, ec, pv, h Digest
+		copy(lsum[:], c[0:32])
+		copy(ec[:], c[32:64])
+		copy(pv[:], c[64:96])
+		copy(h[:], c[96:128])
+		inChain.set(idx)
+		switch {
+		case idx != expect:
+			// A gap: the entries between are lost. As the paper says, the
+			// code derived from this entry (ecode ⊕ lsum) seeds the rest.
+			if xorDigest(ecode, lsum) != ec {
+				rep.Breaks = append(rep.Breaks, Break{idx, fmt.Sprintf("ecode does not follow from entry %d", int64(expect)-1)})
+			}
+		case xorDigest(ecode, lsum) != ec:
+			rep.Breaks = append(rep.Breaks, Break{idx, "ecode ≠ ecode(n−1) ⊕ lsum(n)"})
+		case pv != prev:
+			rep.Breaks = append(rep.Breaks, Break{idx, "SM3 chain: prev ≠ hash of entry n−1"})
+		}
+		ecode, prev, expect = ec, h, idx+1
+		return nil
+	})
+	if err2 := <-scanned; err == nil {
+		err = err2
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: check: %w", err)
+	}
+	rep.Size = max(rep.Size, expect, maxEntry)
+	for i := uint64(0); i < rep.Size; i++ {
+		if !present.has(i) || !inChain.has(i) {
+			rep.Missing = append(rep.Missing, i)
+		}
+	}
+	// A break right after a gap is the gap's own symptom.
+	var breaks []Break
+	for _, br := range rep.Breaks {
+		if br.Index > 0 && !inChain.has(br.Index-1) {
+			continue
+		}
+		breaks = append(breaks, br)
+	}
+	rep.Breaks = breaks
+	rep.lastEcode, rep.lastHash = ecode, prev
+	return rep, nil
+}
+
+type bitset []uint64
+
+func newBitset(n uint64) *bitset { b := make(bitset, n/64+1); return &b }
+
+func (b *bitset) set(i uint64) {
+	for uint64(len(*b)) <= i/64 {
+		*b = append(*b, 0)
+	}
+	(*b)[i/64] |= 1 << (i % 64)
+}
+
+func (b *bitset) has(i uint64) bool {
+	return i/64 < uint64(len(*b)) && (*b)[i/64]&(1<<(i%64)) != 0
+}
+
+// Clue is what the book alone says about a lost entry: its payer, payee
+// and amount from the jumps in their balances, its lsum from the codes of
+// its neighbours, and — by enumerating the payer's past purposes and times
+// against lsum — its purpose and time.
+type Clue struct {
+	Index     uint64
+	Payer     string
+	Payee     string
+	Amount    uint64
+	LSum      Digest
+	HaveLSum  bool
+	Purpose   string
+	Time      int64
+	Confirmed bool // payer, payee, amount, purpose and time reproduce lsum
+}
+
+// timeBudget bounds the time enumeration of Reconstruct (milliseconds
+// before the next entry's booking).
+const timeBudget = 2_000_000
+
+// Reconstruct derives what it can of lost entry k from the book.
+func (b *Bank) Reconstruct(ctx context.Context, k uint64) (*Clue, error) {
+	c := &Clue{Index: k}
+	var before, after *Entry
+	if k > 0 {
+		e, _, err := b.store.Entry(ctx, k-1)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		before = e
+	}
+	e, _, err := b.store.Entry(ctx, k+1)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	after = e
+	if after != nil && (k == 0 || before != nil) {
+		var prevEcode Digest
+		if before != nil {
+			prevEcode = before.Ecode
+		}
+		ecodeK := xorDigest(after.Ecode, after.LSum)
+		c.LSum, c.HaveLSum = xorDigest(ecodeK, prevEcode), true
+	}
+
+	// Balance jumps: an account whose balance after its first entry past k
+	// does not follow from its balance before k was in entry k.
+	keys := map[uint64][]byte{}
+	b.mu.RLock()
+	accts := make(map[string]*account, len(b.accounts))
+	for n, a := range b.accounts {
+		accts[n] = a
+	}
+	b.mu.RUnlock()
+	for name, a := range accts {
+		next, err := b.store.neighbour(ctx, name, k, true)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			continue
+		}
+		was := a.opening
+		if prevE, err := b.store.neighbour(ctx, name, k, false); err != nil {
+			return nil, err
+		} else if prevE != nil {
+			if was, err = b.entryBalance(ctx, prevE, name, keys); err != nil {
+				return nil, err
+			}
+		}
+		now, err := b.entryBalance(ctx, next, name, keys)
+		if err != nil {
+			return nil, err
+		}
+		implied := now - next.Amount // the balance before next
+		if next.Payer == name {
+			implied = now + next.Amount
+		}
+		switch {
+		case implied < was:
+			c.Payer, c.Amount = name, was-implied
+		case implied > was:
+			c.Payee = name
+			if c.Amount == 0 {
+				c.Amount = implied - was
+			}
+		}
+	}
+	if c.HaveLSum && c.Payer != "" && c.Payee != "" && c.Amount > 0 {
+		b.enumerate(ctx, c, after)
+	}
+	return c, nil
+}
+
+// enumerate searches the payer's past purposes and the times before the
+// next entry was booked for the pair that reproduces lsum (lsum is linear
+// in per-field digests, so each candidate costs one SM3).
+func (b *Bank) enumerate(ctx context.Context, c *Clue, after *Entry) {
+	m := Money{Payer: c.Payer, Amount: c.Amount, Currency: b.cfg.Currency, Payee: c.Payee}
+	_, amount, _, payee := m.values()
+	residual := subDigest(c.LSum, lsumTerm('a', str(c.Payer)))
+	residual = subDigest(residual, lsumTerm('m', amount))
+	residual = subDigest(residual, lsumTerm('y', payee))
+	hist, err := b.store.history(ctx, c.Payer, 1000)
+	if err != nil {
+		return
+	}
+	targets := map[Digest]string{}
+	for _, p := range append([]string{""}, purposes(hist)...) {
+		targets[subDigest(residual, lsumTerm('p', str(p)))] = p
+	}
+	end := after.Booked
+	for t := end; t > end-timeBudget; t-- {
+		if p, ok := targets[lsumTerm('t', timeValue(t))]; ok {
+			c.Purpose, c.Time, c.Confirmed = p, t, true
+			return
+		}
+	}
+}
+
+func purposes(hist []*Money) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range hist {
+		if !seen[m.Purpose] {
+			seen[m.Purpose] = true
+			out = append(out, m.Purpose)
+		}
+	}
+	return out
+}
+
+// Recovered is one entry put back by Recover.
+type Recovered struct {
+	Clue  *Clue
+	Entry *Entry
+}
+
+// Recover restores every missing entry from the hot backup (which serves
+// entries by index only): each is checked against the book before it goes
+// back — its bank signatures, the money's payer signatures, both hash-chain
+// links, the XOR chain, its Merkle leaf, and the clue derived from the
+// balances — and then the book is checked again and, if whole, reopened
+// for booking.
+func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
+	if b.backup == nil {
+		return nil, nil, errors.New("ledger: no hot backup to recover from")
+	}
+	rep, err := b.check(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Recovered
+	for _, k := range rep.Missing {
+		clue, err := b.Reconstruct(ctx, k)
+		if err != nil {
+			return out, rep, err
+		}
+		e, money, err := b.backup.Entry(ctx, k)
+		if err != nil {
+			return out, rep, fmt.Errorf("ledger: entry %d from the hot backup: %w", k, err)
+		}
+		m, err := b.vetRecovered(ctx, e, money, clue)
+		if err != nil {
+			return out, rep, fmt.Errorf("ledger: entry %d from the hot backup does not fit the book: %w", k, err)
+		}
+		// The chain row may survive while the entry is lost (or the reverse).
+		if err := b.store.deleteEntry(ctx, k); err != nil {
+			return out, rep, err
+		}
+		if err := b.store.restoreEntry(ctx, e, money, m.Time); err != nil {
+			return out, rep, err
+		}
+		out = append(out, Recovered{Clue: clue, Entry: e})
+	}
+	rep, err = b.check(ctx)
+	if err != nil {
+		return out, nil, err
+	}
+	if rep.OK() {
+		if err := b.reopen(ctx, rep); err != nil {
+			return out, rep, err
+		}
+	}
+	return out, rep, nil
+}
+
+func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *Clue) (*Money, error) {
+	if err := e.VerifySigs(b.verifier); err != nil {
+		return nil, err
+	}
+	var m Money
+	if err := m.UnmarshalBinary(money); err != nil {
+		return nil, err
+	}
+	if err := e.Matches(&m); err != nil {
+		return nil, err
+	}
+	payer, err := b.account(m.Payer)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Verify(payer.verifier); err != nil {
+		return nil, err
+	}
+	k := e.Index
+	if k > 0 {
+		if prev, _, err := b.store.Entry(ctx, k-1); err == nil {
+			if e.Prev != prev.Hash() {
+				return nil, errors.New("SM3 chain: prev is not the hash of the entry before")
+			}
+			if xorDigest(prev.Ecode, e.LSum) != e.Ecode {
+				return nil, errors.New("ecode does not follow from the entry before")
+			}
+		}
+	}
+	if next, _, err := b.store.Entry(ctx, k+1); err == nil && next.Prev != e.Hash() {
+		return nil, errors.New("SM3 chain: the entry after does not name it")
+	}
+	if leaf, err := b.store.nodeHashes(ctx, []compact.NodeID{compact.NewNodeID(0, k)}); err == nil && !bytes.Equal(leaf[0], e.LeafHash()) {
+		return nil, errors.New("Merkle leaf differs from the log's")
+	}
+	if clue.HaveLSum && clue.LSum != e.LSum {
+		return nil, errors.New("lsum differs from the one the neighbouring codes imply")
+	}
+	if clue.Payer != "" && (clue.Payer != e.Payer || clue.Amount != e.Amount) {
+		return nil, errors.New("payer or amount differs from the balance jump")
+	}
+	if clue.Payee != "" && clue.Payee != e.Payee {
+		return nil, errors.New("payee differs from the balance jump")
+	}
+	return &m, nil
+}
+
+// reopen resets the booking state from a whole book.
+func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	b.next, b.ecode, b.prev = rep.Size, rep.lastEcode, rep.lastHash
+	if err := b.loadBalances(ctx); err != nil {
+		return err
+	}
+	b.broken = nil
+	return nil
+}

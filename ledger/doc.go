@@ -1,0 +1,83 @@
+// Package ledger is the evidence-chain bank book with digital account money
+// of Nan Xianghao, "基于证据链的银行记账方法" (a bank bookkeeping method
+// based on an evidence chain), 金融电子化 — seed 001 of trustbank, distilled
+// in SPEC.md §2.
+//
+// # Roles and messages
+//
+// A Bank keeps accounts and one book. It issues each account a Template
+// (QR1): bank name and time, currency, account name and the account's public
+// key, each field signed by the bank. The payee starts a payment with a
+// CollectionNotice (step 1); the payer fills the template into Money (QR2,
+// step 2): account and time, amount, purpose, payee account and the linear
+// sum lsum, each field signed by the payer. The payee submits the money to
+// the bank, signing the submission (step 3); the bank verifies every field,
+// books one Entry per transaction (step 4), and answers with a
+// SettlementNotice (QR3) to the payee (step 5) and a BalanceNotice (QR4,
+// balance encrypted to the payer) to the payer (step 6); the payee gives the
+// payer a Receipt (QR5). Each message names the digest of the one before it,
+// so the bank's, the payer's and the payee's books link into one chain and
+// [Trace] names the step where a chain is broken.
+//
+//	Payee (Bob)          Payer (Alice)                 Bank                   Hot backup
+//	1 CollectionNotice ─▶
+//	                     2 Money (QR2), every field
+//	  ◀───────────────── signed, payee = Bob
+//	3 Submit(Money) ─────────────────────────────────▶ 4 verify, book Entry ─▶ same rows
+//	                                                     balance (SM4, sign9)
+//	                                                     ecode (XOR, sign8)
+//	                                                     SM3 chain, Merkle leaf
+//	  ◀─────────── 5 SettlementNotice (QR3) + inclusion proof + checkpoint
+//	                     ◀── 6 BalanceNotice (QR4), balance encrypted to Alice
+//	  Receipt (QR5) ───▶
+//
+// # Cryptography
+//
+// SM2 signatures with SM3 (GB/T 32918, GB/T 32905) from
+// github.com/emmansun/gmsm, with the signer's user ID (default
+// "1234567812345678") in Z_A, so OpenSSL 3 verifies them with
+// -vfyopt distid:1234567812345678. A deployment may choose SM9
+// identity-based signatures (GB/T 38635) instead: the bank is the key
+// generation centre and an account's identity is its name. The paper uses
+// CPK, which is proprietary and has known collusion attacks; SM9 is the
+// standardised identity-based replacement (SPEC.md §2).
+//
+// # Departures from the paper, and why
+//
+//   - Field signatures are bound to the message. The paper signs each field
+//     on its own; then fields of two moneys of one payer can be spliced into
+//     a third that every signature accepts. Here each field signature covers
+//     a domain tag, the field's name, the money's identity (payer, time) and
+//     the field, so a field still proves itself alone but cannot be moved.
+//   - lsum is defined (the paper does not): lsum = Σ SM3(tag_i ‖ field_i)
+//     mod 2^256 over the fields account, time, amount, purpose, payee. It is
+//     linear in per-field digests, so when a record is lost and its lsum is
+//     recovered from the neighbouring chain codes, each candidate field can be
+//     checked by subtraction (recovery enumerates purposes and times against
+//     it) — the use the paper has in mind for "linear sum".
+//   - The XOR evidence chain ecode_n = ecode_{n−1} ⊕ lsum_n finds the
+//     position of one lost record, as the paper shows, but it is blind to
+//     order (swapping two records keeps every later code) and to a pair of
+//     records with equal lsum removed together. We keep it and add an SM3
+//     hash chain over the full signed entries and an RFC 6962 Merkle log
+//     (SM3 in place of SHA-256) with bank-signed checkpoints; notices carry
+//     inclusion proofs and auditors check consistency proofs between
+//     checkpoints. TestXORChainIsOrderBlind shows what each catches.
+//   - Balances: the paper encrypts each balance under key = rG (random r)
+//     and encrypts that key to the bank (β). We derive each balance's SM4
+//     key from a batch key with the SM3 KDF (key_i = KDF(K_b ‖ entry ‖
+//     account)) and keep β_b = SM2-Enc(bank, K_b) once per group-commit
+//     batch: each balance still has its own key, which the bank can disclose
+//     alone, but one SM2 encryption serves a whole batch instead of two per
+//     transaction. sign9 covers the ciphertexts, not the plaintext balance
+//     (a signature on a small plaintext lets anyone test guesses). In the
+//     balance notice the balance is SM2-encrypted to the payer.
+//   - One entry per transaction in one book for the bank, holding the
+//     payer's and the payee's new balances; the per-account books are views
+//     of it. Transfers are between accounts of one bank.
+//   - The submission is signed by the payee: money is worth something only
+//     to its designated payee, and only once (the bank refuses a second
+//     booking of the same (payer, time)).
+//   - The hot backup is written in the same group commit as the main book
+//     before anything is acknowledged, and serves entries by index only.
+package ledger

@@ -1,0 +1,39 @@
+package ledger
+
+import (
+	"errors"
+
+	"trustbank/internal/wire"
+)
+
+// Errors a caller can test with errors.Is. Every refusal leaves the book
+// unchanged.
+var (
+	// ErrMalformed: a message does not decode (wraps wire.ErrMalformed).
+	ErrMalformed = wire.ErrMalformed
+	// ErrBadSignature: a field, submission, notice or checkpoint signature
+	// does not verify.
+	ErrBadSignature = errors.New("ledger: bad signature")
+	// ErrUnknownAccount: the bank has no such account.
+	ErrUnknownAccount = errors.New("ledger: unknown account")
+	// ErrAccountExists: OpenAccount of a name already taken.
+	ErrAccountExists = errors.New("ledger: account already exists")
+	// ErrNotPayee: the money was submitted by someone other than its payee.
+	ErrNotPayee = errors.New("ledger: money submitted by someone other than its payee")
+	// ErrReplayed: this money (payer, time) is already booked or in flight.
+	ErrReplayed = errors.New("ledger: money already booked")
+	// ErrInsufficientFunds: the payer's balance is below the amount.
+	ErrInsufficientFunds = errors.New("ledger: insufficient funds")
+	// ErrExpired: the money is older than the bank accepts, or from the future.
+	ErrExpired = errors.New("ledger: money outside its validity window")
+	// ErrCurrency: the money's currency is not the book's.
+	ErrCurrency = errors.New("ledger: wrong currency")
+	// ErrBalanceKey: a balance ciphertext does not open with the key given.
+	ErrBalanceKey = errors.New("ledger: balance does not decrypt with this key")
+	// ErrNotFound: no entry at that index.
+	ErrNotFound = errors.New("ledger: no such entry")
+	// ErrProof: an inclusion or consistency proof does not verify.
+	ErrProof = errors.New("ledger: proof does not verify")
+	// ErrClosed: the bank is shut down.
+	ErrClosed = errors.New("ledger: bank closed")
+)

@@ -1,0 +1,415 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/transparency-dev/merkle/compact"
+
+	"trustbank/internal/sqldb"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is a bank book in SQLite or PostgreSQL. A bank writes its book to
+// one Store and, in the same group commit, the entries to a second one, the
+// hot backup, which it reads by index only.
+type Store struct {
+	db *sqldb.DB
+}
+
+// NewStore applies the ledger migrations to db.
+func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := sqldb.Migrate(ctx, db, "ledger", sub); err != nil {
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// DB is the store's database.
+func (s *Store) DB() *sqldb.DB { return s.db }
+
+func (s *Store) q(query string) string { return s.db.Rebind(query) }
+
+// chainSize is the chain column: lsum ‖ ecode ‖ prev ‖ hash.
+const chainSize = 4 * 32
+
+func chainOf(e *Entry, hash Digest) []byte {
+	b := make([]byte, 0, chainSize)
+	b = append(b, e.LSum[:]...)
+	b = append(b, e.Ecode[:]...)
+	b = append(b, e.Prev[:]...)
+	return append(b, hash[:]...)
+}
+
+type merkleNode struct {
+	level uint
+	index uint64
+	hash  []byte
+}
+
+// batchWrite is everything one group commit adds to the book.
+type batchWrite struct {
+	id      uint64
+	beta    []byte
+	entries []*Entry
+	encoded [][]byte // entries[i] encoded
+	hashes  []Digest // SM3 of encoded[i]
+	moneys  [][]byte
+	mtimes  []int64
+	nodes   []merkleNode
+	cp      []byte
+	cpSize  uint64
+}
+
+// insertRows inserts rows with multi-row INSERT statements.
+func insertRows(ctx context.Context, db *sqldb.DB, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+	per := 500 / len(cols)
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+		args := make([]any, 0, n*len(cols))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, db.Rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("ledger: insert into %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// writeBook commits a batch to the main book.
+func (s *Store) writeBook(ctx context.Context, w *batchWrite) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.writeEntries(ctx, tx, w); err != nil {
+			return err
+		}
+		chain := make([][]any, len(w.entries))
+		for i, e := range w.entries {
+			chain[i] = []any{int64(e.Index), chainOf(e, w.hashes[i])}
+		}
+		if err := insertRows(ctx, s.db, tx, "ledger_chain", []string{"idx", "chain"}, chain); err != nil {
+			return err
+		}
+		nodes := make([][]any, len(w.nodes))
+		for i, n := range w.nodes {
+			nodes[i] = []any{int64(n.level), int64(n.index), n.hash}
+		}
+		if err := insertRows(ctx, s.db, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
+		return err
+	})
+}
+
+// writeBackup commits a batch's entries to the hot backup, replacing
+// anything at those indexes (left by a batch the main book did not commit).
+func (s *Store) writeBackup(ctx context.Context, w *batchWrite) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_entries WHERE idx >= ?"), int64(w.entries[0].Index)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_batches WHERE id >= ?"), int64(w.id)); err != nil {
+			return err
+		}
+		return s.writeEntries(ctx, tx, w)
+	})
+}
+
+func (s *Store) writeEntries(ctx context.Context, tx *sql.Tx, w *batchWrite) error {
+	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_batches (id, beta) VALUES (?, ?)"), int64(w.id), w.beta); err != nil {
+		return fmt.Errorf("ledger: insert batch: %w", err)
+	}
+	rows := make([][]any, len(w.entries))
+	for i, e := range w.entries {
+		rows[i] = []any{int64(e.Index), e.Payer, e.Payee, w.mtimes[i], w.encoded[i], w.moneys[i]}
+	}
+	return insertRows(ctx, s.db, tx, "ledger_entries", []string{"idx", "payer", "payee", "mtime", "entry", "money"}, rows)
+}
+
+// restoreEntry puts a recovered entry back into the main book.
+func (s *Store) restoreEntry(ctx context.Context, e *Entry, money []byte, mtime int64) error {
+	enc, err := e.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	h := e.Hash()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_entries (idx, payer, payee, mtime, entry, money) VALUES (?, ?, ?, ?, ?, ?)"),
+			int64(e.Index), e.Payer, e.Payee, mtime, enc, money); err != nil {
+			return fmt.Errorf("ledger: restore entry %d: %w", e.Index, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_chain WHERE idx = ?"), int64(e.Index)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_chain (idx, chain) VALUES (?, ?)"), int64(e.Index), chainOf(e, h))
+		return err
+	})
+}
+
+func (s *Store) insertAccount(ctx context.Context, name string, tmpl []byte, opening uint64, opened int64) error {
+	_, err := s.db.ExecContext(ctx, s.q("INSERT INTO ledger_accounts (name, template, opening, opened) VALUES (?, ?, ?, ?)"),
+		name, tmpl, int64(opening), opened)
+	if err != nil && s.db.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %s", ErrAccountExists, name)
+	}
+	return err
+}
+
+type accountRow struct {
+	name     string
+	template []byte
+	opening  uint64
+}
+
+func (s *Store) accounts(ctx context.Context) ([]accountRow, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT name, template, opening FROM ledger_accounts ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []accountRow
+	for rows.Next() {
+		var a accountRow
+		var opening int64
+		if err := rows.Scan(&a.name, &a.template, &opening); err != nil {
+			return nil, err
+		}
+		a.opening = uint64(opening)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Entry reads entry idx and its money.
+func (s *Store) Entry(ctx context.Context, idx uint64) (*Entry, []byte, error) {
+	var enc, money []byte
+	err := s.db.QueryRowContext(ctx, s.q("SELECT entry, money FROM ledger_entries WHERE idx = ?"), int64(idx)).Scan(&enc, &money)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("%w: %d", ErrNotFound, idx)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var e Entry
+	if err := e.UnmarshalBinary(enc); err != nil {
+		return nil, nil, fmt.Errorf("ledger: stored entry %d: %w", idx, err)
+	}
+	return &e, money, nil
+}
+
+func (s *Store) moneyBooked(ctx context.Context, payer string, mtime int64) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, s.q("SELECT 1 FROM ledger_entries WHERE payer = ? AND mtime = ?"), payer, mtime).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// neighbour finds the last entry before idx (after = false) or the first
+// entry after idx (after = true) that names account as payer or payee.
+func (s *Store) neighbour(ctx context.Context, account string, idx uint64, after bool) (*Entry, error) {
+	cmp, order := "<", "DESC"
+	if after {
+		cmp, order = ">", "ASC"
+	}
+	var best *Entry
+	for _, col := range []string{"payer", "payee"} {
+		var enc []byte
+		err := s.db.QueryRowContext(ctx, s.q("SELECT entry FROM ledger_entries WHERE "+col+" = ? AND idx "+cmp+" ? ORDER BY idx "+order+" LIMIT 1"),
+			account, int64(idx)).Scan(&enc)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var e Entry
+		if err := e.UnmarshalBinary(enc); err != nil {
+			return nil, err
+		}
+		if best == nil || (after && e.Index < best.Index) || (!after && e.Index > best.Index) {
+			best = &e
+		}
+	}
+	return best, nil
+}
+
+// purposes lists the distinct purposes of account's past payments (for
+// recovery's enumeration).
+func (s *Store) history(ctx context.Context, account string, limit int) ([]*Money, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT money FROM ledger_entries WHERE payer = ? ORDER BY idx DESC LIMIT ?"), account, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Money
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var m Money
+		if err := m.UnmarshalBinary(b); err != nil {
+			return nil, err
+		}
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) batchBeta(ctx context.Context, id uint64) ([]byte, error) {
+	var beta []byte
+	err := s.db.QueryRowContext(ctx, s.q("SELECT beta FROM ledger_batches WHERE id = ?"), int64(id)).Scan(&beta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: key batch %d", ErrNotFound, id)
+	}
+	return beta, err
+}
+
+// nodeHashes reads Merkle nodes.
+func (s *Store) nodeHashes(ctx context.Context, ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var b strings.Builder
+	b.WriteString("SELECT level, idx, hash FROM ledger_nodes WHERE ")
+	args := make([]any, 0, 2*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString("(level = ? AND idx = ?)")
+		args = append(args, int64(id.Level), int64(id.Index))
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(b.String()), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pos := map[compact.NodeID]int{}
+	for i, id := range ids {
+		pos[id] = i
+	}
+	for rows.Next() {
+		var level, idx int64
+		var h []byte
+		if err := rows.Scan(&level, &idx, &h); err != nil {
+			return nil, err
+		}
+		out[pos[compact.NewNodeID(uint(level), uint64(idx))]] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, h := range out {
+		if h == nil {
+			return nil, fmt.Errorf("%w: Merkle node %d/%d is missing", ErrNotFound, ids[i].Level, ids[i].Index)
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) checkpoint(ctx context.Context, size uint64) (*Checkpoint, error) {
+	var b []byte
+	var err error
+	if size == 0 {
+		err = s.db.QueryRowContext(ctx, "SELECT cp FROM ledger_checkpoints ORDER BY size DESC LIMIT 1").Scan(&b)
+	} else {
+		err = s.db.QueryRowContext(ctx, s.q("SELECT cp FROM ledger_checkpoints WHERE size = ?"), int64(size)).Scan(&b)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: checkpoint of size %d", ErrNotFound, size)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c Checkpoint
+	if err := c.UnmarshalBinary(b); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// scanChain calls fn for each chain row in index order.
+func (s *Store) scanChain(ctx context.Context, from, to uint64, fn func(idx uint64, chain []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT idx, chain FROM ledger_chain WHERE idx >= ? AND idx < ? ORDER BY idx"), int64(from), int64(to))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var chain sql.RawBytes
+	for rows.Next() {
+		var idx int64
+		if err := rows.Scan(&idx, &chain); err != nil {
+			return err
+		}
+		if err := fn(uint64(idx), chain); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// entryIndexes calls fn with the index of every entry, in no order (an
+// index-only scan).
+func (s *Store) entryIndexes(ctx context.Context, fn func(idx uint64)) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT idx FROM ledger_entries")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		if err := rows.Scan(&idx); err != nil {
+			return err
+		}
+		fn(uint64(idx))
+	}
+	return rows.Err()
+}
+
+// deleteEntry removes whatever is left of entry idx (before a restore).
+func (s *Store) deleteEntry(ctx context.Context, idx uint64) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, t := range []string{"ledger_entries", "ledger_chain"} {
+			if _, err := tx.ExecContext(ctx, s.q("DELETE FROM "+t+" WHERE idx = ?"), int64(idx)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// nextBatch is one past the highest key batch recorded.
+func (s *Store) nextBatch(ctx context.Context) (uint64, error) {
+	var n sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT MAX(id) FROM ledger_batches").Scan(&n); err != nil {
+		return 0, err
+	}
+	if !n.Valid {
+		return 0, nil
+	}
+	return uint64(n.Int64) + 1, nil
+}
