@@ -13,7 +13,7 @@ import (
 
 // book is a test bank with three SM2 accounts.
 type book struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	keys   *Keys
 	store  *Store
@@ -28,7 +28,7 @@ type book struct {
 
 const opening = 1_000_000
 
-func newBook(t *testing.T, open func() *sqldb.DB, scheme Scheme) *book {
+func newBook(t testing.TB, open func() *sqldb.DB, scheme Scheme) *book {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := GenerateKeys(scheme)

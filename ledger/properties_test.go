@@ -15,7 +15,7 @@ import (
 	"trustbank/internal/sqldb"
 )
 
-func sqliteOpen(t *testing.T) func() *sqldb.DB {
+func sqliteOpen(t testing.TB) func() *sqldb.DB {
 	path := dbtest.SQLitePath(t)
 	return func() *sqldb.DB {
 		db, err := sqldb.OpenSQLite(path)
