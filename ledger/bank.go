@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -155,6 +156,9 @@ type Bank struct {
 	prev      Digest
 	rng       *compact.Range
 	cp        *Checkpoint
+
+	backupLag []*batchWrite // batches the hot backup has yet to take (loop only)
+	backupErr atomic.Pointer[error]
 }
 
 type submitted struct {

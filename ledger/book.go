@@ -165,16 +165,25 @@ func (b *Bank) book(batch []*submitted) {
 	}
 	w.cpSize = next
 
-	// Durable: the hot backup first, then the book. A batch the book did
-	// not commit leaves entries in the backup past the book's end; the
-	// next batch replaces them.
+	// Durable: the book and the hot backup commit concurrently (their
+	// fsyncs overlap). Only the book's commit decides the outcome: if the
+	// backup fails, its batches queue and are written, in order, before
+	// the next ones. A batch the book did not commit may leave entries in
+	// the backup past the book's end; the next batch replaces them.
+	backupDone := make(chan error, 1)
 	if b.backup != nil {
-		if err := b.backup.writeBackup(ctx, w); err != nil {
-			b.fail(booked, fmt.Errorf("ledger: hot backup: %w", err))
-			return
-		}
+		b.backupLag = append(b.backupLag, w)
+		go func() { backupDone <- b.writeBackupLag(ctx) }()
+	} else {
+		backupDone <- nil
 	}
-	if err := b.store.writeBook(ctx, w); err != nil {
+	err = b.store.writeBook(ctx, w)
+	if berr := <-backupDone; berr != nil {
+		b.backupErr.Store(&berr)
+	} else {
+		b.backupErr.Store(nil)
+	}
+	if err != nil {
 		// A failed commit leaves the book as it was; an unknown outcome
 		// (the commit may have happened) must not be booked over.
 		b.stateMu.Lock()
@@ -226,4 +235,25 @@ func (b *Bank) signEntries(es []*Entry) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// writeBackupLag writes the queued batches to the hot backup in order,
+// keeping those that fail (and all after them) for the next try.
+func (b *Bank) writeBackupLag(ctx context.Context) error {
+	for len(b.backupLag) > 0 {
+		if err := b.backup.writeBackup(ctx, b.backupLag[0]); err != nil {
+			return fmt.Errorf("ledger: hot backup behind by %d batches: %w", len(b.backupLag), err)
+		}
+		b.backupLag = b.backupLag[1:]
+	}
+	return nil
+}
+
+// BackupError is the last error writing the hot backup, or nil if the
+// backup has every committed batch.
+func (b *Bank) BackupError() error {
+	if p := b.backupErr.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

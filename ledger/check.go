@@ -46,11 +46,14 @@ func (r *CheckReport) String() string {
 // (ecode_n = ecode_{n−1} ⊕ lsum_n) and the SM3 hash chain — and reports
 // the exact position of every missing entry. It reads only the narrow
 // chain table and an index-only scan of the entries, so it is fast.
-func (b *Bank) Check(ctx context.Context) (*CheckReport, error) { return b.check(ctx) }
+func (b *Bank) Check(ctx context.Context) (*CheckReport, error) { return CheckStore(ctx, b.store) }
 
-func (b *Bank) check(ctx context.Context) (*CheckReport, error) {
+func (b *Bank) check(ctx context.Context) (*CheckReport, error) { return CheckStore(ctx, b.store) }
+
+// CheckStore checks a book without opening a bank on it (an auditor's copy).
+func CheckStore(ctx context.Context, store *Store) (*CheckReport, error) {
 	rep := &CheckReport{}
-	if cp, err := b.store.checkpoint(ctx, 0); err == nil {
+	if cp, err := store.checkpoint(ctx, 0); err == nil {
 		rep.Size = cp.Size
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -61,7 +64,7 @@ func (b *Bank) check(ctx context.Context) (*CheckReport, error) {
 	var maxEntry uint64
 	scanned := make(chan error, 1)
 	go func() {
-		scanned <- b.store.entryIndexes(ctx, func(idx uint64) {
+		scanned <- store.entryIndexes(ctx, func(idx uint64) {
 			present.set(idx)
 			maxEntry = max(maxEntry, idx+1)
 		})
@@ -70,7 +73,7 @@ func (b *Bank) check(ctx context.Context) (*CheckReport, error) {
 	var expect uint64
 	var ecode, prev Digest
 	inChain := newBitset(rep.Size)
-	err := b.store.scanChain(ctx, 0, 1<<62, func(idx uint64, c []byte) error {
+	err := store.scanChain(ctx, 0, 1<<62, func(idx uint64, c []byte) error {
 		if len(c) != chainSize {
 			rep.Breaks = append(rep.Breaks, Break{idx, "malformed chain row"})
 			return nil

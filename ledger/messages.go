@@ -653,3 +653,18 @@ func clone(b []byte) []byte {
 	}
 	return bytes.Clone(b)
 }
+
+// SubmitMessage is what a payee signs to submit money of digest d.
+func SubmitMessage(d Digest) []byte { return submitMsg(d) }
+
+// VerifyFieldSignatures checks only the payer's five field signatures:
+// the bare crypto of Money.Verify (benchmarks measure against it).
+func VerifyFieldSignatures(m *Money, payer Verifier) error {
+	sigs := m.sigs()
+	for i, f := range m.fields() {
+		if !payer.Verify(f, sigs[i]) {
+			return fmt.Errorf("%w: payer signature %d", ErrBadSignature, i+3)
+		}
+	}
+	return nil
+}

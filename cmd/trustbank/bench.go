@@ -26,7 +26,8 @@ var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds in
 		cases, err := groupsigCases()
 		return cases, func() {}, err
 	},
-	"ecash": ecashCases,
+	"ecash":  ecashCases,
+	"ledger": ledgerCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -36,9 +37,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 3, "rounds per path (the fastest counts)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
+	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
 	fs.StringVar(&benchPG, "pg", "", "ecash: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -51,7 +53,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger)", errUsage, area)
 	}
 	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
@@ -72,6 +74,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep, err := bench.Run(area, cases, *d, *rounds)
 	if err != nil {
 		return err
+	}
+	if area == "ledger" {
+		if rep.Notes, err = ledgerNotes(ctx); err != nil {
+			return err
+		}
+		rep.PeakRSS = bench.PeakRSS()
 	}
 	if area == "ecash" {
 		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}

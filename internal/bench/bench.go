@@ -86,12 +86,13 @@ func Run(area string, cases []Case, d time.Duration, rounds int) (*Report, error
 			Bound: c.Bound, BoundNsPerOp: bestBound, Efficiency: bestBound / best,
 		})
 	}
-	rep.PeakRSS = peakRSS()
+	rep.PeakRSS = PeakRSS()
 	return rep, nil
 }
 
 // peakRSS reads VmHWM from /proc/self/status.
-func peakRSS() int64 {
+// PeakRSS is the process's peak resident set size (VmHWM) in bytes, 0 where unknown.
+func PeakRSS() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
