@@ -7,7 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
 	"time"
 
@@ -37,11 +36,7 @@ var _ Store = (*SQLStore)(nil)
 // transaction (each in its own savepoint) and so one fsync. Close the store
 // before the database.
 func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := sqldb.Migrate(ctx, db, "ecash", sub); err != nil {
+	if err := sqldb.MigrateEmbedded(ctx, db, "ecash", migrations); err != nil {
 		return nil, err
 	}
 	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db), partitions: map[Epoch]bool{}}, nil

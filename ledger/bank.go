@@ -519,6 +519,12 @@ func (b *Bank) verifySubmission(ctx context.Context, s *Submission, d Digest, pa
 // inclusion is the inclusion proof of entry idx in the tree of size.
 func (b *Bank) inclusion(ctx context.Context, idx, size uint64) ([][]byte, error) {
 	nodes, err := proof.Inclusion(idx, size)
+	return b.proofHashes(ctx, nodes, err)
+}
+
+// proofHashes reads the stored nodes a proof needs and folds them into
+// the proof's hashes.
+func (b *Bank) proofHashes(ctx context.Context, nodes proof.Nodes, err error) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -532,14 +538,7 @@ func (b *Bank) inclusion(ctx context.Context, idx, size uint64) ([][]byte, error
 // Consistency is the consistency proof between tree sizes older and newer.
 func (b *Bank) Consistency(ctx context.Context, older, newer uint64) ([][]byte, error) {
 	nodes, err := proof.Consistency(older, newer)
-	if err != nil {
-		return nil, err
-	}
-	hashes, err := b.store.nodeHashes(ctx, nodes.IDs)
-	if err != nil {
-		return nil, err
-	}
-	return nodes.Rehash(hashes, TreeHasher.HashChildren)
+	return b.proofHashes(ctx, nodes, err)
 }
 
 // Checkpoint returns the latest checkpoint (size 0) or the one of size.

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -26,11 +25,7 @@ type Store struct {
 
 // NewStore applies the ledger migrations to db.
 func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := sqldb.Migrate(ctx, db, "ledger", sub); err != nil {
+	if err := sqldb.MigrateEmbedded(ctx, db, "ledger", migrations); err != nil {
 		return nil, err
 	}
 	return &Store{db: db}, nil

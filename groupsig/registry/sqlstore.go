@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"trustbank/internal/sqldb"
@@ -25,11 +24,7 @@ var _ Store = (*SQLStore)(nil)
 // NewSQLStore applies the registry's migrations to db and returns the store.
 // The caller owns db and closes it.
 func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := sqldb.Migrate(ctx, db, "groupsig-registry", sub); err != nil {
+	if err := sqldb.MigrateEmbedded(ctx, db, "groupsig-registry", migrations); err != nil {
 		return nil, err
 	}
 	return &SQLStore{db: db}, nil

@@ -37,6 +37,16 @@ func Migrate(ctx context.Context, db *DB, component string, files fs.FS) error {
 	return nil
 }
 
+// MigrateEmbedded is Migrate of the "migrations" directory of files (the
+// embed.FS a component keeps its migrations in).
+func MigrateEmbedded(ctx context.Context, db *DB, component string, files fs.FS) error {
+	sub, err := fs.Sub(files, "migrations")
+	if err != nil {
+		return err
+	}
+	return Migrate(ctx, db, component, sub)
+}
+
 func (db *DB) apply(ctx context.Context, tx *sql.Tx, component string, m migration) error {
 	if db.Dialect == Postgres {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, component); err != nil {
