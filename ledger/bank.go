@@ -134,7 +134,7 @@ type Bank struct {
 	signer   Signer
 	verifier Verifier
 	store    *Store
-	backup   *Store
+	backup   *Backup
 
 	mu       sync.RWMutex // guards accounts (the map; balances belong to the loop)
 	accounts map[string]*account
@@ -156,6 +156,8 @@ type Bank struct {
 	prev      Digest
 	rng       *compact.Range
 	cp        *Checkpoint
+
+	nodes *nodeCache // Merkle nodes for new entries' proofs
 
 	backupLag []*batchWrite // batches the hot backup has yet to take (loop only)
 	backupErr atomic.Pointer[error]
@@ -179,12 +181,12 @@ var rangeFactory = compact.RangeFactory{Hash: TreeHasher.HashChildren}
 // Open opens the bank's book in store, with backup as the hot backup, and
 // checks the evidence chain: a broken book opens, but books nothing until
 // it is recovered (Check reports where, Recover repairs).
-func Open(ctx context.Context, cfg Config, keys *Keys, store, backup *Store) (*Bank, error) {
+func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Backup) (*Bank, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
 	b := &Bank{cfg: cfg, keys: keys, store: store, backup: backup,
-		accounts: map[string]*account{}, inflight: map[string]bool{},
+		accounts: map[string]*account{}, inflight: map[string]bool{}, nodes: newNodeCache(),
 		verify: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
 	var err error
@@ -528,9 +530,19 @@ func (b *Bank) proofHashes(ctx context.Context, nodes proof.Nodes, err error) ([
 	if err != nil {
 		return nil, err
 	}
-	hashes, err := b.store.nodeHashes(ctx, nodes.IDs)
-	if err != nil {
-		return nil, err
+	hashes, missing := b.nodes.get(nodes.IDs)
+	if len(missing) > 0 {
+		ids := make([]compact.NodeID, len(missing))
+		for i, m := range missing {
+			ids[i] = nodes.IDs[m]
+		}
+		stored, err := b.store.nodeHashes(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range missing {
+			hashes[m] = stored[i]
+		}
 	}
 	return nodes.Rehash(hashes, TreeHasher.HashChildren)
 }

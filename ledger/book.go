@@ -193,6 +193,7 @@ func (b *Bank) book(batch []*submitted) {
 		return
 	}
 
+	b.nodes.add(w.nodes, next)
 	b.stateMu.Lock()
 	for a, v := range balances {
 		a.balance = v
@@ -241,7 +242,7 @@ func (b *Bank) signEntries(es []*Entry) error {
 // keeping those that fail (and all after them) for the next try.
 func (b *Bank) writeBackupLag(ctx context.Context) error {
 	for len(b.backupLag) > 0 {
-		if err := b.backup.writeBackup(ctx, b.backupLag[0]); err != nil {
+		if err := b.backup.write(ctx, b.backupLag[0]); err != nil {
 			return fmt.Errorf("ledger: hot backup behind by %d batches: %w", len(b.backupLag), err)
 		}
 		b.backupLag = b.backupLag[1:]

@@ -17,7 +17,7 @@ type book struct {
 	ctx    context.Context
 	keys   *Keys
 	store  *Store
-	backup *Store
+	backup *Backup
 	bank   *Bank
 	now    time.Time
 	accts  map[string]*Account
@@ -76,7 +76,7 @@ func (bk *book) reopen() {
 		bk.t.Fatal(err)
 	}
 	bk.t.Cleanup(func() { bdb.Close() })
-	if bk.backup, err = NewStore(bk.ctx, bdb); err != nil {
+	if bk.backup, err = NewBackup(bk.ctx, bdb); err != nil {
 		bk.t.Fatal(err)
 	}
 	cfg := Config{Name: "bank-a", Currency: "CNY", Now: func() time.Time { return bk.now }}

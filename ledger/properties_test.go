@@ -297,12 +297,19 @@ func TestForgedBackupRefused(t *testing.T) {
 	for range 6 {
 		bk.mustPay("alice", "bob", 3, "tea")
 	}
-	// The backup's entry 2 is swapped for entry 3.
-	bdb := bk.backup.DB()
-	if _, err := bdb.ExecContext(bk.ctx, "DELETE FROM ledger_entries WHERE idx = 2"); err != nil {
+	// The backup's entry 2 is replaced by entry 3 (a backup that serves
+	// the wrong record).
+	e3, m3, err := bk.backup.Entry(bk.ctx, 3)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bdb.ExecContext(bk.ctx, "UPDATE ledger_entries SET idx = 2, mtime = mtime + 1000000 WHERE idx = 3"); err != nil {
+	e3.Index = 2 // claims to be entry 2; its signatures say otherwise
+	enc, _ := e3.MarshalBinary()
+	bdb := bk.backup.DB()
+	if _, err := bdb.ExecContext(bk.ctx, "DELETE FROM ledger_backup"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bdb.ExecContext(bk.ctx, "INSERT INTO ledger_backup (first, last, data) VALUES (2, 2, ?)", encodeBackup([][]byte{enc}, [][]byte{m3})); err != nil {
 		t.Fatal(err)
 	}
 	db := bk.store.DB()

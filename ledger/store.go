@@ -20,7 +20,8 @@ var migrations embed.FS
 // one Store and, in the same group commit, the entries to a second one, the
 // hot backup, which it reads by index only.
 type Store struct {
-	db *sqldb.DB
+	db     *sqldb.DB
+	booked *sql.Stmt // the replay check, prepared once
 }
 
 // NewStore applies the ledger migrations to db.
@@ -28,8 +29,15 @@ func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "ledger", migrations); err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	booked, err := db.PrepareContext(ctx, db.Rebind("SELECT 1 FROM ledger_entries WHERE payer = ? AND mtime = ?"))
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, booked: booked}, nil
 }
+
+// Close releases the store's prepared statements (the caller closes the database).
+func (s *Store) Close() { s.booked.Close() }
 
 // DB is the store's database.
 func (s *Store) DB() *sqldb.DB { return s.db }
@@ -113,20 +121,6 @@ func (s *Store) writeBook(ctx context.Context, w *batchWrite) error {
 		}
 		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
 		return err
-	})
-}
-
-// writeBackup commits a batch's entries to the hot backup, replacing
-// anything at those indexes (left by a batch the main book did not commit).
-func (s *Store) writeBackup(ctx context.Context, w *batchWrite) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_entries WHERE idx >= ?"), int64(w.entries[0].Index)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_batches WHERE id >= ?"), int64(w.id)); err != nil {
-			return err
-		}
-		return s.writeEntries(ctx, tx, w)
 	})
 }
 
@@ -214,7 +208,7 @@ func (s *Store) Entry(ctx context.Context, idx uint64) (*Entry, []byte, error) {
 
 func (s *Store) moneyBooked(ctx context.Context, payer string, mtime int64) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, s.q("SELECT 1 FROM ledger_entries WHERE payer = ? AND mtime = ?"), payer, mtime).Scan(&one)
+	err := s.booked.QueryRowContext(ctx, payer, mtime).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

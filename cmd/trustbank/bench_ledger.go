@@ -48,20 +48,29 @@ func newLedgerBench(ctx context.Context) (*ledgerBench, error) {
 		return nil, err
 	}
 	b := &ledgerBench{ctx: ctx, dir: dir, now: time.Now()}
-	open := func(name string) (*ledger.Store, error) {
+	open := func(name string) (*sqldb.DB, error) {
 		db, err := sqldb.OpenSQLite(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
+		if err == nil {
+			b.dbs = append(b.dbs, db)
 		}
-		b.dbs = append(b.dbs, db)
-		return ledger.NewStore(ctx, db)
+		return db, err
 	}
-	store, err := open("book.db")
+	db, err := open("book.db")
 	if err != nil {
 		b.close()
 		return nil, err
 	}
-	backup, err := open("backup.db")
+	store, err := ledger.NewStore(ctx, db)
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	bdb, err := open("backup.db")
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	backup, err := ledger.NewBackup(ctx, bdb)
 	if err != nil {
 		b.close()
 		return nil, err

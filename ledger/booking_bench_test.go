@@ -1,0 +1,45 @@
+package ledger
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkBooking books pre-signed submissions from 64 payers with many
+// in flight; the signing is untimed.
+func BenchmarkBooking(b *testing.B) {
+	bk := newBook(b, sqliteOpen(b), SM2)
+	var payers, payees []*Account
+	for i := range 32 {
+		for _, list := range []*[]*Account{&payers, &payees} {
+			s, _ := GenerateSM2()
+			name := fmt.Sprintf("a%d-%d", len(*list), i)
+			if list == &payees {
+				name = "p" + name
+			}
+			t, err := bk.bank.OpenAccount(bk.ctx, name, s.PublicKey(), 1<<40)
+			if err != nil {
+				b.Fatal(err)
+			}
+			*list = append(*list, NewAccount(t, s))
+		}
+	}
+	subs := make([]*Submission, b.N)
+	for i := range subs {
+		m, _ := payers[i%32].Money(payees[(i/32)%32].Name(), 1, "bench", bk.now.Add(-time.Minute))
+		subs[i], _ = payees[(i/32)%32].Submit(m)
+	}
+	var next atomic.Int64
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := bk.bank.Submit(bk.ctx, subs[next.Add(1)-1]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
