@@ -123,7 +123,8 @@ type account struct {
 	tmpl     *Template
 	verifier Verifier
 	opening  uint64
-	balance  uint64 // owned by the booking loop
+	balance  uint64 // committed (read under stateMu, written by the committer)
+	seq      uint64 // sequenced, including the batch in commit (the loop's, under seqMu)
 }
 
 // Bank keeps a book: accounts, the entries, the evidence chains and the
@@ -142,20 +143,20 @@ type Bank struct {
 	inflightMu sync.Mutex
 	inflight   map[string]bool // money ids between their replay check and their commit
 
-	verify chan struct{} // admission to signature verification (GOMAXPROCS)
-	queue  chan *submitted
-	stop   chan struct{}
-	done   chan struct{}
+	verify  chan struct{} // admission to signature verification (GOMAXPROCS)
+	queue   chan *submitted
+	stop    chan struct{}
+	commits chan *pendingCommit // from the loop to the committer
+	done    chan struct{}
 
-	// Booking state, owned by the loop (read under stateMu by others).
-	stateMu   sync.RWMutex
-	broken    error
-	next      uint64
-	nextBatch uint64
-	ecode     Digest
-	prev      Digest
-	rng       *compact.Range
-	cp        *Checkpoint
+	seqMu sync.Mutex // the loop's view, and account seq balances
+	seq   seqState
+
+	// Committed state.
+	stateMu sync.RWMutex
+	broken  error
+	next    uint64
+	cp      *Checkpoint
 
 	nodes *nodeCache // Merkle nodes for new entries' proofs
 
@@ -188,7 +189,8 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	b := &Bank{cfg: cfg, keys: keys, store: store, backup: backup,
 		accounts: map[string]*account{}, inflight: map[string]bool{}, nodes: newNodeCache(),
 		verify: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}),
+		commits: make(chan *pendingCommit), done: make(chan struct{})}
 	var err error
 	if keys.SM9 != nil {
 		b.signer, err = keys.SM9.UserKey(cfg.Name)
@@ -207,6 +209,7 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 		return nil, err
 	}
 	go b.loop()
+	go b.committer()
 	return b, nil
 }
 
@@ -225,17 +228,18 @@ func (b *Bank) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.accounts[r.name] = &account{tmpl: &t, verifier: v, opening: r.opening, balance: r.opening}
+		b.accounts[r.name] = &account{tmpl: &t, verifier: v, opening: r.opening, balance: r.opening, seq: r.opening}
 	}
 	rep, err := b.check(ctx)
 	if err != nil {
 		return err
 	}
-	b.next, b.ecode, b.prev = rep.Size, rep.lastEcode, rep.lastHash
+	b.next = rep.Size
+	b.seq = seqState{next: rep.Size, ecode: rep.lastEcode, prev: rep.lastHash}
 	if !rep.OK() {
 		b.broken = fmt.Errorf("%w: %s", ErrBookBroken, rep)
 	}
-	if b.nextBatch, err = b.store.nextBatch(ctx); err != nil {
+	if b.seq.nextBatch, err = b.store.nextBatch(ctx); err != nil {
 		return err
 	}
 	if b.next > 0 {
@@ -253,7 +257,7 @@ func (b *Bank) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ledger: Merkle log: %w", err)
 	}
-	if b.rng, err = rangeFactory.NewRange(0, b.next, hashes); err != nil {
+	if b.seq.rng, err = rangeFactory.NewRange(0, b.next, hashes); err != nil {
 		return err
 	}
 	if b.broken != nil {
@@ -277,7 +281,7 @@ func (b *Bank) loadBalances(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		a.balance = bal
+		a.balance, a.seq = bal, bal
 	}
 	return nil
 }
@@ -406,7 +410,7 @@ func (b *Bank) openAccount(ctx context.Context, name string, pub []byte, opening
 	if err := b.store.insertAccount(ctx, name, enc, opening, t.Issued); err != nil {
 		return nil, err
 	}
-	b.accounts[name] = &account{tmpl: t, verifier: v, opening: opening, balance: opening}
+	b.accounts[name] = &account{tmpl: t, verifier: v, opening: opening, balance: opening, seq: opening}
 	return t, nil
 }
 
@@ -433,11 +437,8 @@ func (b *Bank) account(name string) (*account, error) {
 // settlement notice (QR3, step 5). It returns only after the entry is
 // durable in the book and in the hot backup.
 func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
-	b.stateMu.RLock()
-	broken := b.broken
-	b.stateMu.RUnlock()
-	if broken != nil {
-		return nil, broken
+	if err := b.brokenErr(); err != nil {
+		return nil, err
 	}
 	m := &s.Money
 	enc, err := m.MarshalBinary()

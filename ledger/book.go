@@ -17,12 +17,38 @@ import (
 	"trustbank/internal/wire"
 )
 
-// loop is the booking loop: it takes verified submissions in batches and
-// books each batch in one durable commit to the hot backup and then the
-// book (group commit). Entries are sequenced here, so the evidence chains
-// need no locks.
+// The booking pipeline has two stages. The loop takes verified
+// submissions in batches and sequences each batch: balances, entries,
+// evidence-chain codes, bank signatures, hash chain, Merkle nodes and a
+// checkpoint. The committer makes each batch durable — the book and the hot
+// backup in one concurrent pair of commits (group commit) — and only then
+// answers. The loop runs at most one batch ahead of the committer, so one
+// batch is sequenced and signed while the one before it is being fsynced.
+// Entries are numbered in the loop, so the evidence chains need no locks.
+
+// seqState is the loop's view of the book: it includes the batch being
+// committed. gen changes whenever the book is reloaded (after recovery), so
+// that a batch sequenced on an older view is never committed.
+type seqState struct {
+	gen       uint64
+	next      uint64
+	nextBatch uint64
+	ecode     Digest
+	prev      Digest
+	rng       *compact.Range
+}
+
+// pendingCommit is a sequenced batch on its way to the disk.
+type pendingCommit struct {
+	gen      uint64
+	w        *batchWrite
+	booked   []*submitted
+	cp       *Checkpoint
+	balances map[*account]uint64
+}
+
 func (b *Bank) loop() {
-	defer close(b.done)
+	defer close(b.commits)
 	for {
 		var first *submitted
 		select {
@@ -41,7 +67,9 @@ func (b *Bank) loop() {
 				break fill
 			}
 		}
-		b.book(batch)
+		if pc := b.sequence(batch); pc != nil {
+			b.commits <- pc
+		}
 	}
 }
 
@@ -56,43 +84,51 @@ func (b *Bank) drain(err error) {
 	}
 }
 
-// book sequences, signs and commits one batch.
-func (b *Bank) book(batch []*submitted) {
+func (b *Bank) brokenErr() error {
 	b.stateMu.RLock()
-	broken := b.broken
-	next, nextBatch, ecode, prev := b.next, b.nextBatch, b.ecode, b.prev
-	rng, err := rangeFactory.NewRange(b.rng.Begin(), b.rng.End(), slices.Clone(b.rng.Hashes()))
-	b.stateMu.RUnlock()
-	if broken != nil || err != nil {
-		for _, p := range batch {
-			p.res <- submitResult{err: errors.Join(broken, err)}
-		}
-		return
+	defer b.stateMu.RUnlock()
+	return b.broken
+}
+
+// sequence builds one batch on the loop's view and advances the view; it
+// answers the submissions it refuses itself and returns nil if none is left.
+func (b *Bank) sequence(batch []*submitted) *pendingCommit {
+	if err := b.brokenErr(); err != nil {
+		b.fail(batch, err)
+		return nil
 	}
-	ctx := context.Background()
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	st := b.seq
+	rng, err := rangeFactory.NewRange(st.rng.Begin(), st.rng.End(), slices.Clone(st.rng.Hashes()))
+	if err != nil {
+		b.fail(batch, err)
+		return nil
+	}
 	now := b.cfg.Now().UnixMilli()
 
 	// One fresh balance key per batch, wrapped to the bank (β).
 	key := make([]byte, balanceKeySize)
 	if _, err := rand.Read(key); err != nil {
 		b.fail(batch, err)
-		return
+		return nil
 	}
 	beta, err := sm2.Encrypt(rand.Reader, &b.keys.Enc.PublicKey, key, nil)
 	if err != nil {
 		b.fail(batch, err)
-		return
+		return nil
 	}
 
-	// Sequence: balances, entries, evidence-chain codes.
+	// Balances, entries and evidence-chain codes, in order. Balances are the
+	// sequenced ones (a.seq), which include the batch being committed.
 	balances := map[*account]uint64{}
 	bal := func(a *account) uint64 {
 		if v, ok := balances[a]; ok {
 			return v
 		}
-		return a.balance
+		return a.seq
 	}
-	w := &batchWrite{id: nextBatch, beta: beta}
+	w := &batchWrite{id: st.nextBatch, beta: beta}
 	var booked []*submitted
 	for _, p := range batch {
 		m := p.money
@@ -112,64 +148,92 @@ func (b *Bank) book(batch []*submitted) {
 		}
 		balances[payer] = bal(payer) - m.Amount
 		balances[payee] = bal(payee) + m.Amount
-		ecode = xorDigest(ecode, m.LSum)
-		e := &Entry{Index: next, Booked: now, Money: p.digest, Payer: m.Payer, Payee: m.Payee,
-			Amount: m.Amount, LSum: m.LSum, Batch: nextBatch, Ecode: ecode,
-			PayerBalance: sealBalance(key, next, m.Payer, balances[payer]),
-			PayeeBalance: sealBalance(key, next, m.Payee, balances[payee])}
-		next++
+		st.ecode = xorDigest(st.ecode, m.LSum)
+		e := &Entry{Index: st.next, Booked: now, Money: p.digest, Payer: m.Payer, Payee: m.Payee,
+			Amount: m.Amount, LSum: m.LSum, Batch: st.nextBatch, Ecode: st.ecode,
+			PayerBalance: sealBalance(key, st.next, m.Payer, balances[payer]),
+			PayeeBalance: sealBalance(key, st.next, m.Payee, balances[payee])}
+		st.next++
 		w.entries = append(w.entries, e)
 		w.moneys = append(w.moneys, p.encoded)
 		w.mtimes = append(w.mtimes, m.Time)
 		booked = append(booked, p)
 	}
 	if len(booked) == 0 {
-		return
+		return nil
 	}
 
 	// sign9 and sign8 of every entry, in parallel.
 	if err := b.signEntries(w.entries); err != nil {
 		b.fail(booked, err)
-		return
+		return nil
 	}
 
 	// SM3 hash chain and Merkle leaves, in order.
 	for _, e := range w.entries {
-		e.Prev = prev
+		e.Prev = st.prev
 		var ww wire.Writer
 		e.encode(&ww)
-		prev = sm3.Sum(ww.B)
+		st.prev = sm3.Sum(ww.B)
 		w.encoded = append(w.encoded, ww.B)
-		w.hashes = append(w.hashes, prev)
+		w.hashes = append(w.hashes, st.prev)
 		if err := rng.Append(TreeHasher.HashLeaf(ww.B), func(id compact.NodeID, h []byte) {
 			w.nodes = append(w.nodes, merkleNode{level: id.Level, index: id.Index, hash: h})
 		}); err != nil {
 			b.fail(booked, err)
-			return
+			return nil
 		}
 	}
 	root, err := rng.GetRootHash(nil)
 	if err != nil {
 		b.fail(booked, err)
-		return
+		return nil
 	}
-	cp := &Checkpoint{Bank: b.cfg.Name, Size: next, Time: now}
+	cp := &Checkpoint{Bank: b.cfg.Name, Size: st.next, Time: now}
 	copy(cp.Root[:], root)
 	if cp.Sig, err = b.signer.Sign(cp.body()); err != nil {
 		b.fail(booked, err)
-		return
+		return nil
 	}
 	if w.cp, err = cp.MarshalBinary(); err != nil {
 		b.fail(booked, err)
+		return nil
+	}
+	w.cpSize = st.next
+
+	// The batch is made: advance the loop's view.
+	for a, v := range balances {
+		a.seq = v
+	}
+	st.nextBatch++
+	st.rng = rng
+	b.seq = st
+	return &pendingCommit{gen: st.gen, w: w, booked: booked, cp: cp, balances: balances}
+}
+
+// committer makes sequenced batches durable, in order, and answers them.
+func (b *Bank) committer() {
+	defer close(b.done)
+	for pc := range b.commits {
+		b.commit(pc)
+	}
+}
+
+func (b *Bank) commit(pc *pendingCommit) {
+	b.seqMu.Lock()
+	gen := b.seq.gen
+	b.seqMu.Unlock()
+	if err := b.brokenErr(); err != nil || pc.gen != gen {
+		b.fail(pc.booked, errors.Join(ErrBookBroken, err))
 		return
 	}
-	w.cpSize = next
-
-	// Durable: the book and the hot backup commit concurrently (their
-	// fsyncs overlap). Only the book's commit decides the outcome: if the
-	// backup fails, its batches queue and are written, in order, before
-	// the next ones. A batch the book did not commit may leave entries in
-	// the backup past the book's end; the next batch replaces them.
+	ctx := context.Background()
+	w := pc.w
+	// The book and the hot backup commit concurrently (their fsyncs
+	// overlap). Only the book's commit decides the outcome: if the backup
+	// fails, its batches queue and are written, in order, before the next
+	// ones. A batch the book did not commit may leave entries in the backup
+	// past the book's end; the next batch replaces them.
 	backupDone := make(chan error, 1)
 	if b.backup != nil {
 		b.backupLag = append(b.backupLag, w)
@@ -177,31 +241,32 @@ func (b *Bank) book(batch []*submitted) {
 	} else {
 		backupDone <- nil
 	}
-	err = b.store.writeBook(ctx, w)
+	err := b.store.writeBook(ctx, w)
 	if berr := <-backupDone; berr != nil {
 		b.backupErr.Store(&berr)
 	} else {
 		b.backupErr.Store(nil)
 	}
 	if err != nil {
-		// A failed commit leaves the book as it was; an unknown outcome
-		// (the commit may have happened) must not be booked over.
+		// A failed commit leaves the book as it was, but the batches
+		// sequenced after it are built on it; and an unknown outcome (the
+		// commit may have happened) must not be booked over. Stop booking
+		// until the book is checked (Recover reloads it).
 		b.stateMu.Lock()
-		b.broken = fmt.Errorf("%w: commit of batch %d failed: %v", ErrBookBroken, nextBatch, err)
+		b.broken = fmt.Errorf("%w: commit of batch %d failed: %v", ErrBookBroken, w.id, err)
 		b.stateMu.Unlock()
-		b.fail(booked, fmt.Errorf("ledger: book: %w", err))
+		b.fail(pc.booked, fmt.Errorf("ledger: book: %w", err))
 		return
 	}
-
-	b.nodes.add(w.nodes, next)
+	b.nodes.add(w.nodes, pc.cp.Size)
 	b.stateMu.Lock()
-	for a, v := range balances {
+	for a, v := range pc.balances {
 		a.balance = v
 	}
-	b.next, b.nextBatch, b.ecode, b.prev, b.rng, b.cp = next, nextBatch+1, ecode, prev, rng, cp
+	b.next, b.cp = pc.cp.Size, pc.cp
 	b.stateMu.Unlock()
-	for i, p := range booked {
-		p.res <- submitResult{entry: w.entries[i], cp: cp}
+	for i, p := range pc.booked {
+		p.res <- submitResult{entry: w.entries[i], cp: pc.cp}
 	}
 }
 

@@ -375,12 +375,27 @@ func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *C
 
 // reopen resets the booking state from a whole book.
 func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()
-	b.next, b.ecode, b.prev = rep.Size, rep.lastEcode, rep.lastHash
+	nextBatch, err := b.store.nextBatch(ctx)
+	if err != nil {
+		return err
+	}
+	hashes, err := b.store.nodeHashes(ctx, compact.RangeNodes(0, rep.Size, nil))
+	if err != nil {
+		return fmt.Errorf("ledger: Merkle log: %w", err)
+	}
+	rng, err := rangeFactory.NewRange(0, rep.Size, hashes)
+	if err != nil {
+		return err
+	}
 	if err := b.loadBalances(ctx); err != nil {
 		return err
 	}
+	b.next = rep.Size
+	b.seq = seqState{gen: b.seq.gen + 1, next: rep.Size, nextBatch: nextBatch, ecode: rep.lastEcode, prev: rep.lastHash, rng: rng}
 	b.broken = nil
 	return nil
 }
