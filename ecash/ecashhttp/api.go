@@ -31,10 +31,10 @@
 package ecashhttp
 
 import (
-	"errors"
 	"net/http"
 
 	"trustbank/ecash"
+	"trustbank/internal/httpapi"
 )
 
 // Wire types.
@@ -111,58 +111,29 @@ type (
 	SpentResponse struct {
 		Spent []bool `json:"spent"`
 	}
-	ErrorResponse struct {
-		Error string `json:"error"`
-		Code  string `json:"code"`
-	}
+	ErrorResponse = httpapi.ErrorResponse
 )
 
 // codes maps sentinels to wire codes and statuses (order matters: the
-// first match wins).
-var codes = []struct {
-	err    error
-	code   string
-	status int
-}{
-	{ecash.ErrMalformed, "malformed", http.StatusBadRequest},
-	{ecash.ErrDoubleSpend, "double_spend", http.StatusConflict},
-	{ecash.ErrRequestReused, "request_reused", http.StatusConflict},
-	{ecash.ErrAccountExists, "account_exists", http.StatusConflict},
-	{ecash.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired},
-	{ecash.ErrExpired, "expired", http.StatusGone},
-	{ecash.ErrBadSignature, "bad_signature", http.StatusForbidden},
-	{ecash.ErrAttestation, "attestation", http.StatusForbidden},
-	{ecash.ErrNotMember, "not_member", http.StatusForbidden},
-	{ecash.ErrBinding, "binding", http.StatusForbidden},
-	{ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity},
-	{ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound},
-	{ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound},
-	{ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound},
-	{errNotFound, "not_found", http.StatusNotFound},
-	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized},
+// first match wins; not_found and unauthorized come from httpapi).
+var codes = httpapi.Codes{
+	httpapi.Map(ecash.ErrMalformed, "malformed", http.StatusBadRequest),
+	httpapi.Map(ecash.ErrDoubleSpend, "double_spend", http.StatusConflict),
+	httpapi.Map(ecash.ErrRequestReused, "request_reused", http.StatusConflict),
+	httpapi.Map(ecash.ErrAccountExists, "account_exists", http.StatusConflict),
+	httpapi.Map(ecash.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired),
+	httpapi.Map(ecash.ErrExpired, "expired", http.StatusGone),
+	httpapi.Map(ecash.ErrBadSignature, "bad_signature", http.StatusForbidden),
+	httpapi.Map(ecash.ErrAttestation, "attestation", http.StatusForbidden),
+	httpapi.Map(ecash.ErrNotMember, "not_member", http.StatusForbidden),
+	httpapi.Map(ecash.ErrBinding, "binding", http.StatusForbidden),
+	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
+	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
+	httpapi.Map(ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound),
+	httpapi.Map(ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound),
 }
 
-var errNotFound = errors.New("ecashhttp: not found")
+var errNotFound = httpapi.ErrNotFound
 
 // ErrUnauthorized is what the client returns for a missing or wrong admin token.
-var ErrUnauthorized = errors.New("ecashhttp: unauthorized")
-
-// classify returns the wire code and status of err.
-func classify(err error) (string, int) {
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.code, c.status
-		}
-	}
-	return "internal", http.StatusInternalServerError
-}
-
-// sentinel returns the sentinel of a wire code (for the client).
-func sentinel(code string) error {
-	for _, c := range codes {
-		if c.code == code {
-			return c.err
-		}
-	}
-	return nil
-}
+var ErrUnauthorized = httpapi.ErrUnauthorized

@@ -1,30 +1,21 @@
 package ecashhttp
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"trustbank/ecash"
+	"trustbank/internal/httpapi"
 	"trustbank/groupsig"
 )
 
 // APIError is a non-2xx answer. It unwraps to the ecash sentinel of its
 // code, so callers test errors.Is(err, ecash.ErrDoubleSpend) as in process.
-type APIError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code) }
-func (e *APIError) Unwrap() error { return sentinel(e.Code) }
+type APIError = httpapi.APIError
 
 // Client calls a trustbank e-cash server.
 type Client struct {
@@ -34,38 +25,8 @@ type Client struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body bytes.Buffer
-	if in != nil {
-		if err := json.NewEncoder(&body).Encode(in); err != nil {
-			return err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var e ErrorResponse
-		json.NewDecoder(resp.Body).Decode(&e)
-		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, AdminToken: c.AdminToken, Codes: codes}
+	return hc.Do(ctx, method, path, in, out)
 }
 
 // KeySet fetches the module's key set and verifies it against the pinned

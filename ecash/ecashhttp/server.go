@@ -3,8 +3,6 @@ package ecashhttp
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,11 +10,12 @@ import (
 	"strconv"
 
 	"trustbank/ecash"
+	"trustbank/internal/httpapi"
 	"trustbank/groupsig"
 )
 
 // maxBody bounds every request body.
-const maxBody = 1 << 20
+const maxBody = httpapi.MaxBody
 
 // Deps are the roles a server exposes.
 type Deps struct {
@@ -57,45 +56,14 @@ func NewHandler(d Deps) http.Handler {
 }
 
 // admin wraps an operator endpoint: it requires the admin bearer token.
-func (s *server) admin(h http.HandlerFunc) http.HandlerFunc {
-	want := []byte("Bearer " + s.AdminToken)
-	return func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if s.AdminToken != "" && subtle.ConstantTimeCompare(got, want) != 1 {
-			reply(w, http.StatusUnauthorized, ErrorResponse{Error: "operator endpoint: missing or wrong admin token", Code: "unauthorized"})
-			return
-		}
-		h(w, r)
-	}
-}
+func (s *server) admin(h http.HandlerFunc) http.HandlerFunc { return httpapi.Admin(s.AdminToken, h) }
 
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code, status := classify(err)
-	msg := err.Error()
-	if status == http.StatusInternalServerError {
-		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		msg = "internal error"
-	}
-	reply(w, status, ErrorResponse{Error: msg, Code: code})
-}
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { codes.Fail(s.Log, w, r, err) }
 
-func reply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
+func reply(w http.ResponseWriter, status int, v any) { httpapi.Reply(w, status, v) }
 
-// decode reads a JSON body strictly: bounded size, known fields, one value.
 func decode(r *http.Request, w http.ResponseWriter, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: request body: %v", ecash.ErrMalformed, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: request body: trailing data", ecash.ErrMalformed)
-	}
-	return nil
+	return httpapi.Decode(w, r, v, ecash.ErrMalformed)
 }
 
 func (s *server) bank(r *http.Request) (*ecash.Bank, error) {
