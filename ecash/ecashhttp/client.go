@@ -9,8 +9,8 @@ import (
 	"strconv"
 
 	"trustbank/ecash"
-	"trustbank/internal/httpapi"
 	"trustbank/groupsig"
+	"trustbank/internal/httpapi"
 )
 
 // APIError is a non-2xx answer. It unwraps to the ecash sentinel of its

@@ -10,8 +10,8 @@ import (
 	"strconv"
 
 	"trustbank/ecash"
-	"trustbank/internal/httpapi"
 	"trustbank/groupsig"
+	"trustbank/internal/httpapi"
 )
 
 // maxBody bounds every request body.
@@ -58,7 +58,9 @@ func NewHandler(d Deps) http.Handler {
 // admin wraps an operator endpoint: it requires the admin bearer token.
 func (s *server) admin(h http.HandlerFunc) http.HandlerFunc { return httpapi.Admin(s.AdminToken, h) }
 
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { codes.Fail(s.Log, w, r, err) }
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	codes.Fail(s.Log, w, r, err)
+}
 
 func reply(w http.ResponseWriter, status int, v any) { httpapi.Reply(w, status, v) }
 
