@@ -46,7 +46,18 @@ func (r *CheckReport) String() string {
 // (ecode_n = ecode_{n−1} ⊕ lsum_n) and the SM3 hash chain — and reports
 // the exact position of every missing entry. It reads only the narrow
 // chain table and an index-only scan of the entries, so it is fast.
-func (b *Bank) Check(ctx context.Context) (*CheckReport, error) { return CheckStore(ctx, b.store) }
+// A broken book stops booking until Recover makes it whole.
+func (b *Bank) Check(ctx context.Context) (*CheckReport, error) {
+	rep, err := CheckStore(ctx, b.store)
+	if err == nil && !rep.OK() {
+		b.stateMu.Lock()
+		if b.broken == nil {
+			b.broken = fmt.Errorf("%w: %s", ErrBookBroken, rep)
+		}
+		b.stateMu.Unlock()
+	}
+	return rep, err
+}
 
 func (b *Bank) check(ctx context.Context) (*CheckReport, error) { return CheckStore(ctx, b.store) }
 
@@ -58,6 +69,13 @@ func CheckStore(ctx context.Context, store *Store) (*CheckReport, error) {
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	// Only the entries of the latest checkpoint count: a batch committed
+	// while we read is not a loss. (Entries, chain rows and checkpoint are
+	// written in one transaction.) Without a checkpoint, everything counts.
+	limit := uint64(1 << 62)
+	if rep.Size > 0 {
+		limit = rep.Size
+	}
 	// The entries present, read on one core while the chain is walked on
 	// the other.
 	present := newBitset(rep.Size)
@@ -65,15 +83,17 @@ func CheckStore(ctx context.Context, store *Store) (*CheckReport, error) {
 	scanned := make(chan error, 1)
 	go func() {
 		scanned <- store.entryIndexes(ctx, func(idx uint64) {
-			present.set(idx)
-			maxEntry = max(maxEntry, idx+1)
+			if idx < limit {
+				present.set(idx)
+				maxEntry = max(maxEntry, idx+1)
+			}
 		})
 	}()
 
 	var expect uint64
 	var ecode, prev Digest
 	inChain := newBitset(rep.Size)
-	err := store.scanChain(ctx, 0, 1<<62, func(idx uint64, c []byte) error {
+	err := store.scanChain(ctx, 0, limit, func(idx uint64, c []byte) error {
 		if len(c) != chainSize {
 			rep.Breaks = append(rep.Breaks, Break{idx, "malformed chain row"})
 			return nil

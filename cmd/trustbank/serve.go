@@ -16,6 +16,7 @@ import (
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
 	"trustbank/internal/node"
+	"trustbank/ledger/ledgerhttp"
 )
 
 // serveConfig is what `trustbank serve` runs.
@@ -57,6 +58,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.Node.RequireTPM, "require-tpm", false, "refuse withdrawals without platform evidence (needs --golden)")
 	fs.UintVar(&cfg.MaxDenom, "max-denom", 20, "largest denomination exponent (coins of 1 to 2^N minor units)")
 	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
+	fs.StringVar(&cfg.Node.LedgerBank, "ledger-bank", "bank-a", "name of the evidence-chain ledger bank")
+	fs.StringVar(&cfg.Node.LedgerCurrency, "ledger-currency", "CNY", "currency of the ledger's book")
 	fs.DurationVar(&cfg.Maintain, "maintain", time.Minute, "interval of key rotation and spent-registry pruning")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -90,15 +93,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log,
-			AdminToken: n.AdminToken}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	mux := http.NewServeMux()
+	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
+	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log,
+		AdminToken: n.AdminToken}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	// The address line is for people and for tests that listen on :0.
 	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
 	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
-	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "")
+	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "",
+		"ledger_bank", n.Ledger.Name(), "ledger_entries", n.Ledger.Size())
+	if err := n.Ledger.BackupError(); err != nil {
+		log.Error("ledger hot backup", "err", err)
+	}
+	if rep, err := n.Ledger.Check(ctx); err == nil && !rep.OK() {
+		log.Error("ledger book is broken: booking refused until recovered (POST /ledger/v1/recover)", "check", rep.String())
+	}
 	go maintain(ctx, n, cfg.Maintain, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

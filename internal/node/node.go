@@ -18,6 +18,7 @@ import (
 	"trustbank/groupsig"
 	"trustbank/groupsig/registry"
 	"trustbank/internal/sqldb"
+	"trustbank/ledger"
 )
 
 // Config configures a node.
@@ -30,6 +31,8 @@ type Config struct {
 	Golden         [][]byte       // golden PCR digests; empty: banks take no platform evidence
 	RequireTPM     bool           // banks refuse withdrawals without platform evidence
 	Now            func() time.Time
+	LedgerBank     string // name of the ledger bank (default "bank-a")
+	LedgerCurrency string // its book's currency (default "CNY")
 	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
 }
@@ -53,6 +56,10 @@ type Node struct {
 	Module   *ecash.Module
 	Users    *ecash.UserRegistry
 	Banks    map[string]*ecash.Bank
+	// Ledger is the evidence-chain bank (seed 001); its book is in DB, its
+	// hot backup in <data>/ledger-backup.db.
+	Ledger   *ledger.Bank
+	BackupDB *sqldb.DB
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -121,7 +128,31 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 			return err
 		}
 	}
-	return nil
+	return n.openLedger(ctx, sec)
+}
+
+func (n *Node) openLedger(ctx context.Context, sec *secrets) error {
+	keys, err := sec.ledgerKeys()
+	if err != nil {
+		return fmt.Errorf("node: ledger keys: %w", err)
+	}
+	store, err := ledger.NewStore(ctx, n.DB)
+	if err != nil {
+		return err
+	}
+	if n.BackupDB, err = sqldb.OpenSQLite(filepath.Join(n.cfg.DataDir, "ledger-backup.db")); err != nil {
+		return err
+	}
+	backup, err := ledger.NewBackup(ctx, n.BackupDB)
+	if err != nil {
+		return err
+	}
+	cfg := ledger.Config{Name: n.cfg.LedgerBank, Currency: n.cfg.LedgerCurrency, Now: n.cfg.Now}
+	if cfg.Name == "" {
+		cfg.Name = "bank-a"
+	}
+	n.Ledger, err = ledger.Open(ctx, cfg, keys, store, backup)
+	return err
 }
 
 // group loads a group's issuer and opener, creating the group on first use.
@@ -165,8 +196,14 @@ func (n *Node) addBank(ctx context.Context, id string) error {
 
 // Close stops the stores and closes the database.
 func (n *Node) Close() error {
+	if n.Ledger != nil {
+		n.Ledger.Close()
+	}
 	if n.Store != nil {
 		n.Store.Close()
+	}
+	if n.BackupDB != nil {
+		n.BackupDB.Close()
 	}
 	return n.DB.Close()
 }

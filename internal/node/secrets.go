@@ -13,6 +13,7 @@ import (
 
 	"trustbank/groupsig"
 	"trustbank/internal/atomicfile"
+	"trustbank/ledger"
 )
 
 // secrets are the long-term keys of an all-in-one deployment. They live in
@@ -28,6 +29,10 @@ type secrets struct {
 	// AdminToken authorises the operator endpoints (opening accounts,
 	// registering users): bearer token, 32 random bytes in hex.
 	AdminToken string `json:"admin_token"`
+	// The ledger bank's SM2 signing key and its SM2 key for balance batch
+	// keys (β), 32-byte scalars.
+	LedgerSign []byte `json:"ledger_sign"`
+	LedgerEnc  []byte `json:"ledger_enc"`
 }
 
 const secretsFile = "secrets.json"
@@ -54,8 +59,18 @@ func loadOrCreateSecrets(dir string) (*secrets, error) {
 	if len(s.ModuleIdentity) != ed25519.PrivateKeySize || len(s.MasterKey) != 32 {
 		return nil, fmt.Errorf("node: %s is incomplete", path)
 	}
-	if s.AdminToken == "" { // written by an older version
-		s.AdminToken = newToken()
+	// Keys added by later versions are made once and saved.
+	upgraded := false
+	if s.AdminToken == "" {
+		s.AdminToken, upgraded = newToken(), true
+	}
+	if len(s.LedgerSign) == 0 || len(s.LedgerEnc) == 0 {
+		if err := s.newLedgerKeys(); err != nil {
+			return nil, err
+		}
+		upgraded = true
+	}
+	if upgraded {
 		if err := atomicfile.WriteJSON(path, &s); err != nil {
 			return nil, err
 		}
@@ -70,6 +85,9 @@ func newSecrets() (*secrets, error) {
 	}
 	s := &secrets{ModuleIdentity: id, MasterKey: make([]byte, 32), AdminToken: newToken()}
 	rand.Read(s.MasterKey)
+	if err := s.newLedgerKeys(); err != nil {
+		return nil, err
+	}
 	for _, pair := range [][2]*[]byte{{&s.BankGroupIssuer, &s.BankGroupOpener}, {&s.UserGroupIssuer, &s.UserGroupOpener}} {
 		_, ik, ok, err := groupsig.Setup(rand.Reader)
 		if err != nil {
@@ -85,4 +103,26 @@ func newToken() string {
 	b := make([]byte, 32)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func (s *secrets) newLedgerKeys() error {
+	k, err := ledger.GenerateKeys(ledger.SM2)
+	if err != nil {
+		return err
+	}
+	s.LedgerSign = k.Sign.Bytes()
+	s.LedgerEnc = k.Enc.D.FillBytes(make([]byte, 32))
+	return nil
+}
+
+func (s *secrets) ledgerKeys() (*ledger.Keys, error) {
+	sign, err := ledger.ParseSM2Signer(s.LedgerSign)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := ledger.ParseSM2Signer(s.LedgerEnc)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger.Keys{Sign: sign, Enc: enc.Key()}, nil
 }

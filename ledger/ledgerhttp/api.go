@@ -1,0 +1,111 @@
+// Package ledgerhttp serves a ledger bank over HTTP+JSON, and is its
+// client. Messages travel in their canonical binary encodings (base64 in
+// JSON), exactly as they would in a QR code, so a client verifies what the
+// bank signed, not a JSON rendering of it.
+//
+//	GET  /ledger/v1/bank                       name, currency, scheme, public key, size
+//	POST /ledger/v1/accounts          (admin)  open an account: template (QR1)
+//	GET  /ledger/v1/accounts/{name}            an account's template
+//	POST /ledger/v1/submit                     a payee's submission → settlement notice (QR3)
+//	GET  /ledger/v1/entries/{index}/notice     settlement notice (QR3) against the latest checkpoint
+//	GET  /ledger/v1/entries/{index}/balance    balance notice (QR4), encrypted to the payer
+//	GET  /ledger/v1/checkpoint[?size=N]        latest (or size-N) signed checkpoint
+//	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes
+//	POST /ledger/v1/check             (admin)  walk the evidence chains
+//	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
+package ledgerhttp
+
+import (
+	"net/http"
+
+	"trustbank/internal/httpapi"
+	"trustbank/ledger"
+)
+
+type (
+	// BankResponse describes the bank; clients pin its public key.
+	BankResponse struct {
+		Name      string `json:"name"`
+		Currency  string `json:"currency"`
+		Scheme    string `json:"scheme"`
+		PublicKey []byte `json:"public_key"`
+		Size      uint64 `json:"size"`
+	}
+	OpenAccountRequest struct {
+		Name      string `json:"name"`
+		PublicKey []byte `json:"public_key"`
+		Opening   uint64 `json:"opening"`
+	}
+	TemplateResponse struct {
+		Template []byte `json:"template"`
+	}
+	SubmitRequest struct {
+		Submission []byte `json:"submission"`
+	}
+	NoticeResponse struct {
+		Index  uint64 `json:"index"`
+		Notice []byte `json:"notice"`
+	}
+	CheckpointResponse struct {
+		Checkpoint []byte `json:"checkpoint"`
+	}
+	ConsistencyResponse struct {
+		Proof [][]byte `json:"proof"`
+	}
+	BreakJSON struct {
+		Index  uint64 `json:"index"`
+		Reason string `json:"reason"`
+	}
+	CheckResponse struct {
+		OK      bool        `json:"ok"`
+		Size    uint64      `json:"size"`
+		Missing []uint64    `json:"missing"`
+		Breaks  []BreakJSON `json:"breaks"`
+		Report  string      `json:"report"`
+	}
+	RecoveredJSON struct {
+		Index     uint64 `json:"index"`
+		Payer     string `json:"payer"`
+		Payee     string `json:"payee"`
+		Amount    uint64 `json:"amount"`
+		Purpose   string `json:"purpose"`
+		Time      int64  `json:"time"`
+		Confirmed bool   `json:"confirmed_from_book"`
+	}
+	RecoverResponse struct {
+		Recovered []RecoveredJSON `json:"recovered"`
+		Check     CheckResponse   `json:"check"`
+	}
+	ErrorResponse = httpapi.ErrorResponse
+)
+
+var codes = httpapi.Codes{
+	httpapi.Map(ledger.ErrMalformed, "malformed", http.StatusBadRequest),
+	httpapi.Map(ledger.ErrCurrency, "currency", http.StatusBadRequest),
+	httpapi.Map(ledger.ErrBadSignature, "bad_signature", http.StatusForbidden),
+	httpapi.Map(ledger.ErrNotPayee, "not_payee", http.StatusForbidden),
+	httpapi.Map(ledger.ErrReplayed, "replayed", http.StatusConflict),
+	httpapi.Map(ledger.ErrAccountExists, "account_exists", http.StatusConflict),
+	httpapi.Map(ledger.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired),
+	httpapi.Map(ledger.ErrExpired, "expired", http.StatusGone),
+	httpapi.Map(ledger.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
+	httpapi.Map(ledger.ErrNotFound, "no_entry", http.StatusNotFound),
+	httpapi.Map(ledger.ErrProof, "proof", http.StatusUnprocessableEntity),
+	httpapi.Map(ledger.ErrBookBroken, "book_broken", http.StatusServiceUnavailable),
+	httpapi.Map(ledger.ErrClosed, "closed", http.StatusServiceUnavailable),
+}
+
+// ErrUnauthorized: a missing or wrong admin token.
+var ErrUnauthorized = httpapi.ErrUnauthorized
+
+func checkJSON(rep *ledger.CheckReport) CheckResponse {
+	c := CheckResponse{OK: rep.OK(), Size: rep.Size, Missing: rep.Missing, Report: rep.String()}
+	if c.Missing == nil {
+		c.Missing = []uint64{}
+	}
+	c.Breaks = []BreakJSON{}
+	for _, b := range rep.Breaks {
+		c.Breaks = append(c.Breaks, BreakJSON{b.Index, b.Reason})
+	}
+	return c
+}

@@ -1,0 +1,204 @@
+package ledgerhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"trustbank/internal/httpapi"
+	"trustbank/ledger"
+)
+
+type server struct {
+	bank *ledger.Bank
+	log  *slog.Logger
+}
+
+// NewHandler serves bank under /ledger/v1/. adminToken guards the operator
+// endpoints (opening accounts, check, recover).
+func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &server{bank: bank, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ledger/v1/bank", s.info)
+	mux.HandleFunc("POST /ledger/v1/accounts", httpapi.Admin(adminToken, s.openAccount))
+	mux.HandleFunc("GET /ledger/v1/accounts/{name}", s.template)
+	mux.HandleFunc("POST /ledger/v1/submit", s.submit)
+	mux.HandleFunc("GET /ledger/v1/entries/{index}/notice", s.notice)
+	mux.HandleFunc("GET /ledger/v1/entries/{index}/balance", s.balance)
+	mux.HandleFunc("GET /ledger/v1/checkpoint", s.checkpoint)
+	mux.HandleFunc("GET /ledger/v1/consistency", s.consistency)
+	mux.HandleFunc("POST /ledger/v1/check", httpapi.Admin(adminToken, s.check))
+	mux.HandleFunc("POST /ledger/v1/recover", httpapi.Admin(adminToken, s.recover))
+	return mux
+}
+
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { codes.Fail(s.log, w, r, err) }
+
+func uintParam(v, what string) (uint64, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s %q is not a number", ledger.ErrMalformed, what, v)
+	}
+	return n, nil
+}
+
+func (s *server) info(w http.ResponseWriter, r *http.Request) {
+	httpapi.Reply(w, http.StatusOK, BankResponse{Name: s.bank.Name(), Currency: s.bank.Currency(), Scheme: s.bank.Scheme().String(),
+		PublicKey: s.bank.PublicKey(), Size: s.bank.Size()})
+}
+
+func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
+	var q OpenAccountRequest
+	if err := httpapi.Decode(w, r, &q, ledger.ErrMalformed); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.bank.OpenAccount(r.Context(), q.Name, q.PublicKey, q.Opening)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.replyTemplate(w, r, t, http.StatusCreated)
+}
+
+func (s *server) replyTemplate(w http.ResponseWriter, r *http.Request, t *ledger.Template, status int) {
+	b, err := t.MarshalBinary()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpapi.Reply(w, status, TemplateResponse{Template: b})
+}
+
+func (s *server) template(w http.ResponseWriter, r *http.Request) {
+	t, err := s.bank.Template(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.replyTemplate(w, r, t, http.StatusOK)
+}
+
+func (s *server) submit(w http.ResponseWriter, r *http.Request) {
+	var q SubmitRequest
+	if err := httpapi.Decode(w, r, &q, ledger.ErrMalformed); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var sub ledger.Submission
+	if err := sub.UnmarshalBinary(q.Submission); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.bank.Submit(r.Context(), &sub)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.replyNotice(w, r, st)
+}
+
+func (s *server) replyNotice(w http.ResponseWriter, r *http.Request, st *ledger.Settlement) {
+	b, err := st.MarshalBinary()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, NoticeResponse{Index: st.Entry.Index, Notice: b})
+}
+
+func (s *server) notice(w http.ResponseWriter, r *http.Request) {
+	s.entryNotice(w, r, s.bank.Notice)
+}
+
+func (s *server) balance(w http.ResponseWriter, r *http.Request) {
+	s.entryNotice(w, r, s.bank.BalanceNotice)
+}
+
+func (s *server) entryNotice(w http.ResponseWriter, r *http.Request, get func(context.Context, uint64) (*ledger.Settlement, error)) {
+	idx, err := uintParam(r.PathValue("index"), "index")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := get(r.Context(), idx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.replyNotice(w, r, st)
+}
+
+func (s *server) checkpoint(w http.ResponseWriter, r *http.Request) {
+	var size uint64
+	if v := r.URL.Query().Get("size"); v != "" {
+		var err error
+		if size, err = uintParam(v, "size"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	cp, err := s.bank.Checkpoint(r.Context(), size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := cp.MarshalBinary()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, CheckpointResponse{Checkpoint: b})
+}
+
+func (s *server) consistency(w http.ResponseWriter, r *http.Request) {
+	from, err1 := uintParam(r.URL.Query().Get("from"), "from")
+	to, err2 := uintParam(r.URL.Query().Get("to"), "to")
+	if err := errors.Join(err1, err2); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if from > to || to > s.bank.Size() {
+		s.fail(w, r, fmt.Errorf("%w: consistency from %d to %d (book has %d entries)", ledger.ErrMalformed, from, to, s.bank.Size()))
+		return
+	}
+	pr, err := s.bank.Consistency(r.Context(), from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if pr == nil {
+		pr = [][]byte{}
+	}
+	httpapi.Reply(w, http.StatusOK, ConsistencyResponse{Proof: pr})
+}
+
+func (s *server) check(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.bank.Check(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, checkJSON(rep))
+}
+
+func (s *server) recover(w http.ResponseWriter, r *http.Request) {
+	got, rep, err := s.bank.Recover(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := RecoverResponse{Recovered: []RecoveredJSON{}, Check: checkJSON(rep)}
+	for _, g := range got {
+		e, c := g.Entry, g.Clue
+		out.Recovered = append(out.Recovered, RecoveredJSON{Index: e.Index, Payer: e.Payer, Payee: e.Payee, Amount: e.Amount,
+			Purpose: c.Purpose, Time: c.Time, Confirmed: c.Confirmed})
+	}
+	httpapi.Reply(w, http.StatusOK, out)
+}
