@@ -38,7 +38,9 @@ func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Han
 	return mux
 }
 
-func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) { codes.Fail(s.log, w, r, err) }
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	codes.Fail(s.log, w, r, err)
+}
 
 func uintParam(v, what string) (uint64, error) {
 	n, err := strconv.ParseUint(v, 10, 64)
