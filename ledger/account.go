@@ -18,6 +18,13 @@ type Account struct {
 // NewAccount pairs a template with the account's signing key.
 func NewAccount(t *Template, s Signer) *Account { return &Account{Template: t, Signer: s} }
 
+// LastTime is the time of the last money made (kept by wallets across runs,
+// so each money has its own time); SetLastTime restores it.
+func (a *Account) LastTime() int64 { return a.last }
+
+// SetLastTime restores the time of the last money made.
+func (a *Account) SetLastTime(t int64) { a.last = max(a.last, t) }
+
 // Name is the account name.
 func (a *Account) Name() string { return a.Template.Account }
 

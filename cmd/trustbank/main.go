@@ -3,6 +3,7 @@
 //
 //	trustbank demo                 the integrated story, step by step
 //	trustbank serve                the roles over HTTP+JSON
+//	trustbank ledger …             an account holder, operator or auditor of the ledger
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -51,6 +52,7 @@ var commands = []command{
 	{"serve", "run the e-cash module, banks and user registry over HTTP+JSON", runServe},
 	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay|restore", runWallet},
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
+	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }
