@@ -62,7 +62,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := d.groupSignatures(ctx); err != nil {
 		return err
 	}
-	return d.ecashStory(ctx, n, dev)
+	if err := d.ecashStory(ctx, n, dev); err != nil {
+		return err
+	}
+	return d.ledgerStory(ctx, n)
 }
 
 // dropSchema removes the demo's PostgreSQL schema.

@@ -49,6 +49,12 @@ func TestDemoSQLite(t *testing.T) {
 		"no money was lost or created",
 		"swapped",
 		"expired",
+		"money is worth something only to its payee",
+		"missing entries [5]",
+		"confirmed against lsum: true",
+		"evidence chain whole",
+		"the bank did not rewrite its history",
+		"no money was lost or created in the ledger",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
