@@ -142,6 +142,7 @@ type Bank struct {
 
 	inflightMu sync.Mutex
 	inflight   map[string]bool // money ids between their replay check and their commit
+	seen       *seenSet        // moneys booked by this process
 
 	verify  chan struct{} // admission to signature verification (GOMAXPROCS)
 	queue   chan *submitted
@@ -205,6 +206,7 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	if b.verifier, err = BankVerifier(keys.Scheme(), cfg.Name, keys.PublicKey()); err != nil {
 		return nil, err
 	}
+	b.seen = newSeenSet(cfg.Now().Add(cfg.MaxSkew).UnixMilli())
 	if err := b.load(ctx); err != nil {
 		return nil, err
 	}
@@ -475,9 +477,11 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 		delete(b.inflight, id)
 		b.inflightMu.Unlock()
 	}()
-	booked, err := b.store.moneyBooked(ctx, m.Payer, m.Time)
-	if err != nil {
-		return nil, err
+	booked := false
+	if !b.seen.covers(m.Time) || b.seen.has(m.id()) {
+		if booked, err = b.store.moneyBooked(ctx, m.Payer, m.Time); err != nil {
+			return nil, err
+		}
 	}
 	if booked {
 		return nil, fmt.Errorf("%w: %s at %d", ErrReplayed, m.Payer, m.Time)

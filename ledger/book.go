@@ -259,6 +259,11 @@ func (b *Bank) commit(pc *pendingCommit) {
 		return
 	}
 	b.nodes.add(w.nodes, pc.cp.Size)
+	ids := make([][]byte, len(pc.booked))
+	for i, p := range pc.booked {
+		ids[i] = p.money.id()
+	}
+	b.seen.add(ids, w.mtimes, b.cfg.Now().Add(-b.cfg.MaxAge).UnixMilli())
 	b.stateMu.Lock()
 	for a, v := range pc.balances {
 		a.balance = v

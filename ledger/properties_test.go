@@ -551,3 +551,31 @@ func TestConcurrentBooking(t *testing.T) {
 		}
 	})
 }
+
+// Money made after the bank started (plus the clock skew) is checked for
+// replays in memory; a replay is still refused, before and after a restart.
+func TestReplayOfRecentMoney(t *testing.T) {
+	bk := newBook(t, sqliteOpen(t), SM2)
+	bk.now = bk.now.Add(10 * time.Minute) // past the set's horizon
+	m, _ := bk.accts["alice"].Money("bob", 5, "recent", bk.now)
+	s, _ := bk.accts["bob"].Submit(m)
+	if !bk.bank.seen.covers(m.Time) {
+		t.Fatal("the test money is not in the in-memory range")
+	}
+	if _, err := bk.bank.Submit(bk.ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bk.bank.Submit(bk.ctx, s); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("replay of recent money: %v", err)
+	}
+	bk.reopen()
+	if bk.bank.seen.covers(m.Time) {
+		t.Fatal("after a restart the money must be checked in the book")
+	}
+	if _, err := bk.bank.Submit(bk.ctx, s); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("replay after restart: %v", err)
+	}
+	if v, _ := bk.bank.Balance("bob"); v != opening+5 {
+		t.Fatalf("bob %d", v)
+	}
+}
