@@ -109,3 +109,39 @@ func (b *Backup) Size(ctx context.Context) (uint64, error) {
 	}
 	return uint64(n.Int64) + 1, nil
 }
+
+// catchUp copies the book's entries from the backup's end to size (after a
+// restart that lost queued backup writes, or onto a fresh backup).
+func (b *Backup) catchUp(ctx context.Context, book *Store, size uint64) (uint64, error) {
+	have, err := b.Size(ctx)
+	if err != nil {
+		return 0, err
+	}
+	copied := uint64(0)
+	for have < size {
+		enc, moneys, err := book.entriesFrom(ctx, have, int(min(size-have, 1024)))
+		if err != nil {
+			return copied, err
+		}
+		if len(enc) == 0 {
+			return copied, fmt.Errorf("ledger: book has no entry %d to copy to the hot backup", have)
+		}
+		w := &batchWrite{encoded: enc, moneys: moneys}
+		for _, e := range enc {
+			var x Entry
+			if err := x.UnmarshalBinary(e); err != nil {
+				return copied, err
+			}
+			if x.Index != have+uint64(len(w.entries)) {
+				return copied, fmt.Errorf("ledger: book has a gap at %d; check and recover it first", have+uint64(len(w.entries)))
+			}
+			w.entries = append(w.entries, &x)
+		}
+		if err := b.write(ctx, w); err != nil {
+			return copied, err
+		}
+		have += uint64(len(enc))
+		copied += uint64(len(enc))
+	}
+	return copied, nil
+}

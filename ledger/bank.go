@@ -265,6 +265,11 @@ func (b *Bank) load(ctx context.Context) error {
 	if b.broken != nil {
 		return nil
 	}
+	if b.backup != nil {
+		if _, err := b.backup.catchUp(ctx, b.store, b.next); err != nil {
+			return fmt.Errorf("ledger: hot backup catch-up: %w", err)
+		}
+	}
 	return b.loadBalances(ctx)
 }
 

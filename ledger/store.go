@@ -402,3 +402,20 @@ func (s *Store) nextBatch(ctx context.Context) (uint64, error) {
 	}
 	return uint64(n.Int64) + 1, nil
 }
+
+// entriesFrom reads up to n encoded entries and their money from index from on.
+func (s *Store) entriesFrom(ctx context.Context, from uint64, n int) (encoded, moneys [][]byte, err error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT entry, money FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?"), int64(from), n)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, m []byte
+		if err := rows.Scan(&e, &m); err != nil {
+			return nil, nil, err
+		}
+		encoded, moneys = append(encoded, e), append(moneys, m)
+	}
+	return encoded, moneys, rows.Err()
+}

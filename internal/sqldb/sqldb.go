@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -56,10 +57,48 @@ func pool(db *sql.DB) {
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	stop    chan struct{} // SQLite: stops the checkpointer
+	stopped chan struct{}
 }
 
-// OpenSQLite opens (creating if needed) the database file at path.
-func OpenSQLite(path string) (*DB, error) {
+// Close stops the SQLite checkpointer (after a last checkpoint) and closes
+// the database.
+func (db *DB) Close() error {
+	if db.stop != nil {
+		close(db.stop)
+		<-db.stopped
+		db.stop = nil
+	}
+	return db.DB.Close()
+}
+
+// checkpointEvery is how often the background checkpointer of a SQLite
+// database moves the write-ahead log into the database file.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpointer runs WAL checkpoints off the commit path: SQLite's own
+// automatic checkpoint runs inside the commit that crosses the WAL size
+// limit, and that commit then waits for the copy and its fsyncs.
+func (db *DB) checkpointer() {
+	defer close(db.stopped)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			db.DB.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			return
+		case <-t.C:
+			db.DB.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
+
+// OpenSQLite opens (creating if needed) the database file at path, with
+// every commit fsynced (synchronous=FULL).
+func OpenSQLite(path string) (*DB, error) { return openSQLite(path, "FULL") }
+
+func openSQLite(path, synchronous string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqldb: %w", err)
 	}
@@ -67,7 +106,9 @@ func OpenSQLite(path string) (*DB, error) {
 	// busy_timeout first: a connection opened while another holds the
 	// write lock must wait, not fail, on its own journal_mode pragma.
 	for _, p := range []string{"busy_timeout(" + strconv.Itoa(BusyTimeout) + ")",
-		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		"journal_mode(WAL)", "synchronous(" + synchronous + ")", "foreign_keys(1)",
+		// Checkpoints run in the background (see checkpointer), not in commits.
+		"wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -80,7 +121,9 @@ func OpenSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("sqldb: open %s: %w", path, err)
 	}
 	pool(db)
-	return &DB{DB: db, Dialect: SQLite}, nil
+	d := &DB{DB: db, Dialect: SQLite, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go d.checkpointer()
+	return d, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn. If schema is not
