@@ -55,6 +55,7 @@ func TestQRRoundTrip(t *testing.T) {
 			t.Fatalf("%s: decode/encode changed the bytes", name)
 		}
 		t.Logf("%s: %d bytes, PNG %d bytes", name, len(enc), len(img))
+		zbarCheck(t, name, img, enc)
 	}
 	if err := bn.Verify(bk.bank.Verifier()); err != nil {
 		t.Fatal(err)
@@ -105,5 +106,30 @@ func TestSM2InteropOpenSSL(t *testing.T) {
 	bad[10] ^= 1
 	if err := verify(bad); err == nil {
 		t.Fatal("openssl accepted a changed signature")
+	}
+}
+
+// zbarCheck decodes the QR code with an independent decoder (Debian's
+// zbarimg, in binary mode) and wants the same bytes.
+func zbarCheck(t *testing.T, name string, img, want []byte) {
+	t.Helper()
+	zbar, err := exec.LookPath("zbarimg")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("zbarimg is missing (apt-get install zbar-tools)")
+		}
+		t.Logf("zbarimg not installed: skipping the independent decoder for %s", name)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command(zbar, "--raw", "-q", "-Sbinary", path).Output()
+	if err != nil {
+		t.Fatalf("%s: zbarimg: %v", name, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: zbarimg read %d bytes that differ from the %d encoded", name, len(got), len(want))
 	}
 }
