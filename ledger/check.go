@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -76,12 +77,26 @@ func CheckStore(ctx context.Context, store *Store) (*CheckReport, error) {
 	if rep.Size > 0 {
 		limit = rep.Size
 	}
-	// The entries present, read on one core while the chain is walked on
-	// the other.
+	// The entries present. Usually the book is whole: then the count of
+	// entries is one more than the highest index, and nothing more need be
+	// read. Otherwise an index-only scan finds the missing ones. This runs
+	// beside the chain walk, which is split in GOMAXPROCS segments whose
+	// seams are checked after.
 	present := newBitset(rep.Size)
+	all := uint64(0) // entries 0..all−1 are known present
 	var maxEntry uint64
 	scanned := make(chan error, 1)
 	go func() {
+		count, top, err := store.entryCount(ctx)
+		if err != nil {
+			scanned <- err
+			return
+		}
+		if count == top && top >= min(limit, rep.Size) {
+			all, maxEntry = min(top, limit), min(top, limit)
+			scanned <- nil
+			return
+		}
 		scanned <- store.entryIndexes(ctx, func(idx uint64) {
 			if idx < limit {
 				present.set(idx)
@@ -89,59 +104,122 @@ func CheckStore(ctx context.Context, store *Store) (*CheckReport, error) {
 			}
 		})
 	}()
-
-	var expect uint64
-	var ecode, prev Digest
-	inChain := newBitset(rep.Size)
-	err := store.scanChain(ctx, 0, limit, func(idx uint64, c []byte) error {
-		if len(c) != chainSize {
-			rep.Breaks = append(rep.Breaks, Break{idx, "malformed chain row"})
-			return nil
-		}
-		var lsum, ec, pv, h Digest
-		copy(lsum[:], c[0:32])
-		copy(ec[:], c[32:64])
-		copy(pv[:], c[64:96])
-		copy(h[:], c[96:128])
-		inChain.set(idx)
-		switch {
-		case idx != expect:
-			// A gap: the entries between are lost. As the paper says, the
-			// code derived from this entry (ecode ⊕ lsum) seeds the rest.
-			if xorDigest(ecode, lsum) != ec {
-				rep.Breaks = append(rep.Breaks, Break{idx, fmt.Sprintf("ecode does not follow from entry %d", int64(expect)-1)})
-			}
-		case xorDigest(ecode, lsum) != ec:
-			rep.Breaks = append(rep.Breaks, Break{idx, "ecode ≠ ecode(n−1) ⊕ lsum(n)"})
-		case pv != prev:
-			rep.Breaks = append(rep.Breaks, Break{idx, "SM3 chain: prev ≠ hash of entry n−1"})
-		}
-		ecode, prev, expect = ec, h, idx+1
-		return nil
-	})
-	if err2 := <-scanned; err == nil {
-		err = err2
+	parts := uint64(runtime.GOMAXPROCS(0))
+	if rep.Size == 0 {
+		parts = 1 // size unknown: one walk
 	}
+	segs := make([]*chainSegment, parts)
+	walked := make(chan error, parts)
+	for i := range segs {
+		segs[i] = &chainSegment{from: limit / parts * uint64(i), to: limit / parts * uint64(i+1), inChain: newBitset(rep.Size)}
+		if i == len(segs)-1 {
+			segs[i].to = limit
+		}
+		go func() { walked <- segs[i].walk(ctx, store) }()
+	}
+	var err error
+	for range segs {
+		err = errors.Join(err, <-walked)
+	}
+	err = errors.Join(err, <-scanned)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: check: %w", err)
 	}
+	// Join the segments: each one's first row must follow the last row
+	// before it.
+	var last chainRow // the state before entry 0: all zero, expecting 0
+	expect := uint64(0)
+	inChain := func(i uint64) bool {
+		for _, sg := range segs {
+			if sg.inChain.has(i) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, sg := range segs {
+		if sg.rows == 0 {
+			continue
+		}
+		if br := follows(expect, last, sg.first); br != nil {
+			rep.Breaks = append(rep.Breaks, *br)
+		}
+		rep.Breaks = append(rep.Breaks, sg.breaks...)
+		last, expect = sg.last, sg.last.idx+1
+	}
 	rep.Size = max(rep.Size, expect, maxEntry)
 	for i := uint64(0); i < rep.Size; i++ {
-		if !present.has(i) || !inChain.has(i) {
+		if (i >= all && !present.has(i)) || !inChain(i) {
 			rep.Missing = append(rep.Missing, i)
 		}
 	}
 	// A break right after a gap is the gap's own symptom.
 	var breaks []Break
 	for _, br := range rep.Breaks {
-		if br.Index > 0 && !inChain.has(br.Index-1) {
+		if br.Index > 0 && !inChain(br.Index-1) {
 			continue
 		}
 		breaks = append(breaks, br)
 	}
 	rep.Breaks = breaks
-	rep.lastEcode, rep.lastHash = ecode, prev
+	rep.lastEcode, rep.lastHash = last.ecode, last.hash
 	return rep, nil
+}
+
+// chainRow is one row of the chain table.
+type chainRow struct {
+	idx                     uint64
+	lsum, ecode, prev, hash Digest
+}
+
+// follows checks row against the row before it (prev, which the walk
+// expected to be at index expect−1) and returns the break, if any.
+func follows(expect uint64, prev, row chainRow) *Break {
+	switch {
+	case row.idx != expect:
+		// A gap: the entries between are lost. As the paper says, the code
+		// derived from this entry (ecode ⊕ lsum) seeds the rest.
+		if xorDigest(prev.ecode, row.lsum) != row.ecode {
+			return &Break{row.idx, fmt.Sprintf("ecode does not follow from entry %d", int64(expect)-1)}
+		}
+	case xorDigest(prev.ecode, row.lsum) != row.ecode:
+		return &Break{row.idx, "ecode ≠ ecode(n−1) ⊕ lsum(n)"}
+	case row.prev != prev.hash:
+		return &Break{row.idx, "SM3 chain: prev ≠ hash of entry n−1"}
+	}
+	return nil
+}
+
+// chainSegment walks the chain rows of [from, to).
+type chainSegment struct {
+	from, to    uint64
+	rows        uint64
+	first, last chainRow
+	breaks      []Break
+	inChain     *bitset
+}
+
+func (sg *chainSegment) walk(ctx context.Context, store *Store) error {
+	return store.scanChain(ctx, sg.from, sg.to, func(idx uint64, c []byte) error {
+		if len(c) != chainRecord-8 {
+			sg.breaks = append(sg.breaks, Break{idx, "malformed chain block"})
+			return nil
+		}
+		row := chainRow{idx: idx}
+		copy(row.lsum[:], c[0:32])
+		copy(row.ecode[:], c[32:64])
+		copy(row.prev[:], c[64:96])
+		copy(row.hash[:], c[96:128])
+		sg.inChain.set(idx)
+		if sg.rows == 0 {
+			sg.first = row
+		} else if br := follows(sg.last.idx+1, sg.last, row); br != nil {
+			sg.breaks = append(sg.breaks, *br)
+		}
+		sg.last = row
+		sg.rows++
+		return nil
+	})
 }
 
 type bitset []uint64
@@ -326,7 +404,7 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 			return out, rep, fmt.Errorf("ledger: entry %d from the hot backup does not fit the book: %w", k, err)
 		}
 		// The chain row may survive while the entry is lost (or the reverse).
-		if err := b.store.deleteEntry(ctx, k); err != nil {
+		if err := b.store.DeleteEntry(ctx, k); err != nil {
 			return out, rep, err
 		}
 		if err := b.store.restoreEntry(ctx, e, money, m.Time); err != nil {

@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"bytes"
+	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -213,11 +215,8 @@ func TestLossFoundAndRecovered(t *testing.T) {
 			}
 		}
 		before := bk.balances()
-		del := bk.store.DB()
-		for _, table := range []string{"ledger_entries", "ledger_chain"} {
-			if _, err := del.ExecContext(bk.ctx, del.Rebind("DELETE FROM "+table+" WHERE idx = ?"), k); err != nil {
-				t.Fatal(err)
-			}
+		if err := bk.store.DeleteEntry(bk.ctx, k); err != nil {
+			t.Fatal(err)
 		}
 		bk.reopen()
 		if _, _, err := bk.pay("alice", "bob", 1, "x"); !errors.Is(err, ErrBookBroken) {
@@ -271,11 +270,8 @@ func TestLastEntryLost(t *testing.T) {
 	for range 5 {
 		bk.mustPay("alice", "bob", 3, "tea")
 	}
-	db := bk.store.DB()
-	for _, table := range []string{"ledger_entries", "ledger_chain"} {
-		if _, err := db.ExecContext(bk.ctx, "DELETE FROM "+table+" WHERE idx = 4"); err != nil {
-			t.Fatal(err)
-		}
+	if err := bk.store.DeleteEntry(bk.ctx, 4); err != nil {
+		t.Fatal(err)
 	}
 	bk.reopen()
 	rep, _ := bk.bank.Check(bk.ctx)
@@ -312,10 +308,7 @@ func TestForgedBackupRefused(t *testing.T) {
 	if _, err := bdb.ExecContext(bk.ctx, "INSERT INTO ledger_backup (first, last, data) VALUES (2, 2, ?)", encodeBackup([][]byte{enc}, [][]byte{m3})); err != nil {
 		t.Fatal(err)
 	}
-	db := bk.store.DB()
-	for _, table := range []string{"ledger_entries", "ledger_chain"} {
-		db.ExecContext(bk.ctx, "DELETE FROM "+table+" WHERE idx = 2")
-	}
+	bk.store.DeleteEntry(bk.ctx, 2)
 	bk.reopen()
 	if _, _, err := bk.bank.Recover(bk.ctx); err == nil {
 		t.Fatal("a misplaced backup entry was restored")
@@ -438,10 +431,7 @@ func TestXORChainIsOrderBlind(t *testing.T) {
 		t.Fatal("the SM3 chain missed the swap")
 	}
 	// Stored, the swap is caught by the check (both chains per position).
-	db := bk.store.DB()
-	db.ExecContext(bk.ctx, "UPDATE ledger_chain SET idx = 100 WHERE idx = 1")
-	db.ExecContext(bk.ctx, "UPDATE ledger_chain SET idx = 1 WHERE idx = 4")
-	db.ExecContext(bk.ctx, "UPDATE ledger_chain SET idx = 4 WHERE idx = 100")
+	swapChainRecords(t, bk, 1, 4)
 	rep, err := bk.bank.Check(bk.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -606,5 +596,30 @@ func TestBackupCatchesUp(t *testing.T) {
 		if e.Hash() != m.Hash() {
 			t.Fatalf("backup entry %d differs from the book's", i)
 		}
+	}
+}
+
+// swapChainRecords exchanges the chain-index records of entries i and j
+// (an attacker reordering the book).
+func swapChainRecords(t *testing.T, bk *book, i, j uint64) {
+	t.Helper()
+	recs := map[uint64][]byte{}
+	if err := bk.store.scanChain(bk.ctx, 0, 1<<62, func(idx uint64, r []byte) error {
+		recs[idx] = bytes.Clone(r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := bk.store.DB().Tx(bk.ctx, func(tx *sql.Tx) error {
+		for _, p := range [][2]uint64{{i, j}, {j, i}} {
+			rec := binary.BigEndian.AppendUint64(nil, p[0])
+			if err := bk.store.editChainBlock(bk.ctx, tx, p[0], append(rec, recs[p[1]]...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

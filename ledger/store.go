@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,6 +23,7 @@ var migrations embed.FS
 type Store struct {
 	db     *sqldb.DB
 	booked *sql.Stmt // the replay check, prepared once
+	prep   *sqldb.Prepared
 }
 
 // NewStore applies the ledger migrations to db.
@@ -33,26 +35,90 @@ func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, booked: booked}, nil
+	return &Store{db: db, booked: booked, prep: sqldb.NewPrepared(db)}, nil
 }
 
 // Close releases the store's prepared statements (the caller closes the database).
-func (s *Store) Close() { s.booked.Close() }
+func (s *Store) Close() {
+	s.booked.Close()
+	s.prep.Close()
+}
 
 // DB is the store's database.
 func (s *Store) DB() *sqldb.DB { return s.db }
 
 func (s *Store) q(query string) string { return s.db.Rebind(query) }
 
-// chainSize is the chain column: lsum ‖ ecode ‖ prev ‖ hash.
-const chainSize = 4 * 32
+// The chain index keeps, for every entry, what the evidence-chain check
+// needs — index ‖ lsum ‖ ecode ‖ prev ‖ hash — packed chainBlock entries to
+// a row, so that checking a book reads a few thousand rows, not millions.
+const (
+	chainRecord = 8 + 4*32
+	chainBlock  = 64
+)
 
-func chainOf(e *Entry, hash Digest) []byte {
-	b := make([]byte, 0, chainSize)
+func appendChain(b []byte, e *Entry, hash Digest) []byte {
+	b = binary.BigEndian.AppendUint64(b, e.Index)
 	b = append(b, e.LSum[:]...)
 	b = append(b, e.Ecode[:]...)
 	b = append(b, e.Prev[:]...)
 	return append(b, hash[:]...)
+}
+
+// appendChainBlocks adds chain records (in index order) to their blocks.
+func (s *Store) appendChainBlocks(ctx context.Context, tx *sql.Tx, es []*Entry, hashes []Digest) error {
+	for i := 0; i < len(es); {
+		block := es[i].Index / chainBlock
+		var data []byte
+		for ; i < len(es) && es[i].Index/chainBlock == block; i++ {
+			data = appendChain(data, es[i], hashes[i])
+		}
+		if _, err := s.prep.Exec(ctx, tx, s.appendBlockSQL(), int64(block), data); err != nil {
+			return fmt.Errorf("ledger: chain index: %w", err)
+		}
+	}
+	return nil
+}
+
+// appendBlockSQL appends to a block's data (SQLite's || makes text of two
+// blobs, hence the cast back).
+func (s *Store) appendBlockSQL() string {
+	concat := "ledger_chain_blocks.data || excluded.data"
+	if s.db.Dialect == sqldb.SQLite {
+		concat = "CAST(" + concat + " AS BLOB)"
+	}
+	return "INSERT INTO ledger_chain_blocks (block, data) VALUES (?, ?) ON CONFLICT (block) DO UPDATE SET data = " + concat
+}
+
+// editChainBlock rewrites the block holding idx: the record of idx is
+// removed and, if rec is not nil, rec is put in its place (records stay in
+// index order).
+func (s *Store) editChainBlock(ctx context.Context, tx *sql.Tx, idx uint64, rec []byte) error {
+	block := int64(idx / chainBlock)
+	var data []byte
+	err := tx.QueryRowContext(ctx, s.q("SELECT data FROM ledger_chain_blocks WHERE block = ?"), block).Scan(&data)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var out []byte
+	placed := rec == nil
+	for off := 0; off+chainRecord <= len(data); off += chainRecord {
+		r := data[off : off+chainRecord]
+		at := binary.BigEndian.Uint64(r)
+		if at == idx {
+			continue
+		}
+		if !placed && at > idx {
+			out, placed = append(out, rec...), true
+		}
+		out = append(out, r...)
+	}
+	if !placed {
+		out = append(out, rec...)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO ledger_chain_blocks (block, data) VALUES (?, ?)
+		ON CONFLICT (block) DO UPDATE SET data = excluded.data`), block, out)
+	return err
 }
 
 type merkleNode struct {
@@ -75,23 +141,24 @@ type batchWrite struct {
 	cpSize  uint64
 }
 
-// insertRows inserts rows with multi-row INSERT statements.
-func insertRows(ctx context.Context, db *sqldb.DB, tx *sql.Tx, table string, cols []string, rows [][]any) error {
-	per := 500 / len(cols)
+// insertRows inserts rows with multi-row INSERT statements of a few fixed
+// sizes, each prepared once.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	for len(rows) > 0 {
-		n := min(per, len(rows))
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-		args := make([]any, 0, n*len(cols))
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
+		n := 1
+		for _, k := range []int{64, 16, 4} {
+			if len(rows) >= k {
+				n = k
+				break
 			}
-			b.WriteString(one)
+		}
+		q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+		args := make([]any, 0, n*len(cols))
+		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := tx.ExecContext(ctx, db.Rebind(b.String()), args...); err != nil {
+		if _, err := s.prep.Exec(ctx, tx, q, args...); err != nil {
 			return fmt.Errorf("ledger: insert into %s: %w", table, err)
 		}
 		rows = rows[n:]
@@ -105,18 +172,14 @@ func (s *Store) writeBook(ctx context.Context, w *batchWrite) error {
 		if err := s.writeEntries(ctx, tx, w); err != nil {
 			return err
 		}
-		chain := make([][]any, len(w.entries))
-		for i, e := range w.entries {
-			chain[i] = []any{int64(e.Index), chainOf(e, w.hashes[i])}
-		}
-		if err := insertRows(ctx, s.db, tx, "ledger_chain", []string{"idx", "chain"}, chain); err != nil {
+		if err := s.appendChainBlocks(ctx, tx, w.entries, w.hashes); err != nil {
 			return err
 		}
 		nodes := make([][]any, len(w.nodes))
 		for i, n := range w.nodes {
 			nodes[i] = []any{int64(n.level), int64(n.index), n.hash}
 		}
-		if err := insertRows(ctx, s.db, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
+		if err := s.insertRows(ctx, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
@@ -132,7 +195,7 @@ func (s *Store) writeEntries(ctx context.Context, tx *sql.Tx, w *batchWrite) err
 	for i, e := range w.entries {
 		rows[i] = []any{int64(e.Index), e.Payer, e.Payee, w.mtimes[i], w.encoded[i], w.moneys[i]}
 	}
-	return insertRows(ctx, s.db, tx, "ledger_entries", []string{"idx", "payer", "payee", "mtime", "entry", "money"}, rows)
+	return s.insertRows(ctx, tx, "ledger_entries", []string{"idx", "payer", "payee", "mtime", "entry", "money"}, rows)
 }
 
 // restoreEntry puts a recovered entry back into the main book.
@@ -147,11 +210,7 @@ func (s *Store) restoreEntry(ctx context.Context, e *Entry, money []byte, mtime 
 			int64(e.Index), e.Payer, e.Payee, mtime, enc, money); err != nil {
 			return fmt.Errorf("ledger: restore entry %d: %w", e.Index, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_chain WHERE idx = ?"), int64(e.Index)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_chain (idx, chain) VALUES (?, ?)"), int64(e.Index), chainOf(e, h))
-		return err
+		return s.editChainBlock(ctx, tx, e.Index, appendChain(nil, e, h))
 	})
 }
 
@@ -341,21 +400,37 @@ func (s *Store) checkpoint(ctx context.Context, size uint64) (*Checkpoint, error
 	return &c, nil
 }
 
-// scanChain calls fn for each chain row in index order.
-func (s *Store) scanChain(ctx context.Context, from, to uint64, fn func(idx uint64, chain []byte) error) error {
-	rows, err := s.db.QueryContext(ctx, s.q("SELECT idx, chain FROM ledger_chain WHERE idx >= ? AND idx < ? ORDER BY idx"), int64(from), int64(to))
+// scanChain calls fn for each chain record of [from, to), in index order
+// within each block (a malformed block is passed whole, with its first
+// index, for the caller to report).
+func (s *Store) scanChain(ctx context.Context, from, to uint64, fn func(idx uint64, rec []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT block, data FROM ledger_chain_blocks WHERE block >= ? AND block < ? ORDER BY block"),
+		int64(from/chainBlock), int64((to+chainBlock-1)/chainBlock))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var chain sql.RawBytes
+	var data sql.RawBytes
 	for rows.Next() {
-		var idx int64
-		if err := rows.Scan(&idx, &chain); err != nil {
+		var block int64
+		if err := rows.Scan(&block, &data); err != nil {
 			return err
 		}
-		if err := fn(uint64(idx), chain); err != nil {
-			return err
+		if len(data)%chainRecord != 0 {
+			if err := fn(uint64(block)*chainBlock, data); err != nil {
+				return err
+			}
+			continue
+		}
+		for off := 0; off < len(data); off += chainRecord {
+			r := data[off : off+chainRecord]
+			idx := binary.BigEndian.Uint64(r)
+			if idx < from || idx >= to {
+				continue
+			}
+			if err := fn(idx, r[8:]); err != nil {
+				return err
+			}
 		}
 	}
 	return rows.Err()
@@ -379,15 +454,16 @@ func (s *Store) entryIndexes(ctx context.Context, fn func(idx uint64)) error {
 	return rows.Err()
 }
 
-// deleteEntry removes whatever is left of entry idx (before a restore).
-func (s *Store) deleteEntry(ctx context.Context, idx uint64) error {
+// DeleteEntry removes entry idx and its chain record from the book, as a
+// lost record or an attacker would: for recovery drills, the demo and
+// tests. (Recover also uses it to clear what is left of an entry before
+// restoring it.)
+func (s *Store) DeleteEntry(ctx context.Context, idx uint64) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"ledger_entries", "ledger_chain"} {
-			if _, err := tx.ExecContext(ctx, s.q("DELETE FROM "+t+" WHERE idx = ?"), int64(idx)); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_entries WHERE idx = ?"), int64(idx)); err != nil {
+			return err
 		}
-		return nil
+		return s.editChainBlock(ctx, tx, idx, nil)
 	})
 }
 
@@ -418,4 +494,22 @@ func (s *Store) entriesFrom(ctx context.Context, from uint64, n int) (encoded, m
 		encoded, moneys = append(encoded, e), append(moneys, m)
 	}
 	return encoded, moneys, rows.Err()
+}
+
+// entryCount returns the number of entries and one more than the highest
+// index. (A commit between the two reads makes them disagree, which the
+// caller treats as "not known whole".)
+func (s *Store) entryCount(ctx context.Context) (count, top uint64, err error) {
+	var n int64
+	var m sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ledger_entries").Scan(&n); err != nil {
+		return 0, 0, err
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT MAX(idx) FROM ledger_entries").Scan(&m); err != nil {
+		return 0, 0, err
+	}
+	if m.Valid {
+		top = uint64(m.Int64) + 1
+	}
+	return uint64(n), top, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/emmansun/gmsm/sm3"
 
 	"trustbank/internal/bench"
 	"trustbank/internal/sqldb"
@@ -230,34 +226,8 @@ func syntheticCheck(ctx context.Context, n int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	var ecode, prev [32]byte
-	body := make([]byte, 400)
-	const per = 5000
-	for start := 0; start < n; start += per {
-		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			for i := start; i < min(n, start+per); i++ {
-				var lsum [32]byte
-				rand.Read(lsum[:])
-				for j := range ecode {
-					ecode[j] ^= lsum[j]
-				}
-				rand.Read(body[:32])
-				h := sm3.Sum(append(prev[:], body...))
-				chain := slices.Concat(lsum[:], ecode[:], prev[:], h[:])
-				if _, err := tx.ExecContext(ctx, "INSERT INTO ledger_chain (idx, chain) VALUES (?, ?)", i, chain); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, "INSERT INTO ledger_entries (idx, payer, payee, mtime, entry, money) VALUES (?, ?, ?, ?, ?, ?)",
-					i, fmt.Sprintf("p%d", i%1000), fmt.Sprintf("q%d", i%997), i, body, body); err != nil {
-					return err
-				}
-				prev = h
-			}
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
+	if err := ledger.BuildSyntheticBook(ctx, store, n); err != nil {
+		return 0, err
 	}
 	t0 := time.Now()
 	rep, err := ledger.CheckStore(ctx, store)

@@ -119,10 +119,8 @@ func (d *demo) ledgerStory(ctx context.Context, n *node.Node) error {
 		return err
 	}
 	k := st.Entry.Index + 5
-	for _, table := range []string{"ledger_entries", "ledger_chain"} {
-		if _, err := n.DB.ExecContext(ctx, n.DB.Rebind("DELETE FROM "+table+" WHERE idx = ?"), int64(k)); err != nil {
-			return err
-		}
+	if err := n.LedgerStore.DeleteEntry(ctx, k); err != nil {
+		return err
 	}
 	d.say("attacker", "deleted entry %d from the bank's book (the paper's 丢失的账单)", "", k)
 	rep, err := bank.Check(ctx)

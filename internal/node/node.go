@@ -58,8 +58,9 @@ type Node struct {
 	Banks    map[string]*ecash.Bank
 	// Ledger is the evidence-chain bank (seed 001); its book is in DB, its
 	// hot backup in <data>/ledger-backup.db.
-	Ledger   *ledger.Bank
-	BackupDB *sqldb.DB
+	Ledger      *ledger.Bank
+	LedgerStore *ledger.Store
+	BackupDB    *sqldb.DB
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -140,6 +141,7 @@ func (n *Node) openLedger(ctx context.Context, sec *secrets) error {
 	if err != nil {
 		return err
 	}
+	n.LedgerStore = store
 	if n.BackupDB, err = sqldb.OpenSQLite(filepath.Join(n.cfg.DataDir, "ledger-backup.db")); err != nil {
 		return err
 	}

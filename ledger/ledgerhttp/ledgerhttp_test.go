@@ -175,11 +175,8 @@ func TestOverHTTP(t *testing.T) {
 		if _, err := f.public.Check(f.ctx); !errors.Is(err, ledgerhttp.ErrUnauthorized) {
 			t.Fatalf("check without token: %v", err)
 		}
-		db := f.store.DB()
-		for _, table := range []string{"ledger_entries", "ledger_chain"} {
-			if _, err := db.ExecContext(f.ctx, "DELETE FROM "+table+" WHERE idx = 0"); err != nil {
-				t.Fatal(err)
-			}
+		if err := f.store.DeleteEntry(f.ctx, 0); err != nil {
+			t.Fatal(err)
 		}
 		rep, err := f.admin.Check(f.ctx)
 		if err != nil || rep.OK || len(rep.Missing) != 1 || rep.Missing[0] != 0 {

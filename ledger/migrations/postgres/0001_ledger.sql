@@ -19,9 +19,9 @@ CREATE TABLE ledger_entries (
 CREATE UNIQUE INDEX ledger_entries_money ON ledger_entries (payer, mtime);
 CREATE INDEX ledger_entries_payer ON ledger_entries (payer, idx);
 CREATE INDEX ledger_entries_payee ON ledger_entries (payee, idx);
-CREATE TABLE ledger_chain (
-	idx   BIGINT PRIMARY KEY,
-	chain BYTEA NOT NULL
+CREATE TABLE ledger_chain_blocks (
+	block BIGINT PRIMARY KEY,
+	data  BYTEA NOT NULL
 );
 CREATE TABLE ledger_nodes (
 	level BIGINT NOT NULL,
