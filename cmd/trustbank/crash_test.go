@@ -159,17 +159,26 @@ func TestCrashDuringDeposits(t *testing.T) {
 // depositUntilKilled sends the requests from 4 workers and SIGKILLs the
 // server once `after` have been acknowledged; it returns the acknowledged.
 func depositUntilKilled(t *testing.T, c *ecashhttp.Client, reqs []*ecash.DepositRequest, cmd *exec.Cmd, after int) []int {
+	return untilKilled(cmd, len(reqs), 4, after, func(i int) error {
+		_, err := c.Deposit(context.Background(), "bank-b", reqs[i])
+		return err
+	})
+}
+
+// untilKilled runs op(0..n−1) on workers goroutines and SIGKILLs the server
+// once `after` calls have succeeded; it returns the indexes that succeeded
+// (the acknowledged requests). A failed call is one the server died under.
+func untilKilled(cmd *exec.Cmd, n, workers, after int, op func(i int) error) []int {
 	var mu sync.Mutex
 	var acked []int
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var once sync.Once
-	for range 4 {
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				_, err := c.Deposit(context.Background(), "bank-b", reqs[i])
-				if err != nil {
-					continue // the server died under this request
+				if op(i) != nil {
+					continue
 				}
 				mu.Lock()
 				acked = append(acked, i)
@@ -180,7 +189,7 @@ func depositUntilKilled(t *testing.T, c *ecashhttp.Client, reqs []*ecash.Deposit
 			}
 		})
 	}
-	for i := range reqs {
+	for i := range n {
 		next <- i
 	}
 	close(next)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"os/exec"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -100,32 +98,13 @@ func TestCrashDuringBooking(t *testing.T) {
 // `after` bookings have been acknowledged; it returns the acknowledged
 // settlement notices.
 func bookUntilKilled(t *testing.T, c *ledgerhttp.Client, subs []*ledger.Submission, cmd *exec.Cmd, after int) []*ledger.Settlement {
-	var mu sync.Mutex
+	notices := make([]*ledger.Settlement, len(subs))
 	var acked []*ledger.Settlement
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var once sync.Once
-	for range 8 {
-		wg.Go(func() {
-			for i := range next {
-				st, err := c.Submit(context.Background(), subs[i])
-				if err != nil {
-					continue // the server died under this request
-				}
-				mu.Lock()
-				acked = append(acked, st)
-				if len(acked) >= after {
-					once.Do(func() { cmd.Process.Signal(syscall.SIGKILL) })
-				}
-				mu.Unlock()
-			}
-		})
+	for _, i := range untilKilled(cmd, len(subs), 8, after, func(i int) (err error) {
+		notices[i], err = c.Submit(context.Background(), subs[i])
+		return err
+	}) {
+		acked = append(acked, notices[i])
 	}
-	for i := range subs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	cmd.Wait()
 	return acked
 }
