@@ -94,6 +94,15 @@ func (h *ledgerHolder) record(kind string, m interface{ MarshalBinary() ([]byte,
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
+// messageArg decodes the base64 message of flag --name into m.
+func messageArg(name, v string, m interface{ UnmarshalBinary([]byte) error }) error {
+	raw, err := base64Arg(name, v)
+	if err != nil {
+		return err
+	}
+	return m.UnmarshalBinary(raw)
+}
+
 func ledgerInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger init", stderr)
 	state := fs.String("state", "ledger.json", "account state file (created)")
@@ -191,12 +200,8 @@ func ledgerPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	raw, err := base64Arg("notice", *notice)
-	if err != nil {
-		return err
-	}
 	var n ledger.CollectionNotice
-	if err := n.UnmarshalBinary(raw); err != nil {
+	if err := messageArg("notice", *notice, &n); err != nil {
 		return err
 	}
 	h, err := openHolder(*state)
@@ -221,12 +226,8 @@ func ledgerSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	raw, err := base64Arg("money", *money)
-	if err != nil {
-		return err
-	}
 	var m ledger.Money
-	if err := m.UnmarshalBinary(raw); err != nil {
+	if err := messageArg("money", *money, &m); err != nil {
 		return err
 	}
 	h, err := openHolder(*state)
@@ -300,20 +301,12 @@ func ledgerReceipt(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mraw, err := base64Arg("money", *money)
-	if err != nil {
-		return err
-	}
-	nraw, err := base64Arg("notice", *notice)
-	if err != nil {
-		return err
-	}
 	var m ledger.Money
 	var n ledger.Settlement
-	if err := m.UnmarshalBinary(mraw); err != nil {
+	if err := messageArg("money", *money, &m); err != nil {
 		return err
 	}
-	if err := n.UnmarshalBinary(nraw); err != nil {
+	if err := messageArg("notice", *notice, &n); err != nil {
 		return err
 	}
 	h, err := openHolder(*state)
