@@ -150,8 +150,10 @@ type Bank struct {
 	commits chan *pendingCommit // from the loop to the committer
 	done    chan struct{}
 
-	seqMu sync.Mutex // the loop's view, and account seq balances
-	seq   seqState
+	seqMu   sync.Mutex // the loop's view, and account seq balances
+	seq     seqState
+	gen     atomic.Uint64 // generation of the view (see seqState)
+	pending atomic.Int64  // batches sequenced and not yet committed or failed
 
 	// Committed state.
 	stateMu sync.RWMutex

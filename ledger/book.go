@@ -27,10 +27,10 @@ import (
 // Entries are numbered in the loop, so the evidence chains need no locks.
 
 // seqState is the loop's view of the book: it includes the batch being
-// committed. gen changes whenever the book is reloaded (after recovery), so
-// that a batch sequenced on an older view is never committed.
+// committed. Its generation (Bank.gen) changes whenever the book is
+// reloaded (after recovery), so that a batch sequenced on an older view is
+// never committed.
 type seqState struct {
-	gen       uint64
 	next      uint64
 	nextBatch uint64
 	ecode     Digest
@@ -208,7 +208,8 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 	st.nextBatch++
 	st.rng = rng
 	b.seq = st
-	return &pendingCommit{gen: st.gen, w: w, booked: booked, cp: cp, balances: balances}
+	b.pending.Add(1)
+	return &pendingCommit{gen: b.gen.Load(), w: w, booked: booked, cp: cp, balances: balances}
 }
 
 // committer makes sequenced batches durable, in order, and answers them.
@@ -216,14 +217,12 @@ func (b *Bank) committer() {
 	defer close(b.done)
 	for pc := range b.commits {
 		b.commit(pc)
+		b.pending.Add(-1)
 	}
 }
 
 func (b *Bank) commit(pc *pendingCommit) {
-	b.seqMu.Lock()
-	gen := b.seq.gen
-	b.seqMu.Unlock()
-	if err := b.brokenErr(); err != nil || pc.gen != gen {
+	if err := b.brokenErr(); err != nil || pc.gen != b.gen.Load() {
 		b.fail(pc.booked, errors.Join(ErrBookBroken, err))
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 )
@@ -385,6 +386,18 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 	if b.backup == nil {
 		return nil, nil, errors.New("ledger: no hot backup to recover from")
 	}
+	// Stop booking and let the batches already sequenced reach the disk (or
+	// fail), so the book holds still while it is repaired.
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	b.stateMu.Lock()
+	if b.broken == nil {
+		b.broken = fmt.Errorf("%w: recovery in progress", ErrBookBroken)
+	}
+	b.stateMu.Unlock()
+	if err := b.drainCommits(ctx); err != nil {
+		return nil, nil, err
+	}
 	rep, err := b.check(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -471,10 +484,23 @@ func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *C
 	return &m, nil
 }
 
-// reopen resets the booking state from a whole book.
+// drainCommits waits (holding seqMu, so nothing new is sequenced) until
+// every sequenced batch is committed or has failed.
+func (b *Bank) drainCommits(ctx context.Context) error {
+	for {
+		if b.pending.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// reopen resets the booking state from a whole book (the caller holds seqMu).
 func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
-	b.seqMu.Lock()
-	defer b.seqMu.Unlock()
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()
 	nextBatch, err := b.store.nextBatch(ctx)
@@ -493,7 +519,8 @@ func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
 		return err
 	}
 	b.next = rep.Size
-	b.seq = seqState{gen: b.seq.gen + 1, next: rep.Size, nextBatch: nextBatch, ecode: rep.lastEcode, prev: rep.lastHash, rng: rng}
+	b.seq = seqState{next: rep.Size, nextBatch: nextBatch, ecode: rep.lastEcode, prev: rep.lastHash, rng: rng}
+	b.gen.Add(1)
 	b.broken = nil
 	return nil
 }

@@ -623,3 +623,62 @@ func swapChainRecords(t *testing.T, bk *book, i, j uint64) {
 		t.Fatal(err)
 	}
 }
+
+// Recover on a live book stops booking, lets the batches in flight land,
+// repairs, and reopens: nothing acknowledged is lost, nothing refused is
+// booked, and the refused ones book afterwards.
+func TestRecoverDuringBooking(t *testing.T) {
+	bk := newBook(t, sqliteOpen(t), SM2)
+	var subs []*Submission
+	for i := range 120 {
+		m, _ := bk.accts["alice"].Money("bob", 1, "live", bk.now)
+		s, _ := bk.accts["bob"].Submit(m)
+		subs = append(subs, s)
+		_ = i
+	}
+	var wg sync.WaitGroup
+	var booked atomic.Int32
+	refused := make(chan *Submission, len(subs))
+	for i, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := bk.bank.Submit(bk.ctx, s)
+			switch {
+			case err == nil:
+				booked.Add(1)
+			case errors.Is(err, ErrBookBroken):
+				refused <- s
+			default:
+				t.Error(err)
+			}
+		}()
+		if i == 60 {
+			if _, rep, err := bk.bank.Recover(bk.ctx); err != nil || !rep.OK() {
+				t.Errorf("recover on a live book: %v %v", rep, err)
+			}
+		}
+	}
+	wg.Wait()
+	close(refused)
+	for s := range refused {
+		if _, err := bk.bank.Submit(bk.ctx, s); err != nil {
+			t.Fatalf("after recovery: %v", err)
+		}
+		booked.Add(1)
+	}
+	if booked.Load() != 120 || bk.bank.Size() != 120 {
+		t.Fatalf("%d booked, book has %d", booked.Load(), bk.bank.Size())
+	}
+	if rep, err := bk.bank.Check(bk.ctx); err != nil || !rep.OK() {
+		t.Fatalf("check: %v %v", rep, err)
+	}
+	bk.invariant()
+	mem := bk.balances()
+	bk.reopen()
+	for name, v := range bk.balances() {
+		if v != mem[name] {
+			t.Errorf("%s: %d in memory, %d from the book", name, v, mem[name])
+		}
+	}
+}
