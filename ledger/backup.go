@@ -110,10 +110,32 @@ func (b *Backup) Size(ctx context.Context) (uint64, error) {
 	return uint64(n.Int64) + 1, nil
 }
 
-// catchUp copies the book's entries from the backup's end to size (after a
+// contiguous is one past the last index up to which the backup holds every
+// entry from 0.
+func (b *Backup) contiguous(ctx context.Context) (uint64, error) {
+	rows, err := b.db.QueryContext(ctx, "SELECT first, last FROM ledger_backup ORDER BY first")
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	next := int64(0)
+	for rows.Next() {
+		var first, last int64
+		if err := rows.Scan(&first, &last); err != nil {
+			return 0, err
+		}
+		if first > next {
+			break
+		}
+		next = max(next, last+1)
+	}
+	return uint64(next), rows.Err()
+}
+
+// catchUp copies the book's entries the backup lacks, up to size (after a
 // restart that lost queued backup writes, or onto a fresh backup).
 func (b *Backup) catchUp(ctx context.Context, book *Store, size uint64) (uint64, error) {
-	have, err := b.Size(ctx)
+	have, err := b.contiguous(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -163,8 +163,10 @@ type Bank struct {
 
 	nodes *nodeCache // Merkle nodes for new entries' proofs
 
-	backupLag []*batchWrite // batches the hot backup has yet to take (loop only)
-	backupErr atomic.Pointer[error]
+	backupQ       chan *batchWrite // committed batches for the backup writer
+	backupDone    chan struct{}
+	backupPending atomic.Int64 // batches committed and not yet in the backup
+	backupErr     atomic.Pointer[error]
 }
 
 type submitted struct {
@@ -193,7 +195,8 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 		accounts: map[string]*account{}, inflight: map[string]bool{}, nodes: newNodeCache(),
 		verify: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}),
-		commits: make(chan *pendingCommit), done: make(chan struct{})}
+		commits: make(chan *pendingCommit), done: make(chan struct{}),
+		backupQ: make(chan *batchWrite, 1024), backupDone: make(chan struct{})}
 	var err error
 	if keys.SM9 != nil {
 		b.signer, err = keys.SM9.UserKey(cfg.Name)
@@ -214,6 +217,11 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	}
 	go b.loop()
 	go b.committer()
+	if b.backup != nil {
+		go b.backupWriter()
+	} else {
+		close(b.backupDone)
+	}
 	return b, nil
 }
 

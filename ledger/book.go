@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -214,7 +215,11 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 
 // committer makes sequenced batches durable, in order, and answers them.
 func (b *Bank) committer() {
-	defer close(b.done)
+	defer func() {
+		close(b.backupQ)
+		<-b.backupDone
+		close(b.done)
+	}()
 	for pc := range b.commits {
 		b.commit(pc)
 		b.pending.Add(-1)
@@ -222,31 +227,17 @@ func (b *Bank) committer() {
 }
 
 func (b *Bank) commit(pc *pendingCommit) {
-	if err := b.brokenErr(); err != nil || pc.gen != b.gen.Load() {
+	err := b.brokenErr()
+	if err == nil && pc.gen != b.gen.Load() {
+		err = ErrBookBroken
+	}
+	if err != nil {
 		b.fail(pc.booked, errors.Join(ErrBookBroken, err))
 		return
 	}
 	ctx := context.Background()
 	w := pc.w
-	// The book and the hot backup commit concurrently (their fsyncs
-	// overlap). Only the book's commit decides the outcome: if the backup
-	// fails, its batches queue and are written, in order, before the next
-	// ones. A batch the book did not commit may leave entries in the backup
-	// past the book's end; the next batch replaces them.
-	backupDone := make(chan error, 1)
-	if b.backup != nil {
-		b.backupLag = append(b.backupLag, w)
-		go func() { backupDone <- b.writeBackupLag(ctx) }()
-	} else {
-		backupDone <- nil
-	}
-	err := b.store.writeBook(ctx, w)
-	if berr := <-backupDone; berr != nil {
-		b.backupErr.Store(&berr)
-	} else {
-		b.backupErr.Store(nil)
-	}
-	if err != nil {
+	if err := b.store.writeBook(ctx, w); err != nil {
 		// A failed commit leaves the book as it was, but the batches
 		// sequenced after it are built on it; and an unknown outcome (the
 		// commit may have happened) must not be booked over. Stop booking
@@ -256,6 +247,10 @@ func (b *Bank) commit(pc *pendingCommit) {
 		b.stateMu.Unlock()
 		b.fail(pc.booked, fmt.Errorf("ledger: book: %w", err))
 		return
+	}
+	if b.backup != nil {
+		b.backupPending.Add(1)
+		b.backupQ <- w // in book order; the backup writer takes it from here
 	}
 	b.nodes.add(w.nodes, pc.cp.Size)
 	ids := make([][]byte, len(pc.booked))
@@ -307,16 +302,42 @@ func (b *Bank) signEntries(es []*Entry) error {
 	return errors.Join(errs...)
 }
 
-// writeBackupLag writes the queued batches to the hot backup in order,
-// keeping those that fail (and all after them) for the next try.
-func (b *Bank) writeBackupLag(ctx context.Context) error {
-	for len(b.backupLag) > 0 {
-		if err := b.backup.write(ctx, b.backupLag[0]); err != nil {
-			return fmt.Errorf("ledger: hot backup behind by %d batches: %w", len(b.backupLag), err)
+// backupWriter copies committed batches to the hot backup, in book order,
+// right after the book commits them (off the answer's path: the book is
+// the durable record, the backup its copy for restoring lost entries).
+// A batch it fails to write stays queued, with every later one, and is
+// retried; batches it had not written when the process died are copied
+// from the book when the bank opens again (Backup.catchUp).
+func (b *Bank) backupWriter() {
+	defer close(b.backupDone)
+	var lag []*batchWrite
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	flush := func() {
+		for len(lag) > 0 {
+			if err := b.backup.write(context.Background(), lag[0]); err != nil {
+				err = fmt.Errorf("ledger: hot backup behind by %d batches: %w", len(lag), err)
+				b.backupErr.Store(&err)
+				return
+			}
+			lag = lag[1:]
+			b.backupPending.Add(-1)
 		}
-		b.backupLag = b.backupLag[1:]
+		b.backupErr.Store(nil)
 	}
-	return nil
+	for {
+		select {
+		case w, ok := <-b.backupQ:
+			if !ok {
+				flush()
+				return
+			}
+			lag = append(lag, w)
+			flush()
+		case <-retry.C:
+			flush()
+		}
+	}
 }
 
 // BackupError is the last error writing the hot backup, or nil if the

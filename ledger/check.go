@@ -485,11 +485,15 @@ func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *C
 }
 
 // drainCommits waits (holding seqMu, so nothing new is sequenced) until
-// every sequenced batch is committed or has failed.
+// every sequenced batch is committed or has failed, and the hot backup has
+// every committed one.
 func (b *Bank) drainCommits(ctx context.Context) error {
 	for {
-		if b.pending.Load() == 0 {
+		if b.pending.Load() == 0 && b.backupPending.Load() == 0 {
 			return nil
+		}
+		if b.pending.Load() == 0 && b.BackupError() != nil {
+			return nil // the backup is failing: recover with what it has
 		}
 		select {
 		case <-ctx.Done():

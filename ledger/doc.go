@@ -78,6 +78,13 @@
 //   - The submission is signed by the payee: money is worth something only
 //     to its designated payee, and only once (the bank refuses a second
 //     booking of the same (payer, time)).
-//   - The hot backup is written in the same group commit as the main book
-//     before anything is acknowledged, and serves entries by index only.
+//   - The hot backup is a second database that serves entries by index
+//     only. A writer of its own copies each batch to it, in book order,
+//     right after the book has made the batch durable, so it lags the book
+//     by the batches in its queue (BackupError reports a backup that keeps
+//     failing). An answer waits for the book's fsync, not the backup's: the
+//     book is the durable record, the backup a copy for restoring entries
+//     lost from it later. Batches the backup had not taken when the process
+//     died are copied from the book when the bank opens, and Recover first
+//     waits for the backup to have every committed batch.
 package ledger

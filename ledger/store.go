@@ -168,23 +168,25 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols [
 
 // writeBook commits a batch to the main book.
 func (s *Store) writeBook(ctx context.Context, w *batchWrite) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.writeEntries(ctx, tx, w); err != nil {
-			return err
-		}
-		if err := s.appendChainBlocks(ctx, tx, w.entries, w.hashes); err != nil {
-			return err
-		}
-		nodes := make([][]any, len(w.nodes))
-		for i, n := range w.nodes {
-			nodes[i] = []any{int64(n.level), int64(n.index), n.hash}
-		}
-		if err := s.insertRows(ctx, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.writeBatch(ctx, tx, w) })
+}
+
+func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, w *batchWrite) error {
+	if err := s.writeEntries(ctx, tx, w); err != nil {
 		return err
-	})
+	}
+	if err := s.appendChainBlocks(ctx, tx, w.entries, w.hashes); err != nil {
+		return err
+	}
+	nodes := make([][]any, len(w.nodes))
+	for i, n := range w.nodes {
+		nodes[i] = []any{int64(n.level), int64(n.index), n.hash}
+	}
+	if err := s.insertRows(ctx, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
+	return err
 }
 
 func (s *Store) writeEntries(ctx context.Context, tx *sql.Tx, w *batchWrite) error {

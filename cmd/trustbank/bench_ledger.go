@@ -268,7 +268,7 @@ func ledgerNotes(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	defer b.close()
-	notes := map[string]string{"storage": "sqlite (WAL, synchronous=FULL) + sqlite hot backup, both committed before acknowledging"}
+	notes := map[string]string{"storage": "sqlite (WAL, synchronous=FULL; answered after the book's fsync) + sqlite hot backup written right after each batch"}
 	p50, p99, err := b.latency(2000, 8, 10*time.Millisecond)
 	if err != nil {
 		return nil, err
