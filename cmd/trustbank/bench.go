@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
 	fs.IntVar(&benchBook, "book", 0, "ledger: also book this many real entries, then check that book (RSS is reported for the whole run)")
 	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
-	fs.StringVar(&benchPG, "pg", "", "ecash: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
+	fs.StringVar(&benchPG, "pg", "", "ecash, ledger: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger")
 		fs.PrintDefaults()

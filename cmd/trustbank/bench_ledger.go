@@ -24,15 +24,17 @@ var benchRecords, benchBook int
 // ledgerBench is a bank on SQLite (durable: WAL, synchronous=FULL) with a
 // SQLite hot backup, payers and payees, and pools of signed submissions.
 type ledgerBench struct {
-	ctx    context.Context
-	dir    string
-	dbs    []*sqldb.DB
-	bank   *ledger.Bank
-	store  *ledger.Store
-	payers []*ledger.Account
-	payees []*ledger.Account
-	subs   []*ledger.Submission
-	next   atomic.Int64
+	ctx   context.Context
+	dir   string
+	dbs   []*sqldb.DB
+	bank  *ledger.Bank
+	store *ledger.Store
+	// dropSchema removes the PostgreSQL schema (with --pg).
+	dropSchema func()
+	payers     []*ledger.Account
+	payees     []*ledger.Account
+	subs       []*ledger.Submission
+	next       atomic.Int64
 }
 
 // ledgerPayers and ledgerPayees are the bench's accounts; many payers keep
@@ -62,10 +64,21 @@ func newLedgerBench(ctx context.Context) (*ledgerBench, error) {
 		}
 		return db, err
 	}
-	db, err := open("book.db")
-	if err != nil {
+	var db *sqldb.DB
+	var err2 error
+	if benchPG != "" { // the book in PostgreSQL, in a schema of its own; the backup stays SQLite
+		schema := "bench_" + randHex(6)
+		db, err2 = sqldb.OpenPostgres(ctx, benchPG, schema)
+		if err2 == nil {
+			b.dbs = append(b.dbs, db)
+			b.dropSchema = func() { dropSchema(benchPG, schema) }
+		}
+	} else {
+		db, err2 = open("book.db")
+	}
+	if err2 != nil {
 		b.close()
-		return nil, err
+		return nil, err2
 	}
 	store, err := ledger.NewStore(ctx, db)
 	if err != nil {
@@ -120,6 +133,9 @@ func (b *ledgerBench) close() {
 	}
 	for _, db := range b.dbs {
 		db.Close()
+	}
+	if b.dropSchema != nil {
+		b.dropSchema()
 	}
 	os.RemoveAll(b.dir)
 }
@@ -269,6 +285,9 @@ func ledgerNotes(ctx context.Context) (map[string]string, error) {
 	}
 	defer b.close()
 	notes := map[string]string{"storage": "sqlite (WAL, synchronous=FULL; answered after the book's fsync) + sqlite hot backup written right after each batch"}
+	if benchPG != "" {
+		notes["storage"] = "postgresql book (answered after its commit) + sqlite hot backup written right after each batch"
+	}
 	p50, p99, err := b.latency(2000, 8, 10*time.Millisecond)
 	if err != nil {
 		return nil, err
