@@ -492,14 +492,16 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 		delete(b.inflight, id)
 		b.inflightMu.Unlock()
 	}()
-	booked := false
 	if !b.seen.covers(m.Time) || b.seen.has(m.id()) {
-		if booked, err = b.store.moneyBooked(ctx, m.Payer, m.Time); err != nil {
+		idx, booked, err := b.store.moneyBooked(ctx, m.Payer, m.Time)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if booked {
-		return nil, fmt.Errorf("%w: %s at %d", ErrReplayed, m.Payer, m.Time)
+		if booked {
+			// Refused, as the paper says; the index lets a payee whose first
+			// answer was lost fetch its settlement notice (Notice).
+			return nil, fmt.Errorf("%w: %s at %d, as entry %d", ErrReplayed, m.Payer, m.Time, idx)
+		}
 	}
 	if err := b.verifySubmission(ctx, s, d, payer, payee); err != nil {
 		return nil, err
@@ -518,7 +520,7 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 	}
 	pr, err := b.inclusion(ctx, r.entry.Index, r.cp.Size)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ledger: booked as entry %d, but its inclusion proof could not be read (fetch the notice again): %w", r.entry.Index, err)
 	}
 	return &Settlement{Entry: *r.entry, Checkpoint: *r.cp, Proof: pr}, nil
 }

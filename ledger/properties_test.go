@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,8 +132,8 @@ func TestReplayAndThief(t *testing.T) {
 			t.Fatalf("%d booked, %d replays refused; want 1 and 49", ok.Load(), replayed.Load())
 		}
 		bk.reopen()
-		if _, err := bk.bank.Submit(bk.ctx, s); !errors.Is(err, ErrReplayed) {
-			t.Fatalf("replay after restart: %v", err)
+		if _, err := bk.bank.Submit(bk.ctx, s); !errors.Is(err, ErrReplayed) || !strings.Contains(err.Error(), "as entry 0") {
+			t.Fatalf("replay after restart: %v (want the entry it was booked as)", err)
 		}
 		// Money "from alice" signed with Carol's key.
 		forged, _ := (&Account{Template: bk.accts["alice"].Template, Signer: bk.accts["carol"].Signer}).Money("bob", 5, "x", bk.now.Add(time.Second))

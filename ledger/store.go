@@ -31,7 +31,7 @@ func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "ledger", migrations); err != nil {
 		return nil, err
 	}
-	booked, err := db.PrepareContext(ctx, db.Rebind("SELECT 1 FROM ledger_entries WHERE payer = ? AND mtime = ?"))
+	booked, err := db.PrepareContext(ctx, db.Rebind("SELECT idx FROM ledger_entries WHERE payer = ? AND mtime = ?"))
 	if err != nil {
 		return nil, err
 	}
@@ -267,13 +267,13 @@ func (s *Store) Entry(ctx context.Context, idx uint64) (*Entry, []byte, error) {
 	return &e, money, nil
 }
 
-func (s *Store) moneyBooked(ctx context.Context, payer string, mtime int64) (bool, error) {
-	var one int
-	err := s.booked.QueryRowContext(ctx, payer, mtime).Scan(&one)
+func (s *Store) moneyBooked(ctx context.Context, payer string, mtime int64) (idx uint64, booked bool, err error) {
+	var i int64
+	err = s.booked.QueryRowContext(ctx, payer, mtime).Scan(&i)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return 0, false, nil
 	}
-	return err == nil, err
+	return uint64(i), err == nil, err
 }
 
 // neighbour finds the last entry before idx (after = false) or the first
