@@ -633,11 +633,10 @@ func swapChainRecords(t *testing.T, bk *book, i, j uint64) {
 func TestRecoverDuringBooking(t *testing.T) {
 	bk := newBook(t, sqliteOpen(t), SM2)
 	var subs []*Submission
-	for i := range 120 {
+	for range 120 {
 		m, _ := bk.accts["alice"].Money("bob", 1, "live", bk.now)
 		s, _ := bk.accts["bob"].Submit(m)
 		subs = append(subs, s)
-		_ = i
 	}
 	var wg sync.WaitGroup
 	var booked atomic.Int32
