@@ -611,7 +611,7 @@ func (b *Bank) BalanceNotice(ctx context.Context, idx uint64) (*Settlement, erro
 		return nil, err
 	}
 	if payer.tmpl.Scheme != SM2 {
-		return nil, fmt.Errorf("ledger: balance notices are encrypted to an SM2 account key; %s has none", payer.tmpl.Account)
+		return nil, fmt.Errorf("%w: %s is an %v account", ErrNoSM2Key, payer.tmpl.Account, payer.tmpl.Scheme)
 	}
 	bal, err := b.entryBalance(ctx, &n.Entry, n.Entry.Payer, nil)
 	if err != nil {

@@ -372,3 +372,22 @@ func (sm3Hasher) Size() int { return 32 }
 
 // TreeHasher is the Merkle log's hasher (RFC 6962 with SM3).
 var TreeHasher = sm3Hasher{}
+
+// Bytes is the raw user signing key (a G1 point), which the bank hands to
+// the account holder once.
+func (s *SM9Signer) Bytes() []byte { return s.key.Bytes() }
+
+// ParseSM9Signer reads a user signing key issued under the master public
+// key master (raw encoding).
+func ParseSM9Signer(raw, master []byte) (*SM9Signer, error) {
+	k, err := sm9.UnmarshalSignPrivateKeyRaw(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: SM9 user key: %w", err)
+	}
+	m, err := sm9.UnmarshalSignMasterPublicKeyRaw(master)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: SM9 master public key: %w", err)
+	}
+	k.SetMasterPublic(m)
+	return &SM9Signer{key: k}, nil
+}

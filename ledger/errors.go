@@ -34,6 +34,9 @@ var (
 	ErrNotFound = errors.New("ledger: no such entry")
 	// ErrProof: an inclusion or consistency proof does not verify.
 	ErrProof = errors.New("ledger: proof does not verify")
+	// ErrNoSM2Key: a balance notice is SM2-encrypted to the payer's key, and
+	// this payer (an SM9 account) has none.
+	ErrNoSM2Key = errors.New("ledger: balance notices are encrypted to an SM2 account key, and this account has none")
 	// ErrClosed: the bank is shut down.
 	ErrClosed = errors.New("ledger: bank closed")
 )

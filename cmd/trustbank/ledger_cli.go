@@ -37,9 +37,11 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 type ledgerFile struct {
 	Server   string `json:"server"`
 	Name     string `json:"name"`
-	Key      []byte `json:"key"` // SM2 private key
+	Key      []byte `json:"key"` // SM2 private key, or the SM9 key the bank issued
 	Template []byte `json:"template"`
-	BankKey  []byte `json:"bank_key"`
+	Bank     string `json:"bank"`
+	Scheme   string `json:"scheme"`   // the bank's: sm2 or sm9
+	BankKey  []byte `json:"bank_key"` // SM2 key or SM9 master public key, pinned
 	LastTime int64  `json:"last_money_time"`
 	// Book: every message of this account's transactions, as sent or received.
 	Book []ledgerRecord `json:"book"`
@@ -64,7 +66,16 @@ func openHolder(path string) (*ledgerHolder, error) {
 	if err := loadJSON(path, &h.f); err != nil {
 		return nil, fmt.Errorf("ledger state %s: %w", path, err)
 	}
-	s, err := ledger.ParseSM2Signer(h.f.Key)
+	scheme, err := ledger.ParseScheme(h.f.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	var s ledger.Signer
+	if scheme == ledger.SM9 {
+		s, err = ledger.ParseSM9Signer(h.f.Key, h.f.BankKey)
+	} else {
+		s, err = ledger.ParseSM2Signer(h.f.Key)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +83,7 @@ func openHolder(path string) (*ledgerHolder, error) {
 	if err := t.UnmarshalBinary(h.f.Template); err != nil {
 		return nil, err
 	}
-	if h.bank, err = ledger.NewSM2Verifier(h.f.BankKey); err != nil {
+	if h.bank, err = ledger.BankVerifier(scheme, h.f.Bank, h.f.BankKey); err != nil {
 		return nil, err
 	}
 	h.acct = ledger.NewAccount(&t, s)
@@ -124,20 +135,30 @@ func ledgerInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	key, err := ledger.GenerateSM2()
-	if err != nil {
-		return err
-	}
-	// The key is saved before the bank knows it, so a crash cannot leave an
-	// account whose key is lost.
-	f := ledgerFile{Server: *server, Name: *name, Key: key.Bytes(), BankKey: info.PublicKey}
-	if err := saveJSON(*state, f); err != nil {
-		return err
-	}
-	t, err := c.OpenAccount(ctx, *name, key.PublicKey(), *opening)
-	if err != nil {
-		os.Remove(*state)
-		return err
+	f := ledgerFile{Server: *server, Name: *name, Bank: info.Name, Scheme: info.Scheme, BankKey: info.PublicKey}
+	var t *ledger.Template
+	if info.Scheme == ledger.SM9.String() {
+		// The bank (the key generation centre) issues the key.
+		var key *ledger.SM9Signer
+		if t, key, err = c.OpenSM9Account(ctx, *name, *opening); err != nil {
+			return err
+		}
+		f.Key = key.Bytes()
+	} else {
+		key, err := ledger.GenerateSM2()
+		if err != nil {
+			return err
+		}
+		// The key is saved before the bank knows it, so a crash cannot leave
+		// an account whose key is lost.
+		f.Key = key.Bytes()
+		if err := saveJSON(*state, f); err != nil {
+			return err
+		}
+		if t, err = c.OpenAccount(ctx, *name, key.PublicKey(), *opening); err != nil {
+			os.Remove(*state)
+			return err
+		}
 	}
 	if err := t.Verify(bank); err != nil {
 		return err
@@ -208,7 +229,11 @@ func ledgerPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	m, err := h.acct.Pay(&n, h.bank, nil, time.Now())
+	var master []byte
+	if h.f.Scheme == ledger.SM9.String() {
+		master = h.f.BankKey
+	}
+	m, err := h.acct.Pay(&n, h.bank, master, time.Now())
 	if err != nil {
 		return err
 	}
@@ -268,6 +293,9 @@ func ledgerNotice(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	get, kind := h.client.Notice, "settlement"
+	if _, isSM2 := h.acct.Signer.(*ledger.SM2Signer); *balance && !isSM2 {
+		return fmt.Errorf("%w: this is an %s account", ledger.ErrNoSM2Key, h.f.Scheme)
+	}
 	if *balance {
 		get, kind = h.client.BalanceNotice, "balance"
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -78,4 +79,38 @@ func mustB64(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// An SM9 deployment: the bank issues the account keys (identity-based),
+// and the same six steps work from the command line.
+func TestLedgerCLISM9(t *testing.T) {
+	sargs := append(serverArgs(t, dbtest.Target{}), "--ledger-scheme", "sm9")
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
+	dir := t.TempDir()
+	alice, bob := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json")
+	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	if out := run("ledger", "init", "--state", alice, "--server", base, "--name", "alice", "--opening", "5000", "--admin-token", tok); !strings.Contains(out, "sm9") {
+		t.Fatalf("init: %s", out)
+	}
+	run("ledger", "init", "--state", bob, "--server", base, "--name", "bob", "--admin-token", tok)
+	notice := run("ledger", "request", "--state", bob, "--amount", "700", "--purpose", "sm9 lunch")
+	money := run("ledger", "pay", "--state", alice, "--notice", notice)
+	m, err := ledger.DecodeQRMessage(mustB64(t, money))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.(*ledger.Money).Sig4) != 97 {
+		t.Fatalf("not an SM9 signature: %d bytes", len(m.(*ledger.Money).Sig4))
+	}
+	run("ledger", "submit", "--state", bob, "--money", money)
+	if _, _, err := runCLI(t, "ledger", "notice", "--state", alice, "--index", "0", "--balance"); !errors.Is(err, ledger.ErrNoSM2Key) {
+		t.Fatalf("balance notice in an SM9 deployment: %v", err)
+	}
+	if _, err := (&ledgerhttp.Client{Base: base}).BalanceNotice(context.Background(), 0); !errors.Is(err, ledger.ErrNoSM2Key) {
+		t.Fatalf("balance notice over HTTP in an SM9 deployment: %v", err)
+	}
+	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "1 entries, evidence chain whole") {
+		t.Fatalf("check: %s", out)
+	}
 }

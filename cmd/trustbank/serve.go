@@ -16,6 +16,7 @@ import (
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
 	"trustbank/internal/node"
+	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
 )
 
@@ -60,11 +61,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
 	fs.StringVar(&cfg.Node.LedgerBank, "ledger-bank", "bank-a", "name of the evidence-chain ledger bank")
 	fs.StringVar(&cfg.Node.LedgerCurrency, "ledger-currency", "CNY", "currency of the ledger's book")
+	scheme := fs.String("ledger-scheme", "sm2", "the ledger's signatures: sm2, or sm9 (identity-based; the bank issues account keys); fixed at the book's first use")
 	fs.DurationVar(&cfg.Maintain, "maintain", time.Minute, "interval of key rotation and spent-registry pruning")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.Node.Banks = strings.Split(banks, ",")
+	var err error
+	if cfg.Node.LedgerScheme, err = ledger.ParseScheme(*scheme); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
 	for _, g := range strings.Split(golden, ",") {
 		if g == "" {
 			continue

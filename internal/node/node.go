@@ -31,8 +31,9 @@ type Config struct {
 	Golden         [][]byte       // golden PCR digests; empty: banks take no platform evidence
 	RequireTPM     bool           // banks refuse withdrawals without platform evidence
 	Now            func() time.Time
-	LedgerBank     string // name of the ledger bank (default "bank-a")
-	LedgerCurrency string // its book's currency (default "CNY")
+	LedgerBank     string        // name of the ledger bank (default "bank-a")
+	LedgerCurrency string        // its book's currency (default "CNY")
+	LedgerScheme   ledger.Scheme // SM2 (default) or SM9, fixed at the book's first use
 	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
 }
@@ -95,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{DB: db, cfg: cfg, Banks: map[string]*ecash.Bank{}, AdminToken: sec.AdminToken}
 	if err := n.assemble(ctx, sec); err != nil {
-		db.Close()
+		n.Close() // whatever was assembled, and the database
 		return nil, err
 	}
 	return n, nil
@@ -133,7 +134,11 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 }
 
 func (n *Node) openLedger(ctx context.Context, sec *secrets) error {
-	keys, err := sec.ledgerKeys()
+	scheme := n.cfg.LedgerScheme
+	if scheme == 0 {
+		scheme = ledger.SM2
+	}
+	keys, err := sec.ledgerKeys(filepath.Join(n.cfg.DataDir, secretsFile), scheme)
 	if err != nil {
 		return fmt.Errorf("node: ledger keys: %w", err)
 	}

@@ -33,6 +33,10 @@ type secrets struct {
 	// keys (β), 32-byte scalars.
 	LedgerSign []byte `json:"ledger_sign"`
 	LedgerEnc  []byte `json:"ledger_enc"`
+	// LedgerScheme is the ledger's signature scheme, fixed at first use
+	// ("sm2" or "sm9"); LedgerSM9Master its SM9 master key (ASN.1) if sm9.
+	LedgerScheme    string `json:"ledger_scheme,omitempty"`
+	LedgerSM9Master []byte `json:"ledger_sm9_master,omitempty"`
 }
 
 const secretsFile = "secrets.json"
@@ -115,14 +119,38 @@ func (s *secrets) newLedgerKeys() error {
 	return nil
 }
 
-func (s *secrets) ledgerKeys() (*ledger.Keys, error) {
-	sign, err := ledger.ParseSM2Signer(s.LedgerSign)
-	if err != nil {
-		return nil, err
+// ledgerKeys returns the ledger bank's keys for scheme. The scheme is fixed
+// when the book is first opened (a book signed with one scheme cannot be
+// read with another); choosing sm9 then makes the SM9 master key, saved in
+// path before it is used.
+func (s *secrets) ledgerKeys(path string, scheme ledger.Scheme) (*ledger.Keys, error) {
+	if s.LedgerScheme == "" {
+		s.LedgerScheme = scheme.String()
+		if scheme == ledger.SM9 {
+			m, err := ledger.GenerateSM9Master()
+			if err != nil {
+				return nil, err
+			}
+			if s.LedgerSM9Master, err = m.Bytes(); err != nil {
+				return nil, err
+			}
+		}
+		if err := atomicfile.WriteJSON(path, s); err != nil {
+			return nil, err
+		}
+	}
+	if s.LedgerScheme != scheme.String() {
+		return nil, fmt.Errorf("node: the ledger's book is signed with %s; it cannot be opened as %s", s.LedgerScheme, scheme)
 	}
 	enc, err := ledger.ParseSM2Signer(s.LedgerEnc)
 	if err != nil {
 		return nil, err
 	}
-	return &ledger.Keys{Sign: sign, Enc: enc.Key()}, nil
+	k := &ledger.Keys{Enc: enc.Key()}
+	if scheme == ledger.SM9 {
+		k.SM9, err = ledger.ParseSM9Master(s.LedgerSM9Master)
+	} else {
+		k.Sign, err = ledger.ParseSM2Signer(s.LedgerSign)
+	}
+	return k, err
 }

@@ -31,13 +31,17 @@ type (
 		PublicKey []byte `json:"public_key"`
 		Size      uint64 `json:"size"`
 	}
+	// OpenAccountRequest opens an account; in an SM9 deployment PublicKey
+	// is empty and the answer carries the account's signing key, issued by
+	// the bank as key generation centre (send it over TLS only).
 	OpenAccountRequest struct {
 		Name      string `json:"name"`
-		PublicKey []byte `json:"public_key"`
+		PublicKey []byte `json:"public_key,omitempty"`
 		Opening   uint64 `json:"opening"`
 	}
 	TemplateResponse struct {
 		Template []byte `json:"template"`
+		SignKey  []byte `json:"sign_key,omitempty"` // SM9 only
 	}
 	SubmitRequest struct {
 		Submission []byte `json:"submission"`
@@ -91,6 +95,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ledger.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ledger.ErrNotFound, "no_entry", http.StatusNotFound),
 	httpapi.Map(ledger.ErrProof, "proof", http.StatusUnprocessableEntity),
+	httpapi.Map(ledger.ErrNoSM2Key, "no_sm2_key", http.StatusUnprocessableEntity),
 	httpapi.Map(ledger.ErrBookBroken, "book_broken", http.StatusServiceUnavailable),
 	httpapi.Map(ledger.ErrClosed, "closed", http.StatusServiceUnavailable),
 }

@@ -58,6 +58,25 @@ func (c *Client) OpenAccount(ctx context.Context, name string, pub []byte, openi
 	return parseTemplate(r)
 }
 
+// OpenSM9Account opens an account at an SM9 bank (operator) and returns its
+// template and the signing key the bank issued for it.
+func (c *Client) OpenSM9Account(ctx context.Context, name string, opening uint64) (*ledger.Template, *ledger.SM9Signer, error) {
+	info, err := c.Bank(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r TemplateResponse
+	if err := c.do(ctx, http.MethodPost, "/ledger/v1/accounts", OpenAccountRequest{Name: name, Opening: opening}, &r); err != nil {
+		return nil, nil, err
+	}
+	t, err := parseTemplate(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := ledger.ParseSM9Signer(r.SignKey, info.PublicKey)
+	return t, key, err
+}
+
 // Template fetches an account's template (check it with Template.Verify).
 func (c *Client) Template(ctx context.Context, name string) (*ledger.Template, error) {
 	var r TemplateResponse

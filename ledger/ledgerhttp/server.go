@@ -61,6 +61,24 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.bank.Scheme() == ledger.SM9 {
+		if len(q.PublicKey) != 0 {
+			s.fail(w, r, fmt.Errorf("%w: an SM9 bank issues the account's key; send no public key", ledger.ErrMalformed))
+			return
+		}
+		t, key, err := s.bank.OpenSM9Account(r.Context(), q.Name, q.Opening)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		b, err := t.MarshalBinary()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		httpapi.Reply(w, http.StatusCreated, TemplateResponse{Template: b, SignKey: key.Bytes()})
+		return
+	}
 	t, err := s.bank.OpenAccount(r.Context(), q.Name, q.PublicKey, q.Opening)
 	if err != nil {
 		s.fail(w, r, err)
