@@ -57,7 +57,14 @@ func encodeBackup(encoded, moneys [][]byte) []byte {
 func (b *Backup) write(ctx context.Context, w *batchWrite) error {
 	first := int64(w.entries[0].Index)
 	return b.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, b.db.Rebind("DELETE FROM ledger_backup WHERE last >= ?"), first); err != nil {
+		// Rows never overlap, so the rows reaching first are those from
+		// it on and at most one before it: both found by the primary key
+		// (a condition on last alone would scan the table).
+		if _, err := tx.ExecContext(ctx, b.db.Rebind("DELETE FROM ledger_backup WHERE first >= ?"), first); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, b.db.Rebind(`DELETE FROM ledger_backup WHERE last >= ? AND first =
+			(SELECT MAX(first) FROM ledger_backup WHERE first < ?)`), first, first); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, b.db.Rebind("INSERT INTO ledger_backup (first, last, data) VALUES (?, ?, ?)"),
@@ -104,7 +111,12 @@ func (b *Backup) Entry(ctx context.Context, idx uint64) (*Entry, []byte, error) 
 // Size is one past the highest index the backup holds.
 func (b *Backup) Size(ctx context.Context) (uint64, error) {
 	var n sql.NullInt64
-	if err := b.db.QueryRowContext(ctx, "SELECT MAX(last) FROM ledger_backup").Scan(&n); err != nil || !n.Valid {
+	// The row that starts last ends last: rows never overlap.
+	err := b.db.QueryRowContext(ctx, "SELECT last FROM ledger_backup ORDER BY first DESC LIMIT 1").Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil || !n.Valid {
 		return 0, err
 	}
 	return uint64(n.Int64) + 1, nil
