@@ -267,6 +267,11 @@ func (b *Bank) commit(pc *pendingCommit) {
 	for i, p := range pc.booked {
 		p.res <- submitResult{entry: w.entries[i], cp: pc.cp}
 	}
+	// Let the answered submissions run before this goroutine starts the
+	// next commit: they wait on this core's run queue, and the commit's
+	// fsync holds the core (the SQLite driver's syscalls release it only
+	// when the runtime's monitor notices, which can take milliseconds).
+	runtime.Gosched()
 }
 
 func (b *Bank) fail(batch []*submitted, err error) {
