@@ -43,7 +43,11 @@ func (b *Backup) DB() *sqldb.DB { return b.db }
 const maxBackupBatch = 1 << 16
 
 func encodeBackup(encoded, moneys [][]byte) []byte {
-	var w wire.Writer
+	n := 4
+	for i := range encoded {
+		n += 8 + len(encoded[i]) + len(moneys[i])
+	}
+	w := wire.Writer{B: make([]byte, 0, n)}
 	w.U32(uint32(len(encoded)))
 	for i := range encoded {
 		w.Bytes32(encoded[i])

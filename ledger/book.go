@@ -173,7 +173,7 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 	// SM3 hash chain and Merkle leaves, in order.
 	for _, e := range w.entries {
 		e.Prev = st.prev
-		var ww wire.Writer
+		ww := wire.Writer{B: make([]byte, 0, entryCap)}
 		e.encode(&ww)
 		st.prev = sm3.Sum(ww.B)
 		w.encoded = append(w.encoded, ww.B)

@@ -112,7 +112,7 @@ func (e *Entry) MarshalBinary() ([]byte, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
-	var w wire.Writer
+	w := wire.Writer{B: make([]byte, 0, entryCap)}
 	e.encode(&w)
 	return w.B, nil
 }
