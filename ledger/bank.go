@@ -144,11 +144,12 @@ type Bank struct {
 	inflight   map[string]bool // money ids between their replay check and their commit
 	seen       *seenSet        // moneys booked by this process
 
-	verify  chan struct{} // admission to signature verification (GOMAXPROCS)
-	queue   chan *submitted
-	stop    chan struct{}
-	commits chan *pendingCommit // from the loop to the committer
-	done    chan struct{}
+	verify    chan struct{} // admission to signature verification (GOMAXPROCS)
+	batchKeys chan batchKey // made ahead by keyMaker
+	queue     chan *submitted
+	stop      chan struct{}
+	commits   chan *pendingCommit // from the loop to the committer
+	done      chan struct{}
 
 	seqMu   sync.Mutex // the loop's view, and account seq balances
 	seq     seqState
@@ -193,8 +194,8 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	}
 	b := &Bank{cfg: cfg, keys: keys, store: store, backup: backup,
 		accounts: map[string]*account{}, inflight: map[string]bool{}, nodes: newNodeCache(),
-		verify: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		queue:  make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}),
+		verify: make(chan struct{}, runtime.GOMAXPROCS(0)), batchKeys: make(chan batchKey, 4),
+		queue: make(chan *submitted, 4*cfg.MaxBatch), stop: make(chan struct{}),
 		commits: make(chan *pendingCommit), done: make(chan struct{}),
 		backupQ: make(chan *batchWrite, 1024), backupDone: make(chan struct{})}
 	var err error
@@ -215,6 +216,7 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	if err := b.load(ctx); err != nil {
 		return nil, err
 	}
+	go b.keyMaker()
 	go b.loop()
 	go b.committer()
 	if b.backup != nil {

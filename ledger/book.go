@@ -74,6 +74,34 @@ func (b *Bank) loop() {
 	}
 }
 
+// batchKey is a batch's balance key and its SM2 encryption to the bank (β).
+type batchKey struct{ key, beta []byte }
+
+func (b *Bank) newBatchKey() (batchKey, error) {
+	key := make([]byte, balanceKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return batchKey{}, err
+	}
+	beta, err := sm2.Encrypt(rand.Reader, &b.keys.Enc.PublicKey, key, nil)
+	return batchKey{key, beta}, err
+}
+
+// keyMaker keeps a few batch keys ready (each is used once) until the
+// bank closes.
+func (b *Bank) keyMaker() {
+	for {
+		k, err := b.newBatchKey()
+		if err != nil { // the loop makes its own, and reports the error
+			return
+		}
+		select {
+		case b.batchKeys <- k:
+		case <-b.stop:
+			return
+		}
+	}
+}
+
 func (b *Bank) drain(err error) {
 	for {
 		select {
@@ -108,17 +136,20 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 	}
 	now := b.cfg.Now().UnixMilli()
 
-	// One fresh balance key per batch, wrapped to the bank (β).
-	key := make([]byte, balanceKeySize)
-	if _, err := rand.Read(key); err != nil {
-		b.fail(batch, err)
-		return nil
+	// One fresh balance key per batch, wrapped to the bank (β): made ahead
+	// of time by keyMaker when it can, so the SM2 encryption is off the
+	// path of a lightly loaded bank.
+	var bk batchKey
+	select {
+	case bk = <-b.batchKeys:
+	default:
+		var err error
+		if bk, err = b.newBatchKey(); err != nil {
+			b.fail(batch, err)
+			return nil
+		}
 	}
-	beta, err := sm2.Encrypt(rand.Reader, &b.keys.Enc.PublicKey, key, nil)
-	if err != nil {
-		b.fail(batch, err)
-		return nil
-	}
+	key, beta := bk.key, bk.beta
 
 	// Balances, entries and evidence-chain codes, in order. Balances are the
 	// sequenced ones (a.seq), which include the batch being committed.
