@@ -314,7 +314,7 @@ func ledgerNotes(ctx context.Context) (map[string]string, error) {
 		notes["storage"] = "postgresql book (answered after its commit) + sqlite hot backup written right after each batch"
 	}
 	// Settlement latency against load: clients each booking, waiting 10 ms,
-	// booking again. "Moderate" is 8 clients (about 700 bookings/s, a fifth
+	// booking again. "Moderate" is 8 clients (about 500 bookings/s, a seventh
 	// of the 2-core capacity); 2 and 4 show the curve below it.
 	for _, c := range []int{2, 4, 8} {
 		t0 := time.Now()
