@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// BenchmarkBooking books pre-signed submissions from 64 payers with many
-// in flight; the signing is untimed.
+// BenchmarkBooking books pre-signed submissions from 32 payers to 32
+// payees, 512 in flight; the signing is untimed. cpu-ns/op is the CPU
+// time of the whole process per booking.
 func BenchmarkBooking(b *testing.B) {
 	bk := newBook(b, sqliteOpen(b), SM2)
 	var payers, payees []*Account
