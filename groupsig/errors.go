@@ -13,3 +13,6 @@ var (
 	ErrRevoked          = errors.New("groupsig: member key has been revoked")
 	ErrBadRevocation    = errors.New("groupsig: revocation update does not verify against the public key")
 )
+
+// ErrEscrowMismatch: a signature does not carry the escrow it was asked for.
+var ErrEscrowMismatch = errors.New("groupsig: signature is not for the committed escrow")

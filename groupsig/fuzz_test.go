@@ -2,6 +2,7 @@ package groupsig
 
 import (
 	"bytes"
+	"crypto/rand"
 	"testing"
 
 	"trustbank/internal/fuzzcorpus"
@@ -18,7 +19,9 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	okb, _ := g.opener.MarshalBinary()
 	rev, _ := g.issuer.Revoke(g.members[0].A, g.members[0].X)
 	revb, _ := rev.MarshalBinary()
-	return map[string][]byte{"sig": sigb, "pk": pkb, "mk": mkb, "ik": ikb, "ok": okb, "rev": revb}
+	esc, _, _ := g.members[1].Escrow(rand.Reader, g.pk)
+	escb, _ := esc.MarshalBinary()
+	return map[string][]byte{"sig": sigb, "pk": pkb, "mk": mkb, "ik": ikb, "ok": okb, "rev": revb, "esc": escb}
 }
 
 type binaryMarshaler interface{ MarshalBinary() ([]byte, error) }
@@ -88,4 +91,8 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("fuzzer forged a signature")
 		}
 	})
+}
+
+func FuzzEscrow(f *testing.F) {
+	fuzzDecoder(f, func(b []byte) (binaryMarshaler, error) { return ParseEscrow(b) })
 }

@@ -23,26 +23,39 @@ func (mk *MemberKey) Sign(rand io.Reader, pk *PublicKey, msg []byte) (*Signature
 	if mk.Epoch != pk.Epoch {
 		return nil, fmt.Errorf("%w: key epoch %d, public key epoch %d", ErrStaleKey, mk.Epoch, pk.Epoch)
 	}
+	var alpha, beta fr.Element
+	if err := bls12.RandomScalars(rand, &alpha, &beta); err != nil {
+		return nil, err
+	}
+	defer alpha.SetZero()
+	defer beta.SetZero()
+	return mk.sign(rand, pk, &alpha, &beta, msg)
+}
+
+// sign makes the signature whose linear encryption of A uses (α, β):
+// T1 = u^α, T2 = v^β, T3 = A·h^(α+β). Sign picks them at random; SignEscrow
+// takes them from an escrow made earlier.
+func (mk *MemberKey) sign(rand io.Reader, pk *PublicKey, alpha, beta *fr.Element, msg []byte) (*Signature, error) {
 	pre := pk.precomp()
-	var alpha, beta, ra, rb, rx, rd1, rd2 fr.Element
-	if err := bls12.RandomScalars(rand, &alpha, &beta, &ra, &rb, &rx, &rd1, &rd2); err != nil {
+	var ra, rb, rx, rd1, rd2 fr.Element
+	if err := bls12.RandomScalars(rand, &ra, &rb, &rx, &rd1, &rd2); err != nil {
 		return nil, err
 	}
 	var ab, t fr.Element
-	ab.Add(&alpha, &beta)
+	ab.Add(alpha, beta)
 
 	// T1 = u^α, T2 = v^β, T3 = A·h^(α+β)
 	jac := make([]bls.G1Jac, 0, 9)
-	jac = append(jac, pre.u.Mul(&alpha), pre.v.Mul(&beta))
+	jac = append(jac, pre.u.Mul(alpha), pre.v.Mul(beta))
 	t3 := pre.h.Mul(&ab)
 	t3.AddMixed(&mk.A)
 	jac = append(jac, t3)
 
 	// R1 = u^rα, R2 = v^rβ, R4 = T1^rx·u^-rδ1 = u^(α·rx − rδ1), R5 = v^(β·rx − rδ2)
 	jac = append(jac, pre.u.Mul(&ra), pre.v.Mul(&rb))
-	t.Mul(&alpha, &rx).Sub(&t, &rd1)
+	t.Mul(alpha, &rx).Sub(&t, &rd1)
 	jac = append(jac, pre.u.Mul(&t))
-	t.Mul(&beta, &rx).Sub(&t, &rd2)
+	t.Mul(beta, &rx).Sub(&t, &rd2)
 	jac = append(jac, pre.v.Mul(&t))
 
 	// R3 = e(T3,g2)^rx · e(h,w)^-(rα+rβ) · e(h,g2)^-(rδ1+rδ2)
@@ -63,12 +76,12 @@ func (mk *MemberKey) Sign(rand io.Reader, pk *PublicKey, msg []byte) (*Signature
 
 	// s = r + c·secret for (α, β, x, δ1 = x·α, δ2 = x·β)
 	var d1, d2 fr.Element
-	d1.Mul(&mk.X, &alpha)
-	d2.Mul(&mk.X, &beta)
-	for i, p := range [5][2]*fr.Element{{&ra, &alpha}, {&rb, &beta}, {&rx, &mk.X}, {&rd1, &d1}, {&rd2, &d2}} {
+	d1.Mul(&mk.X, alpha)
+	d2.Mul(&mk.X, beta)
+	for i, p := range [5][2]*fr.Element{{&ra, alpha}, {&rb, beta}, {&rx, &mk.X}, {&rd1, &d1}, {&rd2, &d2}} {
 		sig.S[i].Mul(&sig.C, p[1]).Add(&sig.S[i], p[0])
 	}
-	for _, s := range []*fr.Element{&alpha, &beta, &ra, &rb, &rx, &rd1, &rd2, &d1, &d2, &ab, &t} {
+	for _, s := range []*fr.Element{&ra, &rb, &rx, &rd1, &rd2, &d1, &d2, &ab, &t} {
 		s.SetZero()
 	}
 	return sig, nil

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -25,6 +26,14 @@ func NewOpener(store Store, group string, key *groupsig.OpenerKey) *Opener {
 // Open verifies sig on msg under the group's public key of the epoch the
 // signature names and returns the member who made it. A signature that does
 // not verify returns groupsig.ErrInvalidSignature and names nobody.
+//
+// A signature that opens to a revoked member names nobody either: the
+// revocation published that member's key (x and, at every earlier epoch, A),
+// so anyone can make such signatures now. Open then returns a
+// *PublishedKeyError (wrapping ErrKeyPublished) that carries the member; a
+// caller may hold it against the member only with independent proof that
+// the signature, or what it escrows, is older than the revocation (see
+// package doc).
 func (o *Opener) Open(ctx context.Context, msg []byte, sig *groupsig.Signature) (Member, error) {
 	pk, err := o.publicKey(ctx, sig.Epoch)
 	if err != nil {
@@ -38,7 +47,42 @@ func (o *Opener) Open(ctx context.Context, msg []byte, sig *groupsig.Signature) 
 	if err != nil {
 		return Member{}, fmt.Errorf("registry: valid signature but its tag is not in the registry: %w", err)
 	}
+	if m.Status == Revoked {
+		return Member{}, &PublishedKeyError{Member: m, Epoch: sig.Epoch}
+	}
 	return m, nil
+}
+
+// ErrKeyPublished: the signature opens to a member whose key at the
+// signature's epoch has since been published by a revocation.
+var ErrKeyPublished = errors.New("registry: the signer's key was published when it was revoked; anyone can make this signature")
+
+// PublishedKeyError is Open's answer for a signature that opens to a
+// revoked member: Member is whom it opens to, Epoch the signature's epoch
+// (always before Member.RevokedEpoch).
+type PublishedKeyError struct {
+	Member Member
+	Epoch  uint64
+}
+
+func (e *PublishedKeyError) Error() string {
+	return fmt.Sprintf("registry: signature at epoch %d opens to %q, whose key was published by the revocation to epoch %d; it proves nothing against them by itself",
+		e.Epoch, e.Member.ID, e.Member.RevokedEpoch)
+}
+
+func (e *PublishedKeyError) Unwrap() error { return ErrKeyPublished }
+
+// VerifyFresh verifies a signature that must be fresh (an authentication,
+// a payment): only a signature at the group's current epoch is accepted,
+// whatever older keys still verify. It returns groupsig.ErrWrongEpoch for
+// another epoch, so keys published by a revocation are useless for
+// anything fresh.
+func (p *PublicKeys) VerifyFresh(ctx context.Context, msg []byte, sig *groupsig.Signature) error {
+	pk, err := p.Current(ctx)
+	if err != nil {
+		return err
+	}
+	return pk.Verify(msg, sig)
 }
 
 func (o *Opener) publicKey(ctx context.Context, epoch uint64) (*groupsig.PublicKey, error) {
@@ -54,7 +98,8 @@ func (o *Opener) publicKey(ctx context.Context, epoch uint64) (*groupsig.PublicK
 
 // PublicKeys reads a group's public keys by epoch and keeps them parsed:
 // a parsed key carries precomputed tables that are costly to rebuild.
-// Verifiers use it to check signatures made at any epoch.
+// Verifiers use At to check evidence made at a past epoch, and VerifyFresh
+// (only the current epoch) for anything that must be new.
 type PublicKeys struct {
 	group string
 	store Store
