@@ -30,6 +30,7 @@ type AttestationVerifier interface {
 type Directory interface {
 	AIK(ctx context.Context, identity string) ([]byte, error)
 	Keys(ctx context.Context) UserKeys
+	CheckActive(ctx context.Context, identity string) error
 }
 
 // BankConfig configures a bank B_i.
@@ -110,16 +111,19 @@ func (b *Bank) Withdraw(ctx context.Context, q *WithdrawRequest) (*WithdrawRespo
 	if !ed25519.Verify(acct.Key, d[:], q.Sig) {
 		return nil, fmt.Errorf("%w: withdrawal not signed by the holder of %s", ErrBadSignature, q.Account)
 	}
+	if err := b.cfg.Users.CheckActive(ctx, acct.Owner); err != nil {
+		return nil, err
+	}
 	if err := b.checkEvidence(ctx, acct.Owner, q); err != nil {
 		return nil, err
 	}
 	ks := b.cfg.Module.KeySet()
 	for i, it := range q.Items {
-		if _, err := ks.Key(KeyID{Epoch: q.Epoch, Denom: it.Denom}); err != nil {
+		if _, err := ks.Key(KeyID{Epoch: q.Epoch, Denom: it.Denom, Users: q.Users}); err != nil {
 			return nil, fmt.Errorf("coin %d: %w", i, err)
 		}
 	}
-	iq := &IssueRequest{ID: q.ID, Epoch: q.Epoch, Items: q.Items}
+	iq := &IssueRequest{ID: q.ID, Epoch: q.Epoch, Users: q.Users, Items: q.Items}
 	id := iq.Digest()
 	gsig, err := b.groupSign(ctx, id[:])
 	if err != nil {
@@ -135,7 +139,7 @@ func (b *Bank) Withdraw(ctx context.Context, q *WithdrawRequest) (*WithdrawRespo
 	gsigEnc, _ := gsig.MarshalBinary()
 	stored, _, err := b.store.Withdraw(ctx, Withdrawal{
 		RequestID: q.ID, RequestHash: hash, Bank: b.cfg.ID, Account: q.Account, Amount: q.Value(),
-		Epoch: q.Epoch, Items: q.Items, BankSig: gsigEnc, Response: respEnc, At: b.cfg.Now(),
+		Epoch: q.Epoch, Users: q.Users, Items: q.Items, BankSig: gsigEnc, Response: respEnc, At: b.cfg.Now(),
 	})
 	return decodeResponse(stored, err)
 }
@@ -219,8 +223,8 @@ func (b *Bank) checkDeposit(ctx context.Context, q *DepositRequest) (*Payment, e
 	if err := p.UnmarshalBinary(q.Payment); err != nil {
 		return nil, err
 	}
-	if p.Challenge.Merchant != acct.Owner {
-		return nil, fmt.Errorf("%w: payment is to %q, account belongs to %q", ErrChallenge, p.Challenge.Merchant, acct.Owner)
+	if p.Challenge.Bank != b.cfg.ID || p.Challenge.Account != q.Account {
+		return nil, fmt.Errorf("%w: payment is to %s, deposit into %s@%s", ErrChallenge, p.Challenge.Payee(), q.Account, b.cfg.ID)
 	}
 	if err := VerifyPayment(&p, b.cfg.Module.KeySet(), b.cfg.Users.Keys(ctx), b.cfg.Now(), DepositWindow); err != nil {
 		return nil, err

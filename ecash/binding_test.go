@@ -66,7 +66,7 @@ func TestPlatformBinding(t *testing.T) {
 		}
 		// A thief who signs the challenge with a key of its own is refused.
 		ch, _ := shop.Challenge(16)
-		forged := forgePayment(t, s, ch, stolen)
+		forged := forgePayment(t, w, ch, stolen)
 		if err := shop.Accept(forged); !errors.Is(err, ErrBinding) {
 			t.Fatalf("forged key signature: %v", err)
 		}
@@ -109,8 +109,9 @@ func TestAttestationRequired(t *testing.T) {
 }
 
 // forgePayment answers ch with coins whose key signatures come from a
-// software key (not the committed TPM key).
-func forgePayment(t *testing.T, s *system, ch *Challenge, coins []Coin) *Payment {
+// software key (not the committed TPM key); the thief has even stolen the
+// owner's seed and user key (w), so the identity escrows are proven.
+func forgePayment(t *testing.T, w *Wallet, ch *Challenge, coins []Coin) *Payment {
 	sk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	must(t, err)
 	p := &Payment{Challenge: *ch}
@@ -131,8 +132,10 @@ func forgePayment(t *testing.T, s *system, ch *Challenge, coins []Coin) *Payment
 		t.Fatalf("cannot make %d from the stolen coins", ch.Amount)
 	}
 	d := p.Digest()
-	gs, err := s.member.Sign(rand.Reader, s.users.CurrentKey(), d[:])
-	must(t, err)
-	p.GroupSig = *gs
+	for i := range p.Coins {
+		gs, err := w.signEscrow(&p.Coins[i].Message, d[:])
+		must(t, err)
+		p.GroupSigs = append(p.GroupSigs, *gs)
+	}
 	return p
 }

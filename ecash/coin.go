@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"trustbank/groupsig"
 	"trustbank/internal/wire"
 )
 
@@ -17,35 +18,45 @@ const (
 	CommitSize     = 32
 	CoinKeySize    = 65 // uncompressed SEC1 P-256 point, as a TPM exports it
 	CoinKeySigSize = 64 // ECDSA P-256 r ‖ s
-	coinVersion    = 1
-	messageSize    = 1 + 1 + 4 + 1 + SerialSize + CommitSize // 71
-	maxSigSize     = 512                                     // RSA-4096
+	coinVersion    = 2
+	messageSize    = 1 + 1 + 4 + 8 + 1 + SerialSize + 2*CommitSize // 111
+	maxSigSize     = 512                                           // RSA-4096
 )
 
-// CoinMessage is what the module blind-signs: the coin's denomination and
-// epoch (which select the key), whether it is bound to a device key, a
-// random serial (the double-spending identity), and the commitment
-// H(K_pub) to the coin key (zero for an unbound coin).
+// CoinMessage is what the module blind-signs: the coin's denomination,
+// epoch and user-group epoch (which select the key), whether it is bound to
+// a device key, a random serial (the double-spending identity), the
+// commitment H(K_pub) to the coin key (zero for an unbound coin), and the
+// commitment to the withdrawer's identity escrow: a BBS04 linear encryption
+// of the withdrawer's user-group credential at epoch Users, which every
+// payment with the coin must prove (see doc.go, "Tracing").
 type CoinMessage struct {
 	Denom   Denom
 	Epoch   Epoch
+	Users   uint64 // the user group's key epoch when the coin was issued
 	Bound   bool
 	Serial  [SerialSize]byte
 	KeyHash [CommitSize]byte
+	Escrow  [CommitSize]byte
 }
 
-// Encode returns the 71-byte canonical encoding:
-// version ‖ denom ‖ epoch ‖ bound ‖ serial ‖ key hash.
+// Encode returns the 111-byte canonical encoding: version ‖ denom ‖ epoch ‖
+// users ‖ bound ‖ serial ‖ key hash ‖ escrow hash.
 func (m *CoinMessage) Encode() []byte {
 	w := wire.Writer{B: make([]byte, 0, messageSize)}
 	w.U8(coinVersion)
 	w.U8(uint8(m.Denom))
 	w.U32(uint32(m.Epoch))
+	w.U64(m.Users)
 	w.Bool(m.Bound)
 	w.Fixed(m.Serial[:])
 	w.Fixed(m.KeyHash[:])
+	w.Fixed(m.Escrow[:])
 	return w.B
 }
+
+// Key names the module key that signs the coin.
+func (m *CoinMessage) Key() KeyID { return KeyID{Epoch: m.Epoch, Denom: m.Denom, Users: m.Users} }
 
 func (m *CoinMessage) read(r *wire.Reader) {
 	if v := r.U8("version"); v != coinVersion && r.Err() == nil {
@@ -53,9 +64,11 @@ func (m *CoinMessage) read(r *wire.Reader) {
 	}
 	m.Denom = Denom(r.U8("denomination"))
 	m.Epoch = Epoch(r.U32("epoch"))
+	m.Users = r.U64("user epoch")
 	m.Bound = r.Bool("binding")
 	copy(m.Serial[:], r.Fixed(SerialSize, "serial"))
 	copy(m.KeyHash[:], r.Fixed(CommitSize, "key hash"))
+	copy(m.Escrow[:], r.Fixed(CommitSize, "escrow hash"))
 	if r.Err() != nil {
 		return
 	}
@@ -121,6 +134,15 @@ func (c *Coin) read(r *wire.Reader) {
 
 // Value returns what the coin is worth.
 func (c *Coin) Value() Amount { return c.Message.Denom.Value() }
+
+// EscrowHash is the commitment a coin message makes to its escrow.
+func EscrowHash(e *groupsig.Escrow) [CommitSize]byte {
+	enc, _ := e.MarshalBinary()
+	h := sha256.New()
+	h.Write([]byte("trustbank/ecash/v2/escrow\x00"))
+	h.Write(enc)
+	return [CommitSize]byte(h.Sum(nil))
+}
 
 // KeyHash is the commitment a coin message makes to its device key.
 func KeyHash(key []byte) [CommitSize]byte {

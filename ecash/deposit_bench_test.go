@@ -24,7 +24,7 @@ func depositsForBench(b *testing.B, n int) (*system, []*DepositRequest) {
 		s.withdraw(w, 1+4)
 		for _, v := range []Amount{1, 4} {
 			p := s.pay(w, m, v)
-			q, err := m.DepositRequest(p, s.shop.account, s.shop.key)
+			q, err := m.DepositRequest(p, s.shop.key)
 			must(b, err)
 			out = append(out, q)
 		}

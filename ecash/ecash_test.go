@@ -122,7 +122,7 @@ func TestRetriesAreIdempotent(t *testing.T) {
 
 		shop := s.merchant(s.shop)
 		pay := s.pay(w, shop, 21)
-		q, err := shop.DepositRequest(pay, s.shop.account, s.shop.key)
+		q, err := shop.DepositRequest(pay, s.shop.key)
 		must(t, err)
 		for range 3 {
 			if _, err := s.banks["bank-b"].Deposit(ctx, q); err != nil {
@@ -203,7 +203,7 @@ func TestSwapForChange(t *testing.T) {
 		must(t, err)
 
 		// Swapping the old coin again is a double spend; tampered requests fail.
-		w2 := s.wallet(nil)
+		w2 := s.twin(w, nil)
 		w2.Add(before...)
 		ps2, err := w2.Change(3, s.epoch(), s.clock.Now())
 		must(t, err)
@@ -241,7 +241,7 @@ func TestRestoreFromSeed(t *testing.T) {
 		must(t, err)
 
 		lost := w.Coins()
-		restored := NewWallet(w.seed, w.keys, s.member, s.users.CurrentKey(), nil)
+		restored := NewWallet(w.seed, w.keys, s.member, s.users.Keys(ctx), nil)
 		n, err := restored.Restore(ctx, s.module, 5)
 		must(t, err)
 		if n != len(lost) || restored.Balance() != 65 {

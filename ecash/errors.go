@@ -18,4 +18,6 @@ var (
 	ErrChallenge         = errors.New("ecash: payment does not answer this challenge")
 	ErrNotMember         = errors.New("ecash: group signature does not verify under the group key")
 	ErrUnknownUser       = errors.New("ecash: user not registered")
+	ErrUserEpoch         = errors.New("ecash: coins must escrow the user group's current epoch; update the user key")
+	ErrUserRevoked       = errors.New("ecash: user revoked")
 )

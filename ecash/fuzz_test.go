@@ -30,7 +30,7 @@ func allSeeds(f *testing.F) (coin, payment, wreq, wresp, dreq, keyset []byte, mo
 	must(f, w.Finish(pw, resp))
 	shop := s.merchant(s.shop)
 	p := s.pay(w, shop, 5)
-	q, err := shop.DepositRequest(p, s.shop.account, s.shop.key)
+	q, err := shop.DepositRequest(p, s.shop.key)
 	must(f, err)
 	coin, _ = p.Coins[0].MarshalBinary()
 	payment, _ = p.MarshalBinary()

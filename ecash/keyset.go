@@ -23,10 +23,18 @@ const (
 	maxKeys    = 4096
 )
 
-// KeyID names a coin key.
+// KeyID names a coin key: its epoch and denomination, and the user group's
+// key epoch it was made for. The module signs only with keys of the user
+// group's current epoch, so a coin's key proves that its identity escrow
+// was made before any later revocation (see doc.go, "Revocation").
 type KeyID struct {
 	Epoch Epoch
 	Denom Denom
+	Users uint64
+}
+
+func (id KeyID) String() string {
+	return fmt.Sprintf("%s in epoch %d (user epoch %d)", id.Denom, id.Epoch, id.Users)
 }
 
 // DenomKey is one public coin key.
@@ -63,6 +71,7 @@ func (ks *KeySet) signedPart() []byte {
 	for _, k := range ks.Keys {
 		w.U32(uint32(k.Epoch))
 		w.U8(uint8(k.Denom))
+		w.U64(k.Users)
 		w.Bytes16(k.PublicKey.N.Bytes())
 		w.U32(uint32(k.PublicKey.E))
 	}
@@ -91,7 +100,7 @@ func ParseKeySet(b []byte, module ed25519.PublicKey) (*KeySet, error) {
 	}
 	n = r.Count(maxKeys, "keys")
 	for range n {
-		k := DenomKey{KeyID: KeyID{Epoch: Epoch(r.U32("epoch")), Denom: Denom(r.U8("denomination"))}}
+		k := DenomKey{KeyID: KeyID{Epoch: Epoch(r.U32("epoch")), Denom: Denom(r.U8("denomination")), Users: r.U64("user epoch")}}
 		mod := r.Bytes16(maxSigSize, "modulus")
 		e := r.U32("exponent")
 		k.PublicKey = &rsa.PublicKey{N: new(big.Int).SetBytes(mod), E: int(e)}
@@ -132,7 +141,15 @@ func (ks *KeySet) Verify(module ed25519.PublicKey) error {
 	return nil
 }
 
-func idLess(a, b KeyID) bool { return a.Epoch < b.Epoch || (a.Epoch == b.Epoch && a.Denom < b.Denom) }
+func idLess(a, b KeyID) bool {
+	if a.Epoch != b.Epoch {
+		return a.Epoch < b.Epoch
+	}
+	if a.Denom != b.Denom {
+		return a.Denom < b.Denom
+	}
+	return a.Users < b.Users
+}
 
 func sortKeys(keys []DenomKey) {
 	slices.SortFunc(keys, func(a, b DenomKey) int {
@@ -158,9 +175,21 @@ func (ks *KeySet) Key(id KeyID) (*rsa.PublicKey, error) {
 		return 0
 	})
 	if !ok {
-		return nil, fmt.Errorf("%w: %s in epoch %d", ErrUnknownKey, id.Denom, id.Epoch)
+		return nil, fmt.Errorf("%w: %v", ErrUnknownKey, id)
 	}
 	return ks.Keys[i].PublicKey, nil
+}
+
+// UserEpoch returns the newest user epoch with keys for coin epoch e: the
+// one a withdrawal in e must escrow (0 if there are none).
+func (ks *KeySet) UserEpoch(e Epoch) uint64 {
+	var u uint64
+	for _, k := range ks.Keys {
+		if k.Epoch == e {
+			u = max(u, k.Users)
+		}
+	}
+	return u
 }
 
 // Window says which deadline a coin check applies.
@@ -175,7 +204,7 @@ const (
 // it is within its spend or deposit window at time now.
 func (ks *KeySet) VerifyCoin(c *Coin, now time.Time, w Window) error {
 	m := &c.Message
-	key, err := ks.Key(KeyID{Epoch: m.Epoch, Denom: m.Denom})
+	key, err := ks.Key(m.Key())
 	if err != nil {
 		return err
 	}

@@ -11,24 +11,28 @@ import (
 // ChallengeTTL is how long a merchant's challenge stays answerable.
 const ChallengeTTL = 5 * time.Minute
 
-// Merchant verifies payments offline with one module key set and one
-// user-group key, and deposits them at its own bank.
+// Merchant verifies payments offline with one module key set and the
+// user group's keys, and deposits them at its own bank. Its challenges name
+// its bank and account there, so a payment cannot be deposited to anyone
+// else.
 type Merchant struct {
-	id    string
-	keys  func() *KeySet
-	users UserKeys
-	now   func() time.Time
+	bank    string
+	account string
+	keys    func() *KeySet
+	users   UserKeys
+	now     func() time.Time
 
 	mu      sync.Mutex
 	pending map[[NonceSize]byte]Challenge
 }
 
-// NewMerchant returns merchant id; keys returns the current verified key set.
-func NewMerchant(id string, keys func() *KeySet, users UserKeys, now func() time.Time) *Merchant {
+// NewMerchant returns the merchant who is paid into account at bank; keys
+// returns the current verified key set.
+func NewMerchant(bank, account string, keys func() *KeySet, users UserKeys, now func() time.Time) *Merchant {
 	if now == nil {
 		now = time.Now
 	}
-	return &Merchant{id: id, keys: keys, users: users, now: now, pending: map[[NonceSize]byte]Challenge{}}
+	return &Merchant{bank: bank, account: account, keys: keys, users: users, now: now, pending: map[[NonceSize]byte]Challenge{}}
 }
 
 // Challenge starts a payment of amount.
@@ -36,7 +40,7 @@ func (m *Merchant) Challenge(amount Amount) (*Challenge, error) {
 	if amount == 0 {
 		return nil, fmt.Errorf("%w: zero amount", ErrMalformed)
 	}
-	ch := Challenge{Merchant: m.id, Amount: amount, Time: m.now()}
+	ch := Challenge{Bank: m.bank, Account: m.account, Amount: amount, Time: m.now()}
 	rand.Read(ch.Nonce[:])
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -73,14 +77,14 @@ func (m *Merchant) Accept(p *Payment) error {
 	return nil
 }
 
-// DepositRequest wraps an accepted payment for deposit at the merchant's
-// bank, signed with the merchant's account key.
-func (m *Merchant) DepositRequest(p *Payment, account string, key ed25519.PrivateKey) (*DepositRequest, error) {
+// DepositRequest wraps an accepted payment for deposit into the merchant's
+// account, signed with the account key.
+func (m *Merchant) DepositRequest(p *Payment, key ed25519.PrivateKey) (*DepositRequest, error) {
 	enc, err := p.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
-	q := &DepositRequest{Account: account, Payment: enc}
+	q := &DepositRequest{Account: m.account, Payment: enc}
 	rand.Read(q.ID[:])
 	q.SignWith(key)
 	return q, nil

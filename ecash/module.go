@@ -28,6 +28,13 @@ type ModuleConfig struct {
 	Now       func() time.Time   // default time.Now
 	// GenerateKey makes a coin key; default rsa.GenerateKey with crypto/rand.
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
+	// RestoreAnonymity is the least average number of spent coins in a
+	// bucket of the spent registry that restoring wallets download
+	// (default DefaultRestoreAnonymity).
+	RestoreAnonymity int
+	// UserEpoch returns the user group's current key epoch; coin keys are
+	// made and used per user epoch (see doc.go). Default: always 0.
+	UserEpoch func() uint64
 }
 
 // Validate checks the configuration.
@@ -46,6 +53,12 @@ func (c *ModuleConfig) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RestoreAnonymity <= 0 {
+		c.RestoreAnonymity = DefaultRestoreAnonymity
+	}
+	if c.UserEpoch == nil {
+		c.UserEpoch = func() uint64 { return 0 }
 	}
 	if c.GenerateKey == nil {
 		c.GenerateKey = func(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, bits) }
@@ -95,8 +108,14 @@ func NewModule(ctx context.Context, cfg ModuleConfig, store Store, banks *regist
 	return m, m.EnsureKeys(ctx)
 }
 
+// keyAAD binds a sealed coin key to its id. Keys of user epoch 0 keep the
+// data they were first sealed with.
 func keyAAD(id KeyID) []byte {
-	return binary.BigEndian.AppendUint32([]byte("trustbank/ecash/v1/coin-key\x00"), uint32(id.Epoch)<<8|uint32(id.Denom))
+	b := binary.BigEndian.AppendUint32([]byte("trustbank/ecash/v1/coin-key\x00"), uint32(id.Epoch)<<8|uint32(id.Denom))
+	if id.Users != 0 {
+		b = binary.BigEndian.AppendUint64(b, id.Users)
+	}
+	return b
 }
 
 func (m *Module) addSealed(id KeyID, sealed []byte) error {
@@ -118,12 +137,15 @@ func (m *Module) addSealed(id KeyID, sealed []byte) error {
 }
 
 // EnsureKeys generates and stores the keys of the current epoch and the
-// lookahead epochs that do not exist yet, and re-signs the key set.
+// lookahead epochs, for the user group's current epoch, that do not exist
+// yet, and re-signs the key set. Call it after a user revocation (the
+// node does), so that withdrawals can go on at once.
 func (m *Module) EnsureKeys(ctx context.Context) error {
 	now := m.cfg.Schedule.EpochAt(m.cfg.Now())
+	users := m.cfg.UserEpoch()
 	for e := now; e <= now+Epoch(m.cfg.Schedule.Lookahead); e++ {
 		for _, d := range m.cfg.Schedule.Denoms {
-			id := KeyID{Epoch: e, Denom: d}
+			id := KeyID{Epoch: e, Denom: d, Users: users}
 			m.mu.RLock()
 			_, ok := m.public[id]
 			m.mu.RUnlock()
@@ -158,10 +180,12 @@ func (m *Module) generate(ctx context.Context, id KeyID) error {
 }
 
 // resign rebuilds the published key set: keys from the oldest epoch whose
-// coins can still be deposited to the last lookahead epoch.
+// coins can still be deposited to the last lookahead epoch, leaving out
+// future keys of a past user epoch (they never signed anything).
 func (m *Module) resign() {
 	s := m.cfg.Schedule
 	now := s.EpochAt(m.cfg.Now())
+	users := m.cfg.UserEpoch()
 	oldest := Epoch(0)
 	if now > Epoch(s.DepositEpochs) {
 		oldest = now - Epoch(s.DepositEpochs)
@@ -170,7 +194,7 @@ func (m *Module) resign() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, pk := range m.public {
-		if id.Epoch >= oldest && id.Epoch <= now+Epoch(s.Lookahead) {
+		if id.Epoch >= oldest && id.Epoch <= now+Epoch(s.Lookahead) && (id.Epoch <= now || id.Users == users) {
 			ks.Keys = append(ks.Keys, DenomKey{KeyID: id, PublicKey: pk})
 		}
 	}
@@ -207,8 +231,9 @@ func (m *Module) BankGroupKey() *groupsig.PublicKey { return m.banks.PublicKey()
 
 // Issue blind-signs the coins of an issue request from a member bank. It
 // checks the bank-group signature, that the epoch is the current one (the
-// withdraw window) and that every denomination is offered. Signing is pure:
-// the caller commits the withdrawal with the result.
+// withdraw window), that the coins escrow the user group's current epoch,
+// and that every denomination is offered. Signing is pure: the caller
+// commits the withdrawal with the result.
 func (m *Module) Issue(ctx context.Context, q *IssueRequest) ([][]byte, error) {
 	d := q.Digest()
 	if err := m.banks.PublicKey().Verify(d[:], &q.GroupSig); err != nil {
@@ -217,21 +242,27 @@ func (m *Module) Issue(ctx context.Context, q *IssueRequest) ([][]byte, error) {
 	if cur := m.cfg.Schedule.EpochAt(m.cfg.Now()); q.Epoch != cur {
 		return nil, fmt.Errorf("%w: withdrawals are for epoch %d, request names %d", ErrExpired, cur, q.Epoch)
 	}
-	return m.sign(q.Epoch, q.Items)
+	return m.sign(q.Epoch, q.Users, q.Items)
 }
 
-// sign blind-signs items with the keys of epoch.
-func (m *Module) sign(epoch Epoch, items []BlindItem) ([][]byte, error) {
+// sign blind-signs items with the keys of epoch and user epoch users,
+// which must be the user group's current epoch: a key of an earlier user
+// epoch would let coins escrow a credential a revocation has published.
+func (m *Module) sign(epoch Epoch, users uint64, items []BlindItem) ([][]byte, error) {
 	if len(items) == 0 || len(items) > maxCoinsPerRequest {
 		return nil, fmt.Errorf("%w: %d coins in one request", ErrMalformed, len(items))
+	}
+	if cur := m.cfg.UserEpoch(); users != cur {
+		return nil, fmt.Errorf("%w: coins escrow user epoch %d, the user group is at %d", ErrUserEpoch, users, cur)
 	}
 	sigs := make([][]byte, len(items))
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	for i, it := range items {
-		signer, ok := m.signers[KeyID{Epoch: epoch, Denom: it.Denom}]
+		id := KeyID{Epoch: epoch, Denom: it.Denom, Users: users}
+		signer, ok := m.signers[id]
 		if !ok {
-			return nil, fmt.Errorf("%w: %s in epoch %d", ErrUnknownKey, it.Denom, epoch)
+			return nil, fmt.Errorf("%w: %v", ErrUnknownKey, id)
 		}
 		sig, err := signer.BlindSign(it.Blinded)
 		if err != nil {
@@ -260,7 +291,7 @@ func (m *Module) IssuingBank(ctx context.Context, id [RequestIDSize]byte) (strin
 	if err != nil {
 		return "", err
 	}
-	q := &IssueRequest{ID: w.RequestID, Epoch: w.Epoch, Items: w.Items}
+	q := &IssueRequest{ID: w.RequestID, Epoch: w.Epoch, Users: w.Users, Items: w.Items}
 	if err := q.GroupSig.UnmarshalBinary(w.BankSig); err != nil {
 		return "", fmt.Errorf("ecash: module: stored bank signature: %w", err)
 	}

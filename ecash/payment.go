@@ -17,15 +17,17 @@ const (
 	maxPaymentSize = maxCoinsPerRequest * 1024
 )
 
-// Challenge is the merchant's request for payment: who is paid, how much,
+// Challenge is the merchant's request for payment: who is paid (the
+// merchant's bank and account there, unique across the system), how much,
 // a fresh nonce and the time. The wallet's TPM signs it with every bound
 // coin's key, so a payment transcript cannot be replayed to another
 // merchant, for another amount, or twice.
 type Challenge struct {
-	Merchant string
-	Amount   Amount
-	Nonce    [NonceSize]byte
-	Time     time.Time
+	Bank    string
+	Account string
+	Amount  Amount
+	Nonce   [NonceSize]byte
+	Time    time.Time
 }
 
 // Encode returns the canonical encoding of the challenge.
@@ -36,18 +38,23 @@ func (c *Challenge) Encode() []byte {
 }
 
 func (c *Challenge) write(w *wire.Writer) {
-	w.String16(c.Merchant)
+	w.String16(c.Bank)
+	w.String16(c.Account)
 	w.U64(uint64(c.Amount))
 	w.Fixed(c.Nonce[:])
 	w.U64(uint64(c.Time.UnixNano()))
 }
 
 func (c *Challenge) read(r *wire.Reader) {
-	c.Merchant = r.String16(maxMerchantID, "merchant")
+	c.Bank = r.String16(maxMerchantID, "payee bank")
+	c.Account = r.String16(maxAccountID, "payee account")
 	c.Amount = Amount(r.U64("amount"))
 	copy(c.Nonce[:], r.Fixed(NonceSize, "nonce"))
 	c.Time = time.Unix(0, int64(r.U64("time")))
 }
+
+// Payee names whom the challenge pays, for messages.
+func (c *Challenge) Payee() string { return c.Account + "@" + c.Bank }
 
 // KeyDigest is what a bound coin's key signs in answer to c: the challenge
 // and the coin's serial.
@@ -61,16 +68,19 @@ func (c *Challenge) KeyDigest(serial [SerialSize]byte) [32]byte {
 
 // Payment is the transcript a wallet hands a merchant and the merchant
 // hands its bank: the challenge, the coins, one coin-key signature per bound
-// coin (empty for an unbound coin), and the user's group signature over all
-// of it.
+// coin (empty for an unbound coin), and per coin one user-group signature
+// over all of that whose linear encryption is the identity escrow the coin
+// commits to — so only the coin's withdrawer can make it, and every
+// transcript of the coin opens to the withdrawer.
 type Payment struct {
 	Challenge Challenge
 	Coins     []Coin
 	KeySigs   [][]byte
-	GroupSig  groupsig.Signature
+	GroupSigs []groupsig.Signature
 }
 
-// Digest is what the user's group signature signs.
+// Digest is what the user's group signatures sign: the challenge, the
+// coins and their key signatures.
 func (p *Payment) Digest() [32]byte {
 	w := wire.Writer{B: []byte(paymentCtx)}
 	p.writeBody(&w)
@@ -86,15 +96,17 @@ func (p *Payment) writeBody(w *wire.Writer) {
 	}
 }
 
-// MarshalBinary encodes the payment.
+// MarshalBinary encodes the payment: the signed body, then the group
+// signatures in coin order.
 func (p *Payment) MarshalBinary() ([]byte, error) {
-	if len(p.KeySigs) != len(p.Coins) {
-		return nil, fmt.Errorf("%w: %d coins but %d key signatures", ErrMalformed, len(p.Coins), len(p.KeySigs))
+	if len(p.KeySigs) != len(p.Coins) || len(p.GroupSigs) != len(p.Coins) {
+		return nil, fmt.Errorf("%w: %d coins, %d key signatures, %d group signatures", ErrMalformed, len(p.Coins), len(p.KeySigs), len(p.GroupSigs))
 	}
-	var w wire.Writer
+	w := wire.Writer{B: make([]byte, 0, 64+len(p.Coins)*(messageSize+256+CoinKeySigSize+groupsig.SignatureSize+8))}
 	p.writeBody(&w)
-	sig, _ := p.GroupSig.MarshalBinary()
-	w.Fixed(sig)
+	for i := range p.GroupSigs {
+		w.B, _ = p.GroupSigs[i].AppendBinary(w.B)
+	}
 	return w.B, nil
 }
 
@@ -113,12 +125,18 @@ func (p *Payment) UnmarshalBinary(b []byte) error {
 		out.Coins = append(out.Coins, c)
 		out.KeySigs = append(out.KeySigs, r.Bytes16(CoinKeySigSize, "coin key signature"))
 	}
-	sig := r.Fixed(groupsig.SignatureSize, "group signature")
+	sigs := make([][]byte, n)
+	for i := range sigs {
+		sigs[i] = r.Fixed(groupsig.SignatureSize, "group signature")
+	}
 	if err := r.Done(); err != nil {
 		return fmt.Errorf("%w: payment: %w", ErrMalformed, err)
 	}
-	if err := out.GroupSig.UnmarshalBinary(sig); err != nil {
-		return fmt.Errorf("%w: payment: %w", ErrMalformed, err)
+	out.GroupSigs = make([]groupsig.Signature, n)
+	for i := range sigs {
+		if err := out.GroupSigs[i].UnmarshalBinary(sigs[i]); err != nil {
+			return fmt.Errorf("%w: payment: group signature %d: %w", ErrMalformed, i, err)
+		}
 	}
 	*p = out
 	return nil
@@ -135,17 +153,19 @@ func sumCoins(coins []Coin) Amount {
 	return v
 }
 
-// UserKeys returns the user-group public key of an epoch (revocations move
-// the group on; a payment names the epoch it was signed in).
+// UserKeys returns the user-group public key of an epoch. A payment's
+// signatures are at the epoch of each coin's escrow, which the coin's
+// module key vouches for (see doc.go, "Revocation").
 type UserKeys func(epoch uint64) (*groupsig.PublicKey, error)
 
 // VerifyPayment checks a payment completely and offline: the coins add up
 // to the challenged amount, serials are distinct, every coin is signed by
 // the module and within its window, every bound coin's key signed the
-// challenge, and a registered user signed the transcript.
+// challenge, and for every coin a group signature proves its withdrawer's
+// identity escrow.
 func VerifyPayment(p *Payment, ks *KeySet, users UserKeys, now time.Time, w Window) error {
-	if len(p.Coins) == 0 || len(p.Coins) != len(p.KeySigs) {
-		return fmt.Errorf("%w: payment with %d coins and %d key signatures", ErrMalformed, len(p.Coins), len(p.KeySigs))
+	if len(p.Coins) == 0 || len(p.Coins) != len(p.KeySigs) || len(p.Coins) != len(p.GroupSigs) {
+		return fmt.Errorf("%w: payment with %d coins, %d key signatures and %d group signatures", ErrMalformed, len(p.Coins), len(p.KeySigs), len(p.GroupSigs))
 	}
 	if v := p.Value(); v != p.Challenge.Amount {
 		return fmt.Errorf("%w: coins worth %d, challenge asks %d", ErrChallenge, v, p.Challenge.Amount)
@@ -164,12 +184,30 @@ func VerifyPayment(p *Payment, ks *KeySet, users UserKeys, now time.Time, w Wind
 			return fmt.Errorf("coin %d: %w", i, err)
 		}
 	}
-	pk, err := users(p.GroupSig.Epoch)
-	if err != nil {
-		return fmt.Errorf("%w: user group epoch %d: %w", ErrNotMember, p.GroupSig.Epoch, err)
-	}
 	d := p.Digest()
-	if err := pk.Verify(d[:], &p.GroupSig); err != nil {
+	for i := range p.Coins {
+		if err := checkEscrowSig(&p.Coins[i].Message, &p.GroupSigs[i], d[:], users); err != nil {
+			return fmt.Errorf("coin %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkEscrowSig checks that sig proves the escrow coin m commits to, at
+// the user epoch the coin's key was made for.
+func checkEscrowSig(m *CoinMessage, sig *groupsig.Signature, digest []byte, users UserKeys) error {
+	if sig.Epoch != m.Users {
+		return fmt.Errorf("%w: group signature at user epoch %d, the coin escrows epoch %d", ErrNotMember, sig.Epoch, m.Users)
+	}
+	esc := sig.Escrow()
+	if EscrowHash(&esc) != m.Escrow {
+		return fmt.Errorf("%w: %w", ErrNotMember, groupsig.ErrEscrowMismatch)
+	}
+	pk, err := users(m.Users)
+	if err != nil {
+		return fmt.Errorf("%w: user group epoch %d: %w", ErrNotMember, m.Users, err)
+	}
+	if err := pk.Verify(digest, sig); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotMember, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -99,8 +100,9 @@ func (s *SQLStore) Withdrawal(ctx context.Context, id [RequestIDSize]byte) (With
 	w := Withdrawal{RequestID: id}
 	var h []byte
 	var amount, epoch, at int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT request_hash, bank, account, amount, epoch, bank_sig, response, at
-		FROM ecash_withdrawals WHERE request_id = ?`), id[:]).Scan(&h, &w.Bank, &w.Account, &amount, &epoch, &w.BankSig, &w.Response, &at)
+	var users int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT request_hash, bank, account, amount, epoch, users, bank_sig, response, at
+		FROM ecash_withdrawals WHERE request_id = ?`), id[:]).Scan(&h, &w.Bank, &w.Account, &amount, &epoch, &users, &w.BankSig, &w.Response, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return w, fmt.Errorf("%w: no withdrawal %x", ErrUnknownKey, id[:6])
 	}
@@ -108,7 +110,7 @@ func (s *SQLStore) Withdrawal(ctx context.Context, id [RequestIDSize]byte) (With
 		return w, err
 	}
 	copy(w.RequestHash[:], h)
-	w.Amount, w.Epoch, w.At = Amount(amount), Epoch(epoch), time.Unix(0, at)
+	w.Amount, w.Epoch, w.Users, w.At = Amount(amount), Epoch(epoch), uint64(users), time.Unix(0, at)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT denom, blinded FROM ecash_issued WHERE request_id = ? ORDER BY idx`), id[:])
 	if err != nil {
 		return w, err
@@ -295,8 +297,8 @@ func (s *SQLStore) insertDeposit(ctx context.Context, tx *sql.Tx, d Deposit) err
 
 func (s *SQLStore) insertWithdrawal(ctx context.Context, tx *sql.Tx, w Withdrawal) error {
 	_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_withdrawals
-			(request_id, request_hash, bank, account, amount, epoch, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), w.BankSig, w.Response, w.At.UnixNano())
+			(request_id, request_hash, bank, account, amount, epoch, users, bank_sig, response, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.RequestID[:], w.RequestHash[:], w.Bank, w.Account, int64(w.Amount), int64(w.Epoch), int64(w.Users), w.BankSig, w.Response, w.At.UnixNano())
 	return err
 }
 
@@ -308,7 +310,7 @@ func (s *SQLStore) Swap(ctx context.Context, w Swap) ([]byte, error) {
 		}
 	}
 	wd := Withdrawal{RequestID: w.RequestID, RequestHash: w.RequestHash, Bank: SwapMerchant, Account: SwapMerchant,
-		Amount: w.Amount, Epoch: w.Epoch, Items: w.Items, BankSig: []byte{}, Response: w.Response, At: w.At}
+		Amount: w.Amount, Epoch: w.Epoch, Users: w.Users, Items: w.Items, BankSig: []byte{}, Response: w.Response, At: w.At}
 	d := Deposit{RequestID: w.RequestID, RequestHash: w.RequestHash, Bank: SwapMerchant, Account: SwapMerchant,
 		Amount: w.Amount, Coins: w.Coins, Payment: w.Payment, At: w.At}
 	var spent *SpentCoin
@@ -480,6 +482,43 @@ func (s *SQLStore) IsSpent(ctx context.Context, c SpentCoin) (bool, error) {
 	return err == nil, err
 }
 
+// SpentBucket implements Store.
+func (s *SQLStore) SpentBucket(ctx context.Context, e Epoch, bits uint8, prefix uint32) ([]uint64, error) {
+	if bits > 32 || (bits < 32 && prefix>>bits != 0) {
+		return nil, fmt.Errorf("%w: bucket %d of %d bits", ErrMalformed, prefix, bits)
+	}
+	if n, err := s.SpentCount(ctx, e); err != nil || n == 0 {
+		return nil, err
+	}
+	query, args := `SELECT serial FROM `+spentTable(e), []any{}
+	if bits > 0 {
+		lo := uint64(prefix) << (32 - bits)
+		query += ` WHERE serial >= ?`
+		args = append(args, binary.BigEndian.AppendUint32(nil, uint32(lo)))
+		if hi := (uint64(prefix) + 1) << (32 - bits); hi < 1<<32 {
+			query += ` AND serial < ?`
+			args = append(args, binary.BigEndian.AppendUint32(nil, uint32(hi)))
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY serial`), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []uint64
+	for rows.Next() {
+		var serial []byte
+		if err := rows.Scan(&serial); err != nil {
+			return nil, err
+		}
+		if len(serial) != SerialSize {
+			return nil, fmt.Errorf("ecash: store: spent serial of %d bytes", len(serial))
+		}
+		out = append(out, binary.BigEndian.Uint64(serial))
+	}
+	return out, rows.Err()
+}
+
 // DoubleSpends implements Store.
 func (s *SQLStore) DoubleSpends(ctx context.Context) ([]DoubleSpend, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT x.id, x.epoch, x.serial, x.first_deposit, d.payment, x.second_payment, x.second_bank, x.at
@@ -612,27 +651,27 @@ func (s *SQLStore) User(ctx context.Context, identity string) (User, error) {
 
 // SaveModuleKey implements Store.
 func (s *SQLStore) SaveModuleKey(ctx context.Context, id KeyID, sealed []byte) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_module_keys (epoch, denom, sealed) VALUES (?, ?, ?)`),
-		int64(id.Epoch), int(id.Denom), sealed)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_coin_keys (epoch, denom, users, sealed) VALUES (?, ?, ?, ?)`),
+		int64(id.Epoch), int(id.Denom), int64(id.Users), sealed)
 	return err
 }
 
 // LoadModuleKeys implements Store.
 func (s *SQLStore) LoadModuleKeys(ctx context.Context) (map[KeyID][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT epoch, denom, sealed FROM ecash_module_keys`)
+	rows, err := s.db.QueryContext(ctx, `SELECT epoch, denom, users, sealed FROM ecash_coin_keys`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[KeyID][]byte{}
 	for rows.Next() {
-		var e int64
+		var e, u int64
 		var d int
 		var sealed []byte
-		if err := rows.Scan(&e, &d, &sealed); err != nil {
+		if err := rows.Scan(&e, &d, &u, &sealed); err != nil {
 			return nil, err
 		}
-		out[KeyID{Epoch: Epoch(e), Denom: Denom(d)}] = sealed
+		out[KeyID{Epoch: Epoch(e), Denom: Denom(d), Users: uint64(u)}] = sealed
 	}
 	return out, rows.Err()
 }

@@ -2,6 +2,8 @@ package ecash
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"trustbank/groupsig"
@@ -9,33 +11,51 @@ import (
 )
 
 // WalletState is what a wallet must keep between runs: the seed, the next
-// coin index, the user-group key and the coins. (A TPM-bound coin also
-// needs its key blob on the same TPM; see attest.Device.ExportKey.)
+// coin index, the user-group keys (one per user epoch the wallet holds
+// coins of, newest last) and the coins. (A TPM-bound coin also needs its
+// key blob on the same TPM; see attest.Device.ExportKey.)
 type WalletState struct {
-	Seed   [32]byte
-	Next   uint64
-	Member []byte   // groupsig member key encoding
-	Coins  [][]byte // Coin encodings
+	Seed    [32]byte
+	Next    uint64
+	Members [][]byte // groupsig member key encodings
+	Coins   [][]byte // Coin encodings
 }
 
-// State returns the wallet's state for storage.
+// State returns the wallet's state for storage. Keys of user epochs no
+// coin escrows any more are dropped, the newest is always kept.
 func (w *Wallet) State() WalletState {
 	st := WalletState{Seed: w.seed, Next: w.next}
-	st.Member, _ = w.member.MarshalBinary()
+	need := map[uint64]bool{w.userEpoch(): true}
 	for i := range w.coins {
+		need[w.coins[i].Message.Users] = true
 		enc, _ := w.coins[i].MarshalBinary()
 		st.Coins = append(st.Coins, enc)
+	}
+	for _, e := range slices.Sorted(maps.Keys(w.members)) {
+		if need[e] {
+			enc, _ := w.members[e].MarshalBinary()
+			st.Members = append(st.Members, enc)
+		}
 	}
 	return st
 }
 
 // LoadWallet rebuilds a wallet from its stored state.
-func LoadWallet(st WalletState, keys *KeySet, userKey *groupsig.PublicKey, device Device) (*Wallet, error) {
-	mk, err := groupsig.ParseMemberKey(st.Member)
-	if err != nil {
-		return nil, err
+func LoadWallet(st WalletState, keys *KeySet, users UserKeys, device Device) (*Wallet, error) {
+	if len(st.Members) == 0 {
+		return nil, fmt.Errorf("%w: wallet state without a user key", ErrMalformed)
 	}
-	w := NewWallet(st.Seed, keys, mk, userKey, device)
+	var w *Wallet
+	for i, b := range st.Members {
+		mk, err := groupsig.ParseMemberKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("stored user key %d: %w", i, err)
+		}
+		if w == nil {
+			w = NewWallet(st.Seed, keys, mk, users, device)
+		}
+		w.members[mk.Epoch] = mk
+	}
 	w.next = st.Next
 	for i, b := range st.Coins {
 		var c Coin
@@ -46,9 +66,6 @@ func LoadWallet(st WalletState, keys *KeySet, userKey *groupsig.PublicKey, devic
 	}
 	return w, nil
 }
-
-// UpdateUserKey replaces the user-group key (after a revocation epoch).
-func (w *Wallet) UpdateUserKey(pk *groupsig.PublicKey) { w.userKey = pk }
 
 // ParseChallenge decodes a challenge (as Encode writes it).
 func ParseChallenge(b []byte) (*Challenge, error) {

@@ -30,6 +30,7 @@ type Withdrawal struct {
 	Account     string
 	Amount      Amount
 	Epoch       Epoch
+	Users       uint64 // the user epoch the coins escrow (their keys')
 	Items       []BlindItem
 	BankSig     []byte // the bank-group signature on the issue request (openable by the module)
 	Response    []byte // WithdrawResponse encoding, returned again on retry
@@ -59,6 +60,7 @@ type Swap struct {
 	Coins       []SpentCoin
 	Payment     []byte
 	Epoch       Epoch
+	Users       uint64
 	Items       []BlindItem
 	Response    []byte
 	At          time.Time
@@ -127,6 +129,10 @@ type Store interface {
 	// IsSpent reports whether a coin is in the spent registry (false for a
 	// pruned epoch: its coins are refused as expired anyway).
 	IsSpent(ctx context.Context, c SpentCoin) (bool, error)
+	// SpentBucket returns the first 8 bytes of the serial of every spent
+	// coin of epoch e whose serial's first `bits` bits (≤ 32) are prefix,
+	// in serial order; none for a pruned epoch.
+	SpentBucket(ctx context.Context, e Epoch, bits uint8, prefix uint32) ([]uint64, error)
 	// DoubleSpends returns recorded double-spending evidence.
 	DoubleSpends(ctx context.Context) ([]DoubleSpend, error)
 	// Totals returns the money figures.

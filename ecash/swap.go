@@ -10,8 +10,8 @@ import (
 	"trustbank/internal/wire"
 )
 
-// SwapMerchant is the reserved payee of a swap's input payment: coins are
-// "paid" to the module itself in exchange for fresh coins.
+// SwapMerchant is the reserved payee (bank and account) of a swap's input
+// payment: coins are "paid" to the module itself in exchange for fresh coins.
 const SwapMerchant = "(swap)"
 
 const swapCtx = "trustbank/ecash/v1/swap\x00"
@@ -24,6 +24,7 @@ const swapCtx = "trustbank/ecash/v1/swap\x00"
 type SwapRequest struct {
 	ID      [RequestIDSize]byte
 	Epoch   Epoch
+	Users   uint64
 	Outputs []BlindItem
 	Inputs  Payment
 }
@@ -33,6 +34,7 @@ func (q *SwapRequest) Nonce() [NonceSize]byte {
 	w := wire.Writer{B: []byte(swapCtx)}
 	w.Fixed(q.ID[:])
 	w.U32(uint32(q.Epoch))
+	w.U64(q.Users)
 	writeItems(&w, q.Outputs)
 	return sha256.Sum256(w.B)
 }
@@ -46,6 +48,7 @@ func (q *SwapRequest) MarshalBinary() ([]byte, error) {
 	var w wire.Writer
 	w.Fixed(q.ID[:])
 	w.U32(uint32(q.Epoch))
+	w.U64(q.Users)
 	writeItems(&w, q.Outputs)
 	w.Bytes32(in)
 	return w.B, nil
@@ -57,6 +60,7 @@ func (q *SwapRequest) UnmarshalBinary(b []byte) error {
 	var out SwapRequest
 	copy(out.ID[:], r.Fixed(RequestIDSize, "request id"))
 	out.Epoch = Epoch(r.U32("epoch"))
+	out.Users = r.U64("user epoch")
 	out.Outputs = readItems(r)
 	in := r.Bytes32(maxPaymentSize, "inputs")
 	if err := r.Done(); err != nil {
@@ -79,7 +83,7 @@ func (m *Module) Swap(ctx context.Context, q *SwapRequest, users UserKeys) (*Wit
 		return decodeResponse(prior, err)
 	}
 	in := &q.Inputs
-	if in.Challenge.Merchant != SwapMerchant || in.Challenge.Nonce != q.Nonce() {
+	if in.Challenge.Bank != SwapMerchant || in.Challenge.Account != SwapMerchant || in.Challenge.Nonce != q.Nonce() {
 		return nil, fmt.Errorf("%w: the inputs do not authorise this swap", ErrChallenge)
 	}
 	if in.Challenge.Amount != sumItems(q.Outputs) {
@@ -95,7 +99,7 @@ func (m *Module) Swap(ctx context.Context, q *SwapRequest, users UserKeys) (*Wit
 	if err := VerifyPayment(in, m.KeySet(), users, now, SpendWindow); err != nil {
 		return nil, err
 	}
-	sigs, err := m.sign(q.Epoch, q.Outputs)
+	sigs, err := m.sign(q.Epoch, q.Users, q.Outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,7 @@ func (m *Module) Swap(ctx context.Context, q *SwapRequest, users UserKeys) (*Wit
 		coins[i] = SpentCoin{Epoch: c.Message.Epoch, Serial: c.Message.Serial}
 	}
 	stored, err := m.store.Swap(ctx, Swap{RequestID: q.ID, RequestHash: hash, Amount: in.Value(), Coins: coins,
-		Payment: payment, Epoch: q.Epoch, Items: q.Outputs, Response: respEnc, At: now})
+		Payment: payment, Epoch: q.Epoch, Users: q.Users, Items: q.Outputs, Response: respEnc, At: now})
 	return decodeResponse(stored, err)
 }
 
@@ -142,16 +146,20 @@ func (w *Wallet) Change(amount Amount, epoch Epoch, now time.Time) (*PendingSwap
 	if err != nil {
 		return nil, err
 	}
-	ps := &PendingSwap{Request: &SwapRequest{Epoch: epoch}}
+	users, err := w.withdrawEpoch(epoch)
+	if err != nil {
+		return nil, err
+	}
+	ps := &PendingSwap{Request: &SwapRequest{Epoch: epoch, Users: users}}
 	rand.Read(ps.Request.ID[:])
-	ps.out.Request = &WithdrawRequest{ID: ps.Request.ID, Epoch: epoch}
+	ps.out.Request = &WithdrawRequest{ID: ps.Request.ID, Epoch: epoch, Users: users}
 	for _, d := range append(want, rest...) {
-		if err := w.blindOne(&ps.out, d, epoch); err != nil {
+		if err := w.blindOne(&ps.out, d, epoch, users); err != nil {
 			return nil, err
 		}
 	}
 	ps.Request.Outputs = ps.out.Request.Items
-	ch := &Challenge{Merchant: SwapMerchant, Amount: total, Nonce: ps.Request.Nonce(), Time: now}
+	ch := &Challenge{Bank: SwapMerchant, Account: SwapMerchant, Amount: total, Nonce: ps.Request.Nonce(), Time: now}
 	in, err := w.payWith(ch, pick)
 	if err != nil {
 		return nil, err

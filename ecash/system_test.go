@@ -40,8 +40,8 @@ var testSchedule = Schedule{
 
 // party is an account holder: identity, account id and key.
 type party struct {
-	id, account string
-	key         ed25519.PrivateKey
+	id, account, bank string
+	key               ed25519.PrivateKey
 }
 
 func newParty(id string) party {
@@ -83,7 +83,8 @@ func newSystem(t testing.TB, db *sqldb.DB) *system {
 	var master [32]byte
 	rand.Read(master[:])
 	s.module, err = NewModule(ctx, ModuleConfig{Schedule: testSchedule, Identity: id, MasterKey: master,
-		Now: s.clock.Now, GenerateKey: testkeys.RSA}, s.store, bankIssuer, bankOpener)
+		Now: s.clock.Now, GenerateKey: testkeys.RSA, UserEpoch: func() uint64 { return userIssuer.PublicKey().Epoch }},
+		s.store, bankIssuer, bankOpener)
 	must(t, err)
 	for _, name := range []string{"bank-a", "bank-b", "bank-c"} {
 		mk, err := s.module.RegisterBank(ctx, name)
@@ -94,6 +95,7 @@ func newSystem(t testing.TB, db *sqldb.DB) *system {
 		must(t, err)
 	}
 	s.alice, s.shop, s.cafe = newParty("alice"), newParty("shop"), newParty("cafe")
+	s.alice.bank, s.shop.bank, s.cafe.bank = "bank-a", "bank-b", "bank-a"
 	s.open("bank-a", s.alice, opening)
 	s.open("bank-b", s.shop, 0)
 	s.open("bank-a", s.cafe, 0)
@@ -123,11 +125,20 @@ func (s *system) wallet(device Device) *Wallet {
 	must(s.t, err)
 	var seed [32]byte
 	rand.Read(seed[:])
-	return NewWallet(seed, ks, s.member, s.users.CurrentKey(), device)
+	return NewWallet(seed, ks, s.member, s.users.Keys(ctx), device)
+}
+
+// twin returns a copy of w as another device of the same user would hold
+// it: the same seed and user key (so it can prove the coins' escrows), no
+// coins, and w's coin counter.
+func (s *system) twin(w *Wallet, device Device) *Wallet {
+	t := NewWallet(w.seed, w.keys, s.member, s.users.Keys(ctx), device)
+	t.next = w.next
+	return t
 }
 
 func (s *system) merchant(p party) *Merchant {
-	return NewMerchant(p.id, s.module.KeySet, s.users.Keys(ctx), s.clock.Now)
+	return NewMerchant(p.bank, p.account, s.module.KeySet, s.users.Keys(ctx), s.clock.Now)
 }
 
 func (s *system) epoch() Epoch { return testSchedule.EpochAt(s.clock.Now()) }
@@ -154,7 +165,7 @@ func (s *system) pay(w *Wallet, m *Merchant, amount Amount) *Payment {
 }
 
 func (s *system) deposit(bank string, m *Merchant, who party, p *Payment) (DepositReceipt, error) {
-	q, err := m.DepositRequest(p, who.account, who.key)
+	q, err := m.DepositRequest(p, who.key)
 	must(s.t, err)
 	return s.banks[bank].Deposit(ctx, q)
 }

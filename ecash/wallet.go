@@ -29,22 +29,85 @@ type Device interface {
 }
 
 // Wallet is the user's e-cash wallet. Coin secrets (serial and blinding)
-// derive from a seed and a counter, so a wallet can be restored from its
-// seed. A wallet with a Device binds every coin to a fresh device key.
+// derive from a seed and a counter, and each coin's identity escrow from
+// the seed and its serial, so a wallet can be restored from its seed. A
+// wallet with a Device binds every coin to a fresh device key. It keeps its
+// user-group key of every epoch it still holds coins of: a coin's payments
+// are signed at the user epoch its escrow was made in.
 type Wallet struct {
 	seed    [32]byte
 	next    uint64
 	keys    *KeySet
-	member  *groupsig.MemberKey
-	userKey *groupsig.PublicKey
+	members map[uint64]*groupsig.MemberKey
+	users   UserKeys
 	device  Device
 	coins   []Coin
 }
 
 // NewWallet returns a wallet with the module's verified key set, the user's
-// user-group key and the group's public key; device may be nil (unbound coins).
-func NewWallet(seed [32]byte, keys *KeySet, member *groupsig.MemberKey, userKey *groupsig.PublicKey, device Device) *Wallet {
-	return &Wallet{seed: seed, keys: keys, member: member, userKey: userKey, device: device}
+// user-group key and the group's public keys by epoch; device may be nil
+// (unbound coins).
+func NewWallet(seed [32]byte, keys *KeySet, member *groupsig.MemberKey, users UserKeys, device Device) *Wallet {
+	return &Wallet{seed: seed, keys: keys, members: map[uint64]*groupsig.MemberKey{member.Epoch: member}, users: users, device: device}
+}
+
+// Member returns the wallet's newest user-group key.
+func (w *Wallet) Member() *groupsig.MemberKey { return w.members[w.userEpoch()] }
+
+func (w *Wallet) userEpoch() uint64 {
+	var e uint64
+	for k := range w.members {
+		e = max(e, k)
+	}
+	return e
+}
+
+// UpdateMember moves the wallet's user-group key to the epoch of a
+// published revocation update (BBS04 §7), keeping the older key for the
+// coins that escrow it. It fails with groupsig.ErrRevoked if the update
+// revokes this user.
+func (w *Wallet) UpdateMember(rev *groupsig.Revocation) error {
+	mk, err := w.Member().Update(rev)
+	if err != nil {
+		return err
+	}
+	pk, err := w.users(rev.Epoch)
+	if err != nil {
+		return err
+	}
+	if err := mk.Check(pk); err != nil {
+		return err
+	}
+	w.members[mk.Epoch] = mk
+	return nil
+}
+
+// UpdateKeys replaces the module's key set (checked by the caller with
+// ParseKeySet), e.g. after a new epoch or a user revocation.
+func (w *Wallet) UpdateKeys(ks *KeySet) { w.keys = ks }
+
+// escrowStream returns the deterministic stream of a coin's escrow secrets.
+func (w *Wallet) escrowStream(serial [SerialSize]byte, users uint64) io.Reader {
+	h := sha3.NewSHAKE256()
+	h.Write([]byte("trustbank/ecash/v2/coin-escrow\x00"))
+	h.Write(w.seed[:])
+	h.Write(serial[:])
+	h.Write(binary.BigEndian.AppendUint64(nil, users))
+	return h
+}
+
+// escrow re-derives the identity escrow of the coin with serial at user
+// epoch users.
+func (w *Wallet) escrow(serial [SerialSize]byte, users uint64) (*groupsig.Escrow, *groupsig.EscrowSecret, error) {
+	mk := w.members[users]
+	if mk == nil {
+		return nil, nil, fmt.Errorf("%w: the wallet has no user key of epoch %d", groupsig.ErrStaleKey, users)
+	}
+	pk, err := w.users(users)
+	if err != nil {
+		return nil, nil, err
+	}
+	return mk.Escrow(w.escrowStream(serial, users), pk)
 }
 
 // PendingWithdrawal is a withdrawal request and what the wallet needs to
@@ -74,10 +137,14 @@ func (w *Wallet) Withdraw(account string, key ed25519.PrivateKey, amount Amount,
 	if err != nil {
 		return nil, err
 	}
-	p := &PendingWithdrawal{Request: &WithdrawRequest{Account: account, Epoch: epoch}}
+	users, err := w.withdrawEpoch(epoch)
+	if err != nil {
+		return nil, err
+	}
+	p := &PendingWithdrawal{Request: &WithdrawRequest{Account: account, Epoch: epoch, Users: users}}
 	rand.Read(p.Request.ID[:])
 	for _, d := range denoms {
-		if err := w.blindOne(p, d, epoch); err != nil {
+		if err := w.blindOne(p, d, epoch, users); err != nil {
 			return nil, err
 		}
 	}
@@ -92,15 +159,31 @@ func (w *Wallet) Withdraw(account string, key ed25519.PrivateKey, amount Amount,
 	return p, nil
 }
 
-func (w *Wallet) blindOne(p *PendingWithdrawal, d Denom, epoch Epoch) error {
-	pk, err := w.keys.Key(KeyID{Epoch: epoch, Denom: d})
+// withdrawEpoch returns the user epoch new coins of epoch escrow: the
+// wallet's newest, which the key set must offer keys for.
+func (w *Wallet) withdrawEpoch(epoch Epoch) (uint64, error) {
+	users := w.userEpoch()
+	if got := w.keys.UserEpoch(epoch); got != users {
+		return 0, fmt.Errorf("%w: wallet at user epoch %d, keys of epoch %d are for user epoch %d", ErrUserEpoch, users, epoch, got)
+	}
+	return users, nil
+}
+
+func (w *Wallet) blindOne(p *PendingWithdrawal, d Denom, epoch Epoch, users uint64) error {
+	pk, err := w.keys.Key(KeyID{Epoch: epoch, Denom: d, Users: users})
 	if err != nil {
 		return err
 	}
 	stream := w.coinStream(w.next)
 	w.next++
-	m := CoinMessage{Denom: d, Epoch: epoch}
+	m := CoinMessage{Denom: d, Epoch: epoch, Users: users}
 	io.ReadFull(stream, m.Serial[:])
+	esc, sec, err := w.escrow(m.Serial, users)
+	if err != nil {
+		return err
+	}
+	sec.Zeroize()
+	m.Escrow = EscrowHash(esc)
 	var ckey []byte
 	if w.device != nil {
 		if ckey, err = w.device.NewCoinKey(); err != nil {
@@ -129,7 +212,7 @@ func (w *Wallet) Finish(p *PendingWithdrawal, resp *WithdrawResponse) error {
 	}
 	coins := make([]Coin, len(p.msgs))
 	for i, m := range p.msgs {
-		pk, err := w.keys.Key(KeyID{Epoch: m.Epoch, Denom: m.Denom})
+		pk, err := w.keys.Key(m.Key())
 		if err != nil {
 			return err
 		}
@@ -183,17 +266,36 @@ func (w *Wallet) payWith(ch *Challenge, pick []int) (*Payment, error) {
 		p.Coins, p.KeySigs = append(p.Coins, c), append(p.KeySigs, ks)
 	}
 	d := p.Digest()
-	gs, err := w.member.Sign(rand.Reader, w.userKey, d[:])
-	if err != nil {
-		return nil, err
+	for i := range p.Coins {
+		gs, err := w.signEscrow(&p.Coins[i].Message, d[:])
+		if err != nil {
+			return nil, err
+		}
+		p.GroupSigs = append(p.GroupSigs, *gs)
 	}
-	p.GroupSig = *gs
 	pick = slices.Clone(pick)
 	slices.Sort(pick)
 	for _, i := range slices.Backward(pick) {
 		w.coins = slices.Delete(w.coins, i, i+1)
 	}
 	return p, nil
+}
+
+// signEscrow signs digest for the identity escrow coin m commits to.
+func (w *Wallet) signEscrow(m *CoinMessage, digest []byte) (*groupsig.Signature, error) {
+	esc, sec, err := w.escrow(m.Serial, m.Users)
+	if err != nil {
+		return nil, err
+	}
+	defer sec.Zeroize()
+	if EscrowHash(esc) != m.Escrow {
+		return nil, fmt.Errorf("%w: the coin escrows another credential", groupsig.ErrEscrowMismatch)
+	}
+	pk, err := w.users(m.Users)
+	if err != nil {
+		return nil, err
+	}
+	return w.members[m.Users].SignEscrow(rand.Reader, pk, esc, sec, digest)
 }
 
 // byValue returns coin indexes, largest coin first.

@@ -24,13 +24,15 @@ type BlindItem struct {
 }
 
 // WithdrawRequest is what a wallet sends its bank: the account to debit,
-// the epoch, the blinded coins, the platform evidence (a TPM quote over
+// the epoch and the user epoch its coins escrow (which select the keys),
+// the blinded coins, the platform evidence (a TPM quote over
 // the request digest; empty for a wallet without a TPM), and the account
 // holder's signature. ID makes retries idempotent.
 type WithdrawRequest struct {
 	ID       [RequestIDSize]byte
 	Account  string
 	Epoch    Epoch
+	Users    uint64
 	Items    []BlindItem
 	Evidence []byte
 	Sig      []byte // Ed25519 by the account key over SignedDigest
@@ -40,6 +42,7 @@ func (q *WithdrawRequest) writeBody(w *wire.Writer) {
 	w.Fixed(q.ID[:])
 	w.String16(q.Account)
 	w.U32(uint32(q.Epoch))
+	w.U64(q.Users)
 	writeItems(w, q.Items)
 }
 
@@ -102,6 +105,7 @@ func (q *WithdrawRequest) UnmarshalBinary(b []byte) error {
 	copy(out.ID[:], r.Fixed(RequestIDSize, "request id"))
 	out.Account = r.String16(maxAccountID, "account")
 	out.Epoch = Epoch(r.U32("epoch"))
+	out.Users = r.U64("user epoch")
 	out.Items = readItems(r)
 	out.Evidence = r.Bytes16(maxEvidence, "evidence")
 	out.Sig = r.Bytes16(ed25519.SignatureSize, "signature")
@@ -154,6 +158,7 @@ func (s *WithdrawResponse) UnmarshalBinary(b []byte) error {
 type IssueRequest struct {
 	ID       [RequestIDSize]byte
 	Epoch    Epoch
+	Users    uint64
 	Items    []BlindItem
 	GroupSig groupsig.Signature
 }
@@ -163,6 +168,7 @@ func (q *IssueRequest) Digest() [32]byte {
 	w := wire.Writer{B: []byte(issueCtx)}
 	w.Fixed(q.ID[:])
 	w.U32(uint32(q.Epoch))
+	w.U64(q.Users)
 	writeItems(&w, q.Items)
 	return sha256.Sum256(w.B)
 }

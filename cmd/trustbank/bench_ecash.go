@@ -79,8 +79,8 @@ func newEcashBench(ctx context.Context) (*ecashBench, error) {
 	}
 	var seed [32]byte
 	rand.Read(seed[:])
-	b.w = ecash.NewWallet(seed, b.n.Module.KeySet(), mk, b.n.Users.CurrentKey(), b.dev)
-	b.m = ecash.NewMerchant("shop", b.n.Module.KeySet, b.n.Users.Keys(ctx), nil)
+	b.w = ecash.NewWallet(seed, b.n.Module.KeySet(), mk, b.n.Users.Keys(ctx), b.dev)
+	b.m = ecash.NewMerchant("bank-b", "shop", b.n.Module.KeySet, b.n.Users.Keys(ctx), nil)
 	b.epoch = sched.EpochAt(time.Now())
 	return b, errors.Join(b.prepareWithdrawals(1), b.prepareDeposits(1))
 }
@@ -133,7 +133,7 @@ func (b *ecashBench) payOne(v ecash.Amount) error {
 	if err != nil {
 		return err
 	}
-	q, err := b.m.DepositRequest(pay, "shop", b.shop)
+	q, err := b.m.DepositRequest(pay, b.shop)
 	if err != nil {
 		return err
 	}

@@ -110,11 +110,9 @@ func TestCrashDuringDeposits(t *testing.T) {
 		must(t, err)
 		mk, err := c.RegisterUser(ctx, "alice", []byte{})
 		must(t, err)
-		upk, err := c.UserKey(ctx, nil)
-		must(t, err)
 		var seed [32]byte
 		rand.Read(seed[:])
-		w := ecash.NewWallet(seed, ks, mk, upk, nil)
+		w := ecash.NewWallet(seed, ks, mk, c.UserKeys(ctx), nil)
 		const n = 40
 		for range n {
 			p, err := w.Withdraw("alice-acct", aliceKey, 1, ks.Schedule.EpochAt(time.Now()))
@@ -123,14 +121,14 @@ func TestCrashDuringDeposits(t *testing.T) {
 			must(t, err)
 			must(t, w.Finish(p, resp))
 		}
-		m := ecash.NewMerchant("shop", func() *ecash.KeySet { return ks }, c.UserKeys(ctx), nil)
+		m := ecash.NewMerchant("bank-b", "shop-acct", func() *ecash.KeySet { return ks }, c.UserKeys(ctx), nil)
 		reqs := make([]*ecash.DepositRequest, n)
 		for i := range reqs {
 			ch, _ := m.Challenge(1)
 			p, err := w.Pay(ch)
 			must(t, err)
 			must(t, m.Accept(p))
-			reqs[i], err = m.DepositRequest(p, "shop-acct", shopKey)
+			reqs[i], err = m.DepositRequest(p, shopKey)
 			must(t, err)
 		}
 

@@ -10,6 +10,8 @@ import (
 
 	"trustbank/attest"
 	"trustbank/ecash"
+	"trustbank/groupsig"
+	"trustbank/groupsig/registry"
 	"trustbank/internal/node"
 )
 
@@ -53,7 +55,7 @@ func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device)
 	}
 	var seed [32]byte
 	rand.Read(seed[:])
-	w := ecash.NewWallet(seed, checked, mk, n.Users.CurrentKey(), dev)
+	w := ecash.NewWallet(seed, checked, mk, n.Users.Keys(ctx), dev)
 	epoch := ks.Schedule.EpochAt(time.Now())
 	p, err := w.Withdraw("alice", aliceKey, 30000, epoch)
 	if err != nil {
@@ -72,28 +74,33 @@ func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device)
 	d.say("module GB", "verified bank-a's group signature and blind-signed %d coin messages", "the module never saw the coins it signed: withdrawal and payment cannot be linked", len(resp.BlindSigs))
 	backup := w.Coins()
 
-	shop := ecash.NewMerchant("shop", n.Module.KeySet, n.Users.Keys(ctx), nil)
+	shop := ecash.NewMerchant("bank-b", "shop", n.Module.KeySet, n.Users.Keys(ctx), nil)
 	pay, err := d.pay(w, shop, 25600)
 	if err != nil {
 		return err
 	}
-	d.say("shop", "verified alice's payment of %s offline: %d coins, TPM coin-key signatures on its challenge, a user-group signature", "one module key set and one user-group key suffice; shop learns neither the payer nor her bank", cny(25600), len(pay.Coins))
-	q, _ := shop.DepositRequest(pay, "shop", shopKey)
+	d.say("shop", "verified alice's payment of %s offline: %d coins, TPM coin-key signatures on its challenge, per coin a user-group signature proving the identity escrow the coin commits to", "one module key set and one user-group key suffice; shop learns neither the payer nor her bank", cny(25600), len(pay.Coins))
+	q, _ := shop.DepositRequest(pay, shopKey)
 	if _, err := n.Banks["bank-b"].Deposit(ctx, q); err != nil {
 		return err
 	}
 	sacct, _ := n.Banks["bank-b"].Account(ctx, "shop")
 	d.say("bank-b", "took shop's deposit: coins entered the module's shared spent registry; shop credited %s", "coins issued through bank-a are deposited at bank-b; the module's float pays bank-b", cny(sacct.Balance))
 
+	// The accomplice: bob, with alice's phone (her TPM) and a copy of her
+	// coins, tries to spend them in his own name.
+	cafe := ecash.NewMerchant("bank-a", "cafe", n.Module.KeySet, n.Users.Keys(ctx), nil)
+	if err := d.accomplice(ctx, n, checked, dev, backup, cafe); err != nil {
+		return err
+	}
 	// The cheat: the same coins again, at another merchant and bank.
-	cheat := ecash.NewWallet(seed, checked, mk, n.Users.CurrentKey(), dev)
+	cheat := ecash.NewWallet(seed, checked, mk, n.Users.Keys(ctx), dev)
 	cheat.Add(backup...)
-	cafe := ecash.NewMerchant("cafe", n.Module.KeySet, n.Users.Keys(ctx), nil)
 	pay2, err := d.pay(cheat, cafe, 25600)
 	if err != nil {
 		return err
 	}
-	q2, _ := cafe.DepositRequest(pay2, "cafe", cafeKey)
+	q2, _ := cafe.DepositRequest(pay2, cafeKey)
 	_, err = n.Banks["bank-a"].Deposit(ctx, q2)
 	if !errors.Is(err, ecash.ErrDoubleSpend) {
 		return fmt.Errorf("demo: double spend not caught: %v", err)
@@ -107,9 +114,9 @@ func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device)
 	if err != nil {
 		return err
 	}
-	d.say("GU", "opened the user signatures of both transcripts: the cheater is %q", "two different challenges answered with one coin prove the user spent it twice (non-repudiation)", who)
+	d.say("GU", "opened the user signatures the coin carries in both transcripts: the withdrawer is %q", "both must prove the escrow the coin committed to at withdrawal, so they name the withdrawer whoever presented them", who)
 
-	thief := ecash.NewWallet(seed, checked, mk, n.Users.CurrentKey(), nil)
+	thief := ecash.NewWallet(seed, checked, mk, n.Users.Keys(ctx), nil)
 	thief.Add(w.Coins()...)
 	ch, _ := shop.Challenge(thief.Balance())
 	if _, err := thief.Pay(ch); !errors.Is(err, ecash.ErrBinding) {
@@ -118,6 +125,10 @@ func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device)
 	d.say("thief", "copied alice's remaining coins to a wallet without her TPM and tried to pay: %v", "a stolen coin is useless without its TPM in the attested state", ecash.ErrBinding)
 
 	if err := d.changeAndExpiry(ctx, n, w, shop, shopKey); err != nil {
+		return err
+	}
+
+	if err := d.revocation(ctx, n, w, shop, shopKey); err != nil {
 		return err
 	}
 
@@ -176,14 +187,14 @@ func (d *demo) changeAndExpiry(ctx context.Context, n *node.Node, w *ecash.Walle
 	if err != nil {
 		return err
 	}
-	q, _ := shop.DepositRequest(pay, "shop", shopKey)
+	q, _ := shop.DepositRequest(pay, shopKey)
 	if _, err := n.Banks["bank-b"].Deposit(ctx, q); err != nil {
 		return err
 	}
 	d.say("shop", "took %s in the fresh coins and deposited them", "", cny(1000))
 
 	until := ks.Schedule.SpendUntil(ks.Schedule.EpochAt(time.Now()))
-	late := ecash.NewMerchant("shop", n.Module.KeySet, n.Users.Keys(ctx), func() time.Time { return until.Add(time.Hour) })
+	late := ecash.NewMerchant("bank-b", "shop", n.Module.KeySet, n.Users.Keys(ctx), func() time.Time { return until.Add(time.Hour) })
 	coin := w.Coins()[0]
 	ch, _ = late.Challenge(coin.Value())
 	p, err := w.Pay(ch)
@@ -197,5 +208,65 @@ func (d *demo) changeAndExpiry(ctx context.Context, n *node.Node, w *ecash.Walle
 	w.Add(p.Coins...)
 	d.say("shop", "an hour after the coins' spend window (ends %s) refused one: %v", "expired coins are refused; their epoch's spent registry is then dropped whole (Module.Prune), so it never grows without bound",
 		until.UTC().Format("2006-01-02"), err)
+	return nil
+}
+
+// accomplice: bob holds alice's TPM and a copy of her coins but must prove
+// the identity escrow each coin commits to, which only alice can.
+func (d *demo) accomplice(ctx context.Context, n *node.Node, ks *ecash.KeySet, dev *attest.Device, coins []ecash.Coin, cafe *ecash.Merchant) error {
+	bobKey, err := n.Users.Register(ctx, "bob", []byte{})
+	if err != nil {
+		return err
+	}
+	var seed [32]byte
+	rand.Read(seed[:])
+	bob := ecash.NewWallet(seed, ks, bobKey, n.Users.Keys(ctx), dev)
+	bob.Add(coins...)
+	ch, _ := cafe.Challenge(bob.Balance())
+	if _, err := bob.Pay(ch); !errors.Is(err, groupsig.ErrEscrowMismatch) {
+		return fmt.Errorf("demo: the accomplice paid with alice's coins: %v", err)
+	}
+	d.say("bob", "alice's accomplice, with her phone and a copy of her coins, tried to pay the cafe in his own name: %v", "every coin carries an escrow of its withdrawer's credential, sealed under the blind signature; only she can prove it, so a double spend always names her", groupsig.ErrEscrowMismatch)
+	return nil
+}
+
+// revocation: GU revokes bob; the group moves on, the module makes coin
+// keys for the new user epoch; bob's published key frames nobody and pays
+// for nothing new; alice updates and pays on.
+func (d *demo) revocation(ctx context.Context, n *node.Node, w *ecash.Wallet, shop *ecash.Merchant, shopKey ed25519.PrivateKey) error {
+	rev, err := n.Users.Revoke(ctx, "bob")
+	if err != nil {
+		return err
+	}
+	if err := n.Module.EnsureKeys(ctx); err != nil {
+		return err
+	}
+	d.say("GU", "revoked bob: user group now at epoch %d; the module made coin keys for it and signs with no older ones", "the revocation publishes bob's key, so coins may only escrow the current epoch", rev.Epoch)
+	old, err := n.Users.Keys(ctx)(rev.Epoch - 1)
+	if err != nil {
+		return err
+	}
+	forged := &groupsig.MemberKey{Epoch: rev.Epoch - 1, A: rev.A, X: rev.X}
+	sig, err := forged.Sign(rand.Reader, old, []byte("pay 10 CNY"))
+	if err != nil {
+		return err
+	}
+	if _, err := n.Users.Open(ctx, []byte("pay 10 CNY"), sig); !errors.Is(err, registry.ErrKeyPublished) {
+		return fmt.Errorf("demo: a signature with a published key named someone: %v", err)
+	}
+	d.say("outsider", "signed with bob's published key at the old epoch; GU's opening: %v", "a published key frames nobody, and no new coin can escrow it", registry.ErrKeyPublished)
+	w.UpdateKeys(n.Module.KeySet())
+	if err := w.UpdateMember(rev); err != nil {
+		return err
+	}
+	pay, err := d.pay(w, shop, w.Balance())
+	if err != nil {
+		return err
+	}
+	q, _ := shop.DepositRequest(pay, shopKey)
+	if _, err := n.Banks["bank-b"].Deposit(ctx, q); err != nil {
+		return err
+	}
+	d.say("alice", "applied the published update (her key moved to epoch %d) and spent her coins from before it: %s", "members who stay keep paying; coins withdrawn before a revocation keep their value", rev.Epoch, cny(pay.Value()))
 	return nil
 }

@@ -74,7 +74,7 @@ func merchantServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 			posFail(w, err)
 			return
 		}
-		dq, err := m.DepositRequest(&p, f.Account, ed25519.PrivateKey(f.AccountKey))
+		dq, err := m.DepositRequest(&p, ed25519.PrivateKey(f.AccountKey))
 		if err != nil {
 			posFail(w, err)
 			return

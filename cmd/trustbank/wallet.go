@@ -16,6 +16,7 @@ import (
 	"trustbank/attest"
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
+	"trustbank/groupsig"
 	"trustbank/internal/atomicfile"
 )
 
@@ -29,7 +30,7 @@ type walletFile struct {
 	ModuleKey  []byte   `json:"module_key"` // pinned at init
 	Seed       []byte   `json:"seed"`
 	Next       uint64   `json:"next"`
-	Member     []byte   `json:"member_key"`
+	Members    [][]byte `json:"member_keys"` // user-group keys, one per user epoch the coins escrow, newest last
 	Coins      [][]byte `json:"coins"`
 	// TPM binds the wallet's coins to a TPM (swtpm unix://… or tcp://…, or
 	// /dev/tpmrm0); KeyBlobs are the coin keys, wrapped by that TPM.
@@ -132,7 +133,8 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	f.AccountKey, f.ModuleKey, f.Seed = key, modKey, make([]byte, 32)
 	rand.Read(f.Seed)
-	f.Member, _ = mk.MarshalBinary()
+	enc, _ := mk.MarshalBinary()
+	f.Members = [][]byte{enc}
 	if err := saveJSON(*state, f); err != nil {
 		return err
 	}
@@ -152,11 +154,12 @@ func openDevice(path string) (*attest.Device, error) {
 // cliWallet is an opened wallet: its file, the wallet, its server, the
 // key set and, for a TPM-bound wallet, the device (close it when done).
 type cliWallet struct {
-	f   *walletFile
-	w   *ecash.Wallet
-	c   *ecashhttp.Client
-	ks  *ecash.KeySet
-	dev *attest.Device
+	f       *walletFile
+	w       *ecash.Wallet
+	c       *ecashhttp.Client
+	ks      *ecash.KeySet
+	dev     *attest.Device
+	revoked bool // the registry revoked this user: old coins only
 }
 
 func (cw *cliWallet) close() {
@@ -177,10 +180,6 @@ func openWallet(ctx context.Context, path string) (*cliWallet, error) {
 	if cw.ks, _, err = cw.c.KeySet(ctx, cw.f.ModuleKey); err != nil {
 		return nil, err
 	}
-	upk, err := cw.c.UserKey(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
 	var device ecash.Device
 	if cw.f.TPM != "" {
 		if cw.dev, err = openDevice(cw.f.TPM); err != nil {
@@ -194,13 +193,38 @@ func openWallet(ctx context.Context, path string) (*cliWallet, error) {
 		}
 		device = cw.dev
 	}
-	st := ecash.WalletState{Next: cw.f.Next, Member: cw.f.Member, Coins: cw.f.Coins}
+	st := ecash.WalletState{Next: cw.f.Next, Members: cw.f.Members, Coins: cw.f.Coins}
 	copy(st.Seed[:], cw.f.Seed)
-	if cw.w, err = ecash.LoadWallet(st, cw.ks, upk, device); err != nil {
+	if cw.w, err = ecash.LoadWallet(st, cw.ks, cw.c.UserKeys(ctx), device); err != nil {
+		cw.close()
+		return nil, err
+	}
+	if err := cw.catchUp(ctx); err != nil {
 		cw.close()
 		return nil, err
 	}
 	return cw, nil
+}
+
+// catchUp applies the user group's published revocation updates to the
+// wallet's key. A revoked user keeps the old key: the coins withdrawn
+// before stay spendable, new withdrawals are refused.
+func (cw *cliWallet) catchUp(ctx context.Context) error {
+	revs, err := cw.c.Updates(ctx, cw.w.Member().Epoch)
+	if err != nil {
+		return err
+	}
+	for _, rev := range revs {
+		err := cw.w.UpdateMember(rev)
+		if errors.Is(err, groupsig.ErrRevoked) {
+			cw.revoked = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("applying the user group's update to epoch %d: %w", rev.Epoch, err)
+		}
+	}
+	return nil
 }
 
 // change swaps coins at the module so that the wallet holds amount exactly.
@@ -226,7 +250,7 @@ func (cw *cliWallet) change(ctx context.Context, path string, amount ecash.Amoun
 // save writes the wallet back, with the key blobs of the bound coins held.
 func (cw *cliWallet) save(path string) error {
 	st := cw.w.State()
-	cw.f.Next, cw.f.Coins, cw.f.KeyBlobs = st.Next, st.Coins, nil
+	cw.f.Next, cw.f.Coins, cw.f.Members, cw.f.KeyBlobs = st.Next, st.Coins, st.Members, nil
 	if cw.dev != nil {
 		for _, c := range cw.w.Coins() {
 			if !c.Message.Bound {
@@ -303,7 +327,8 @@ func walletWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // walletRestore rebuilds the coin list from the seed alone, asking the
-// server for the blind signatures it issued and which coins are spent.
+// server for the blind signatures it issued and for the spent-registry
+// buckets its coins fall in (never naming a serial).
 func walletRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("wallet restore", stderr)
 	state := fs.String("state", "wallet.json", "wallet state file (its seed and keys are kept, its coins rebuilt)")
@@ -319,11 +344,7 @@ func walletRestore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	old := cw.w
 	st := old.State()
 	st.Coins, st.Next = nil, 0
-	upk, err := cw.c.UserKey(ctx, nil)
-	if err != nil {
-		return err
-	}
-	w, err := ecash.LoadWallet(st, cw.ks, upk, nil)
+	w, err := ecash.LoadWallet(st, cw.ks, cw.c.UserKeys(ctx), nil)
 	if err != nil {
 		return err
 	}
@@ -438,7 +459,7 @@ func openMerchant(ctx context.Context, path string) (*merchantFile, *ecash.Merch
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	m := ecash.NewMerchant(f.ID, func() *ecash.KeySet { return ks }, c.UserKeys(ctx), nil)
+	m := ecash.NewMerchant(f.Bank, f.Account, func() *ecash.KeySet { return ks }, c.UserKeys(ctx), nil)
 	var open []ecash.Challenge
 	for _, b := range f.Pending {
 		if ch, err := ecash.ParseChallenge(b); err == nil {
@@ -504,7 +525,7 @@ func merchantAccept(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := m.Accept(&p); err != nil {
 		return err
 	}
-	q, err := m.DepositRequest(&p, f.Account, ed25519.PrivateKey(f.AccountKey))
+	q, err := m.DepositRequest(&p, ed25519.PrivateKey(f.AccountKey))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,10 @@
 //	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
 //	POST /v1/swap                          SwapRequest → WithdrawResponse (change)
 //	POST /v1/restore                       blind signatures issued for blinded messages (wallet restore)
-//	POST /v1/spent                         whether coins are spent
+//	GET  /v1/spent/{epoch}/bits            bucket width of epoch's spent registry (wallet restore)
+//	GET  /v1/spent/{epoch}?bits=B&prefix=P spent serials (8-byte heads) of one bucket
+//	GET  /v1/users/updates?after=N         revocation updates after user epoch N
+//	POST /v1/users/{id}/revoke             revoke a user                                   [admin]
 //	GET  /v1/double-spends                 evidence, with the traced user
 //	GET  /v1/totals                        balances, float, clearing positions
 //	POST /v1/prune                         drop expired spent-coin partitions
@@ -34,6 +37,7 @@ import (
 	"net/http"
 
 	"trustbank/ecash"
+	"trustbank/groupsig/registry"
 	"trustbank/internal/httpapi"
 )
 
@@ -101,15 +105,14 @@ type (
 	RestoreResponse struct {
 		Signatures [][]byte `json:"signatures"` // null where none was issued
 	}
-	SpentCoin struct {
-		Epoch  uint32 `json:"epoch"`
-		Serial []byte `json:"serial"`
+	SpentBitsResponse struct {
+		Bits uint8 `json:"bits"`
 	}
-	SpentRequest struct {
-		Coins []SpentCoin `json:"coins"`
+	SpentBucketResponse struct {
+		Heads []byte `json:"heads"` // 8 bytes per spent serial, ascending
 	}
-	SpentResponse struct {
-		Spent []bool `json:"spent"`
+	UpdatesResponse struct {
+		Updates [][]byte `json:"updates"` // groupsig revocation encodings, in epoch order
 	}
 	ErrorResponse = httpapi.ErrorResponse
 )
@@ -127,10 +130,14 @@ var codes = httpapi.Codes{
 	httpapi.Map(ecash.ErrAttestation, "attestation", http.StatusForbidden),
 	httpapi.Map(ecash.ErrNotMember, "not_member", http.StatusForbidden),
 	httpapi.Map(ecash.ErrBinding, "binding", http.StatusForbidden),
+	httpapi.Map(ecash.ErrUserRevoked, "user_revoked", http.StatusForbidden),
+	httpapi.Map(ecash.ErrUserEpoch, "user_epoch", http.StatusConflict),
 	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound),
+	httpapi.Map(registry.ErrNotFound, "unknown_user", http.StatusNotFound),
+	httpapi.Map(registry.ErrNotActive, "user_revoked", http.StatusConflict),
 }
 
 var errNotFound = httpapi.ErrNotFound

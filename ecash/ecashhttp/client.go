@@ -3,10 +3,12 @@ package ecashhttp
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"trustbank/ecash"
 	"trustbank/groupsig"
@@ -56,9 +58,23 @@ func (c *Client) UserKey(ctx context.Context, epoch *uint64) (*groupsig.PublicKe
 	return groupsig.ParsePublicKey(r.PublicKey)
 }
 
-// UserKeys returns an ecash.UserKeys that fetches keys by epoch.
+// UserKeys returns an ecash.UserKeys that fetches keys by epoch, once each
+// (a key of an epoch never changes; a parsed key carries costly tables).
 func (c *Client) UserKeys(ctx context.Context) ecash.UserKeys {
-	return func(epoch uint64) (*groupsig.PublicKey, error) { return c.UserKey(ctx, &epoch) }
+	var mu sync.Mutex
+	cache := map[uint64]*groupsig.PublicKey{}
+	return func(epoch uint64) (*groupsig.PublicKey, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if pk := cache[epoch]; pk != nil {
+			return pk, nil
+		}
+		pk, err := c.UserKey(ctx, &epoch)
+		if err == nil {
+			cache[epoch] = pk
+		}
+		return pk, err
+	}
 }
 
 // RegisterUser registers identity with its AIK and returns the member key.
@@ -128,17 +144,57 @@ func (c *Client) BlindSignatures(ctx context.Context, blinded [][]byte) ([][]byt
 	return r.Signatures, nil
 }
 
-// IsSpent implements ecash.Restorer.
-func (c *Client) IsSpent(ctx context.Context, sc ecash.SpentCoin) (bool, error) {
-	var r SpentResponse
-	q := SpentRequest{Coins: []SpentCoin{{Epoch: uint32(sc.Epoch), Serial: sc.Serial[:]}}}
-	if err := c.do(ctx, http.MethodPost, "/v1/spent", q, &r); err != nil {
-		return false, err
+// SpentBucketBits implements ecash.Restorer.
+func (c *Client) SpentBucketBits(ctx context.Context, e ecash.Epoch) (uint8, error) {
+	var r SpentBitsResponse
+	err := c.do(ctx, http.MethodGet, "/v1/spent/"+strconv.FormatUint(uint64(e), 10)+"/bits", nil, &r)
+	return r.Bits, err
+}
+
+// SpentBucket implements ecash.Restorer.
+func (c *Client) SpentBucket(ctx context.Context, e ecash.Epoch, bits uint8, prefix uint32) ([]uint64, error) {
+	var r SpentBucketResponse
+	path := fmt.Sprintf("/v1/spent/%d?bits=%d&prefix=%d", e, bits, prefix)
+	if err := c.do(ctx, http.MethodGet, path, nil, &r); err != nil {
+		return nil, err
 	}
-	if len(r.Spent) != 1 {
-		return false, fmt.Errorf("ecashhttp: spent check answered %d values", len(r.Spent))
+	if len(r.Heads)%8 != 0 {
+		return nil, fmt.Errorf("ecashhttp: spent bucket of %d bytes", len(r.Heads))
 	}
-	return r.Spent[0], nil
+	out := make([]uint64, 0, len(r.Heads)/8)
+	for i := 0; i < len(r.Heads); i += 8 {
+		out = append(out, binary.BigEndian.Uint64(r.Heads[i:]))
+	}
+	return out, nil
+}
+
+// Updates returns the user group's revocation updates after epoch after.
+func (c *Client) Updates(ctx context.Context, after uint64) ([]*groupsig.Revocation, error) {
+	var r UpdatesResponse
+	if err := c.do(ctx, http.MethodGet, "/v1/users/updates?after="+strconv.FormatUint(after, 10), nil, &r); err != nil {
+		return nil, err
+	}
+	out := make([]*groupsig.Revocation, len(r.Updates))
+	for i, b := range r.Updates {
+		rev, err := groupsig.ParseRevocation(b)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rev
+	}
+	return out, nil
+}
+
+// RevokeUser revokes a user (operator token needed).
+func (c *Client) RevokeUser(ctx context.Context, id string) (*groupsig.Revocation, error) {
+	var r UpdatesResponse
+	if err := c.do(ctx, http.MethodPost, "/v1/users/"+url.PathEscape(id)+"/revoke", struct{}{}, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Updates) != 1 {
+		return nil, fmt.Errorf("ecashhttp: revoke answered %d updates", len(r.Updates))
+	}
+	return groupsig.ParseRevocation(r.Updates[0])
 }
 
 var _ ecash.Restorer = (*Client)(nil)

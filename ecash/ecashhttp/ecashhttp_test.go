@@ -66,13 +66,9 @@ func (e *env) wallet(t *testing.T, user string) *ecash.Wallet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := e.c.UserKey(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seed [32]byte
 	rand.Read(seed[:])
-	return ecash.NewWallet(seed, e.ks, mk, pk, nil)
+	return ecash.NewWallet(seed, e.ks, mk, e.c.UserKeys(ctx), nil)
 }
 
 func (e *env) withdraw(t *testing.T, w *ecash.Wallet, h holder, amount ecash.Amount) {
@@ -106,7 +102,7 @@ func TestHTTPFlow(t *testing.T) {
 		shop := e.open(t, "bank-b", "shop", 0)
 		w := e.wallet(t, "alice")
 		e.withdraw(t, w, alice, 1234)
-		m := ecash.NewMerchant("shop", func() *ecash.KeySet { return e.ks }, e.c.UserKeys(ctx), nil)
+		m := ecash.NewMerchant("bank-b", shop.account, func() *ecash.KeySet { return e.ks }, e.c.UserKeys(ctx), nil)
 		ch, _ := m.Challenge(1234)
 		p, err := w.Pay(ch)
 		if err != nil {
@@ -115,7 +111,7 @@ func TestHTTPFlow(t *testing.T) {
 		if err := m.Accept(p); err != nil {
 			t.Fatal(err)
 		}
-		q, _ := m.DepositRequest(p, shop.account, shop.key)
+		q, _ := m.DepositRequest(p, shop.key)
 		r, err := e.c.Deposit(ctx, "bank-b", q)
 		if err != nil || r.Amount != 1234 {
 			t.Fatalf("deposit: %+v %v", r, err)
@@ -189,13 +185,13 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 		shop := e.open(t, "bank-b", "shop", 0)
 		w := e.wallet(t, "alice")
 		e.withdraw(t, w, alice, 64)
-		m := ecash.NewMerchant("shop", func() *ecash.KeySet { return e.ks }, e.c.UserKeys(ctx), nil)
+		m := ecash.NewMerchant("bank-b", shop.account, func() *ecash.KeySet { return e.ks }, e.c.UserKeys(ctx), nil)
 		ch, _ := m.Challenge(64)
 		p, err := w.Pay(ch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, _ := m.DepositRequest(p, shop.account, shop.key)
+		q, _ := m.DepositRequest(p, shop.key)
 		const n = 100
 		var wg sync.WaitGroup
 		results := make(chan error, n)

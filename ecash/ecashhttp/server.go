@@ -3,6 +3,7 @@ package ecashhttp
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,7 +49,10 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("POST /v1/banks/{bank}/deposit", s.deposit)
 	mux.HandleFunc("POST /v1/swap", s.swap)
 	mux.HandleFunc("POST /v1/restore", s.restore)
-	mux.HandleFunc("POST /v1/spent", s.spent)
+	mux.HandleFunc("GET /v1/spent/{epoch}/bits", s.spentBits)
+	mux.HandleFunc("GET /v1/spent/{epoch}", s.spentBucket)
+	mux.HandleFunc("GET /v1/users/updates", s.updates)
+	mux.HandleFunc("POST /v1/users/{id}/revoke", s.admin(s.revokeUser))
 	mux.HandleFunc("GET /v1/double-spends", s.doubleSpends)
 	mux.HandleFunc("GET /v1/totals", s.totals)
 	mux.HandleFunc("POST /v1/prune", s.prune)
@@ -224,30 +228,85 @@ func (s *server) restore(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, RestoreResponse{Signatures: sigs})
 }
 
-func (s *server) spent(w http.ResponseWriter, r *http.Request) {
-	var q SpentRequest
-	err := decode(r, w, &q)
-	if err == nil && len(q.Coins) > ecash.MaxRestoreBatch {
-		err = fmt.Errorf("%w: at most %d coins per call", ecash.ErrMalformed, ecash.MaxRestoreBatch)
-	}
-	out := SpentResponse{Spent: make([]bool, len(q.Coins))}
-	for i, c := range q.Coins {
-		if err != nil {
-			break
-		}
-		if len(c.Serial) != ecash.SerialSize {
-			err = fmt.Errorf("%w: serial of %d bytes", ecash.ErrMalformed, len(c.Serial))
-			break
-		}
-		sc := ecash.SpentCoin{Epoch: ecash.Epoch(c.Epoch)}
-		copy(sc.Serial[:], c.Serial)
-		out.Spent[i], err = s.Module.IsSpent(r.Context(), sc)
+func (s *server) spentBits(w http.ResponseWriter, r *http.Request) {
+	e, err := uintParam(r.PathValue("epoch"), 32)
+	var bits uint8
+	if err == nil {
+		bits, err = s.Module.SpentBucketBits(r.Context(), ecash.Epoch(e))
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	reply(w, http.StatusOK, SpentBitsResponse{Bits: bits})
+}
+
+func (s *server) spentBucket(w http.ResponseWriter, r *http.Request) {
+	e, err := uintParam(r.PathValue("epoch"), 32)
+	var bits, prefix uint64
+	if err == nil {
+		bits, err = uintParam(r.URL.Query().Get("bits"), 5)
+	}
+	if err == nil {
+		prefix, err = uintParam(r.URL.Query().Get("prefix"), 32)
+	}
+	var heads []uint64
+	if err == nil {
+		heads, err = s.Module.SpentBucket(r.Context(), ecash.Epoch(e), uint8(bits), uint32(prefix))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := SpentBucketResponse{Heads: make([]byte, 0, 8*len(heads))}
+	for _, h := range heads {
+		out.Heads = binary.BigEndian.AppendUint64(out.Heads, h)
+	}
 	reply(w, http.StatusOK, out)
+}
+
+func (s *server) updates(w http.ResponseWriter, r *http.Request) {
+	after, err := uintParam(r.URL.Query().Get("after"), 64)
+	var revs []*groupsig.Revocation
+	if err == nil {
+		revs, err = s.Users.Updates(r.Context(), after)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := UpdatesResponse{Updates: make([][]byte, len(revs))}
+	for i, rev := range revs {
+		out.Updates[i], _ = rev.MarshalBinary()
+	}
+	reply(w, http.StatusOK, out)
+}
+
+// revokeUser revokes a user and has the module make the coin keys of the
+// new user epoch before answering, so withdrawals go on at once.
+func (s *server) revokeUser(w http.ResponseWriter, r *http.Request) {
+	rev, err := s.Users.Revoke(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = s.Module.EnsureKeys(r.Context())
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	enc, _ := rev.MarshalBinary()
+	reply(w, http.StatusOK, UpdatesResponse{Updates: [][]byte{enc}})
+}
+
+// uintParam parses a decimal parameter of at most bits bits (0 if empty).
+func uintParam(v string, bits int) (uint64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("%w: parameter %q", ecash.ErrMalformed, v)
+	}
+	return n, nil
 }
 
 func (s *server) doubleSpends(w http.ResponseWriter, r *http.Request) {

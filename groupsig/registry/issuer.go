@@ -213,6 +213,11 @@ func (is *Issuer) Revoke(ctx context.Context, id string) (*groupsig.Revocation, 
 	return rev, nil
 }
 
+// Member returns the registry entry of id (ErrNotFound).
+func (is *Issuer) Member(ctx context.Context, id string) (Member, error) {
+	return is.store.Member(ctx, is.group, id)
+}
+
 // Updates returns the revocation updates after epoch `after`, in order, for
 // members (MemberKey.Update) and verifiers (PublicKey.Apply) to catch up.
 func (is *Issuer) Updates(ctx context.Context, after uint64) ([]*groupsig.Revocation, error) {

@@ -120,7 +120,7 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 	}
 	n.Users = ecash.NewUserRegistry(n.Store, userIssuer, userOpener, registry.NewPublicKeys(n.Registry, "ecash-users"))
 	mc := ecash.ModuleConfig{Schedule: n.cfg.Schedule, Identity: ed25519.PrivateKey(sec.ModuleIdentity), Now: n.cfg.Now,
-		GenerateKey: n.cfg.GenerateKey}
+		GenerateKey: n.cfg.GenerateKey, UserEpoch: func() uint64 { return userIssuer.PublicKey().Epoch }}
 	copy(mc.MasterKey[:], sec.MasterKey)
 	if n.Module, err = ecash.NewModule(ctx, mc, n.Store, bankIssuer, bankOpener); err != nil {
 		return err
