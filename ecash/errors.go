@@ -1,6 +1,10 @@
 package ecash
 
-import "errors"
+import (
+	"errors"
+
+	"trustbank/internal/money"
+)
 
 // Errors. Callers test with errors.Is; messages carry the details.
 var (
@@ -18,4 +22,9 @@ var (
 	ErrChallenge         = errors.New("ecash: payment does not answer this challenge")
 	ErrNotMember         = errors.New("ecash: group signature does not verify under the group key")
 	ErrUnknownUser       = errors.New("ecash: user not registered")
+	// ErrAmountRange: an amount, a balance, the money paid in or a
+	// clearing position would leave its range (MaxAmount, MaxBalance,
+	// money.MaxSupply, money.MaxPosition). It is money.ErrRange, so callers
+	// of either package test for the same value.
+	ErrAmountRange = money.ErrRange
 )

@@ -14,7 +14,7 @@
 //	POST /v1/restore                       blind signatures issued for blinded messages (wallet restore)
 //	POST /v1/spent                         whether coins are spent
 //	GET  /v1/double-spends                 evidence, with the traced user
-//	GET  /v1/totals                        balances, float, clearing positions
+//	GET  /v1/totals                        balances, float, clearing positions, money paid in
 //	POST /v1/prune                         drop expired spent-coin partitions
 //	GET  /healthz
 //
@@ -25,7 +25,10 @@
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
 // binding 403, unknown_* 404, double_spend/request_reused/account_exists
-// 409, expired 410, challenge 422, insufficient_funds 402, anything else
+// 409, expired 410, challenge and amount_range 422 (an amount or balance
+// beyond ecash.MaxAmount / MaxBalance, the money paid in beyond
+// money.MaxSupply, a clearing position beyond ±money.MaxPosition),
+// insufficient_funds 402, anything else
 // 500 (logged; the message does not leak internals). A failed request
 // changes nothing.
 package ecashhttp
@@ -91,6 +94,7 @@ type (
 		Balances  ecash.Amount `json:"balances"`
 		Float     ecash.Amount `json:"float"`
 		Positions int64        `json:"positions"`
+		PaidIn    ecash.Amount `json:"paid_in"`
 	}
 	PruneResponse struct {
 		Dropped []uint32 `json:"dropped"`
@@ -128,6 +132,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ecash.ErrNotMember, "not_member", http.StatusForbidden),
 	httpapi.Map(ecash.ErrBinding, "binding", http.StatusForbidden),
 	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
+	httpapi.Map(ecash.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound),

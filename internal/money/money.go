@@ -18,10 +18,11 @@
 //     a signed 64-bit integer with room to spare, whatever the number of
 //     accounts.
 //   - MaxPosition bounds a bank's clearing position with the e-cash module
-//     in either direction, 2^62. A position is not bounded by the supply
-//     (money circulates: withdrawn at one bank, deposited at another, again
-//     and again), so it has its own limit; a withdrawal or deposit that
-//     would cross it is refused until the positions are settled.
+//     in either direction: 2^62, the same as MaxSupply. While money is
+//     neither lost nor created no position can reach it (a bank's customers
+//     cannot take out more than was paid in and deposited to them, and the
+//     positions sum to −float), so it is a backstop: a change that would
+//     cross it is refused, never wrapped.
 //
 // Every limit is also a CHECK constraint of the tables that hold the
 // figure, and the SQLite tables are STRICT, so a stored amount can never
@@ -97,13 +98,18 @@ func AddSupply[T ~uint64](paidIn, opening T) (T, error) {
 	return paidIn + opening, nil
 }
 
-// Total sums signed figures (clearing positions) exactly, however many and
-// however large, and fails only if the exact sum does not fit an int64.
-func Total(vs []int64) (int64, error) {
-	var sum, x big.Int
-	for _, v := range vs {
-		sum.Add(&sum, x.SetInt64(v))
-	}
+// SplitShift splits a signed column for summing in SQL without overflow:
+// SUM(v / 2^SplitShift) and SUM(v % 2^SplitShift) (both SQLite and
+// PostgreSQL truncate toward zero, so v = hi·2^SplitShift + lo for every
+// row) cannot overflow for fewer than 2^31 rows of any int64 values; Join
+// puts the two sums back together exactly.
+const SplitShift = 32
+
+// Join returns hi·2^SplitShift + lo, exactly, and fails only if that does
+// not fit an int64.
+func Join(hi, lo int64) (int64, error) {
+	sum := new(big.Int).Lsh(big.NewInt(hi), SplitShift)
+	sum.Add(sum, big.NewInt(lo))
 	if !sum.IsInt64() {
 		return 0, fmt.Errorf("%w: total %s does not fit 64 bits", ErrRange, sum.String())
 	}
