@@ -3,10 +3,20 @@ package ecash
 import (
 	"fmt"
 	"slices"
+
+	"trustbank/internal/money"
 )
 
 // Amount is a sum of money in minor units (fen, cents).
 type Amount uint64
+
+// MaxAmount bounds every single amount (an opening balance, a withdrawal,
+// a deposit, a swap) and MaxBalance every account balance: 2^53 − 1, see
+// package trustbank/internal/money. Anything beyond is ErrAmountRange.
+const (
+	MaxAmount  = Amount(money.MaxAmount)
+	MaxBalance = Amount(money.MaxBalance)
+)
 
 // Denom is a coin denomination: the coin is worth 2^Denom minor units.
 type Denom uint8

@@ -102,5 +102,10 @@
 // ErrMalformed. Protocol failures are sentinels (ErrDoubleSpend,
 // ErrExpired, ErrBadSignature, ErrInsufficientFunds, …); nothing that fails
 // changes state, and every state change is durable before it is
-// acknowledged.
+// acknowledged. Money never overflows: an amount or balance beyond
+// MaxAmount / MaxBalance (2^53 − 1), money paid in beyond 2^62, or a
+// clearing position beyond ±2^62 is ErrAmountRange (package
+// trustbank/internal/money has the limits and why). A refused double spend
+// is evidence kept once per coin and transcript: replaying it writes
+// nothing and gets the same *DoubleSpendError.
 package ecash

@@ -1,6 +1,10 @@
 package ecash
 
-import "errors"
+import (
+	"errors"
+
+	"trustbank/internal/money"
+)
 
 // Errors. Callers test with errors.Is; messages carry the details.
 var (
@@ -20,4 +24,9 @@ var (
 	ErrUnknownUser       = errors.New("ecash: user not registered")
 	ErrUserEpoch         = errors.New("ecash: coins must escrow the user group's current epoch; update the user key")
 	ErrUserRevoked       = errors.New("ecash: user revoked")
+	// ErrAmountRange: an amount, a balance, the money paid in or a
+	// clearing position would leave its range (MaxAmount, MaxBalance,
+	// money.MaxSupply, money.MaxPosition). It is money.ErrRange, so callers
+	// of either package test for the same value.
+	ErrAmountRange = money.ErrRange
 )

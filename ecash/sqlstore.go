@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"trustbank/internal/money"
 	"trustbank/internal/sqldb"
 )
 
@@ -40,7 +41,13 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "ecash", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db), partitions: map[Epoch]bool{}}, nil
+	s := &SQLStore{db: db, prep: sqldb.NewPrepared(db), partitions: map[Epoch]bool{}}
+	if err := s.digestEvidence(ctx); err != nil {
+		s.prep.Close()
+		return nil, fmt.Errorf("ecash: store: evidence kept before migration 0003: %w", err)
+	}
+	s.batch = sqldb.NewBatcher(db, 64)
+	return s, nil
 }
 
 // Close stops the store's group-commit loop and closes its prepared
@@ -53,16 +60,6 @@ func (s *SQLStore) Close() {
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 
 func spentTable(e Epoch) string { return fmt.Sprintf("ecash_spent_e%d", uint32(e)) }
-
-// OpenAccount implements Store.
-func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO ecash_accounts (bank, id, owner, pubkey, balance) VALUES (?, ?, ?, ?, ?)`),
-		a.Bank, a.ID, a.Owner, a.Key, int64(a.Balance))
-	if s.db.IsUniqueViolation(err) {
-		return fmt.Errorf("%w: %s at %s", ErrAccountExists, a.ID, a.Bank)
-	}
-	return err
-}
 
 // Account implements Store.
 func (s *SQLStore) Account(ctx context.Context, bank, id string) (Account, error) {
@@ -154,6 +151,9 @@ func (s *SQLStore) Deposited(ctx context.Context, id [RequestIDSize]byte, hash [
 
 // Withdraw implements Store.
 func (s *SQLStore) Withdraw(ctx context.Context, w Withdrawal) ([]byte, bool, error) {
+	if err := money.CheckAmount(w.Amount); err != nil {
+		return nil, false, fmt.Errorf("ecash: withdrawal: %w", err)
+	}
 	if resp, err := s.prior(ctx, s.db, "ecash_withdrawals", "response", w.RequestID[:], w.RequestHash); resp != nil || err != nil {
 		return resp, false, err
 	}
@@ -196,47 +196,12 @@ func (s *SQLStore) logIssued(ctx context.Context, tx *sql.Tx, w Withdrawal) erro
 	return nil
 }
 
-func (s *SQLStore) debit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
-	res, err := s.prep.Exec(ctx, tx, `UPDATE ecash_accounts SET balance = balance - ? WHERE bank = ? AND id = ? AND balance >= ?`,
-		int64(v), bank, id, int64(v))
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 1 {
-		return err
-	}
-	if _, err := s.Account(ctx, bank, id); err != nil {
-		return err
-	}
-	return fmt.Errorf("%w: %s at %s cannot pay %d", ErrInsufficientFunds, id, bank, v)
-}
-
-func (s *SQLStore) credit(ctx context.Context, tx *sql.Tx, bank, id string, v Amount) error {
-	res, err := s.prep.Exec(ctx, tx, `UPDATE ecash_accounts SET balance = balance + ? WHERE bank = ? AND id = ?`, int64(v), bank, id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(err, fmt.Errorf("%w: %s at %s", ErrUnknownAccount, id, bank))
-	}
-	return nil
-}
-
-// moveFloat adds delta to the module's float and charges it to the bank's
-// clearing position: a withdrawal at B_i (delta > 0) makes B_i owe the
-// module; a deposit at B_j (delta < 0) is paid to B_j out of the float.
-func (s *SQLStore) moveFloat(ctx context.Context, tx *sql.Tx, bank string, delta int64) error {
-	if _, err := s.prep.Exec(ctx, tx, `UPDATE ecash_float SET amount = amount + ? WHERE id = 1`, delta); err != nil {
-		return fmt.Errorf("ecash: store: float: %w", err)
-	}
-	_, err := s.prep.Exec(ctx, tx, `INSERT INTO ecash_positions (bank, amount) VALUES (?, ?)
-		ON CONFLICT (bank) DO UPDATE SET amount = ecash_positions.amount + excluded.amount`, bank, -delta)
-	return err
-}
-
 // Deposit implements Store.
 func (s *SQLStore) Deposit(ctx context.Context, d Deposit) (DepositReceipt, error) {
 	receipt := DepositReceipt{ID: d.RequestID, Bank: d.Bank, Account: d.Account, Amount: d.Amount}
+	if err := money.CheckAmount(d.Amount); err != nil {
+		return receipt, fmt.Errorf("ecash: deposit: %w", err)
+	}
 	for _, c := range d.Coins {
 		if err := s.ensurePartition(ctx, c.Epoch); err != nil {
 			return receipt, err
@@ -304,6 +269,9 @@ func (s *SQLStore) insertWithdrawal(ctx context.Context, tx *sql.Tx, w Withdrawa
 
 // Swap implements Store.
 func (s *SQLStore) Swap(ctx context.Context, w Swap) ([]byte, error) {
+	if err := money.CheckAmount(w.Amount); err != nil {
+		return nil, fmt.Errorf("ecash: swap: %w", err)
+	}
 	for _, c := range w.Coins {
 		if err := s.ensurePartition(ctx, c.Epoch); err != nil {
 			return nil, err
@@ -337,22 +305,6 @@ func (s *SQLStore) Swap(ctx context.Context, w Swap) ([]byte, error) {
 		return nil, err
 	}
 	return w.Response, nil
-}
-
-// recordDoubleSpend keeps the second transcript next to the first deposit.
-func (s *SQLStore) recordDoubleSpend(ctx context.Context, d Deposit, c SpentCoin) error {
-	e := &DoubleSpendError{Serial: c.Serial, Epoch: c.Epoch}
-	var first []byte
-	if err := s.db.QueryRowContext(ctx, s.q(`SELECT deposit_id FROM `+spentTable(c.Epoch)+` WHERE serial = ?`), c.Serial[:]).Scan(&first); err != nil {
-		return fmt.Errorf("ecash: store: double spend of %x but no first deposit: %w", c.Serial[:6], err)
-	}
-	copy(e.FirstDeposit[:], first)
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO ecash_double_spends (epoch, serial, first_deposit, second_payment, second_bank, at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), int64(c.Epoch), c.Serial[:], first, d.Payment, d.Bank, d.At.UnixNano()).Scan(&e.EvidenceID)
-	if err != nil {
-		return errors.Join(e, fmt.Errorf("ecash: store: recording evidence: %w", err))
-	}
-	return e
 }
 
 // ensurePartition creates the spent table of epoch e if needed. It refuses
@@ -517,40 +469,6 @@ func (s *SQLStore) SpentBucket(ctx context.Context, e Epoch, bits uint8, prefix 
 		out = append(out, binary.BigEndian.Uint64(serial))
 	}
 	return out, rows.Err()
-}
-
-// DoubleSpends implements Store.
-func (s *SQLStore) DoubleSpends(ctx context.Context) ([]DoubleSpend, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT x.id, x.epoch, x.serial, x.first_deposit, d.payment, x.second_payment, x.second_bank, x.at
-		FROM ecash_double_spends x JOIN ecash_deposits d ON d.request_id = x.first_deposit ORDER BY x.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DoubleSpend
-	for rows.Next() {
-		var ds DoubleSpend
-		var epoch, at int64
-		var serial, first []byte
-		if err := rows.Scan(&ds.ID, &epoch, &serial, &first, &ds.FirstPayment, &ds.SecondPayment, &ds.SecondBank, &at); err != nil {
-			return nil, err
-		}
-		ds.Epoch, ds.At = Epoch(epoch), time.Unix(0, at)
-		copy(ds.Serial[:], serial)
-		copy(ds.FirstDeposit[:], first)
-		out = append(out, ds)
-	}
-	return out, rows.Err()
-}
-
-// Totals implements Store.
-func (s *SQLStore) Totals(ctx context.Context) (Totals, error) {
-	var bal, flt, pos int64
-	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(balance), 0) FROM ecash_accounts),
-		(SELECT amount FROM ecash_float WHERE id = 1),
-		(SELECT COALESCE(SUM(amount), 0) FROM ecash_positions)`).Scan(&bal, &flt, &pos)
-	return Totals{Balances: Amount(bal), Float: Amount(flt), Positions: pos}, err
 }
 
 // Prune implements Store.

@@ -84,19 +84,25 @@ type DoubleSpend struct {
 	At            time.Time
 }
 
-// Totals are the money figures the invariant is checked on.
+// Totals are the money figures the invariant is checked on: Balances +
+// Float = PaidIn, and Positions = −Float. PaidIn is at most
+// money.MaxSupply, so no sum here can overflow.
 type Totals struct {
 	Balances  Amount // sum of all account balances
 	Float     Amount // value of coins issued and not yet deposited (the module's liability)
 	Positions int64  // sum of the banks' clearing positions with the module (= −Float)
+	PaidIn    Amount // sum of all opening balances: the money paid in at the counter
 }
 
 // Store persists banks' accounts, the module's issuance log, float and
 // spent-coin registry. Every method is atomic and durable on return, and
-// safe for concurrent use.
+// safe for concurrent use. A method that would take an amount, a balance,
+// the money paid in or a clearing position out of its range (package
+// trustbank/internal/money) fails with ErrAmountRange and changes nothing.
 type Store interface {
 	// OpenAccount creates an account with an opening balance (cash paid in
-	// at the counter). ErrAccountExists.
+	// at the counter), at most MaxBalance, and adds it to the money paid in
+	// (at most money.MaxSupply). ErrAccountExists, ErrAmountRange.
 	OpenAccount(ctx context.Context, a Account) error
 	// Account returns an account. ErrUnknownAccount.
 	Account(ctx context.Context, bank, id string) (Account, error)
@@ -116,8 +122,10 @@ type Store interface {
 	// Deposited is Withdrawn for deposits: the receipt, or nil.
 	Deposited(ctx context.Context, id [RequestIDSize]byte, hash [32]byte) (*DepositReceipt, error)
 	// Deposit commits d: mark every coin spent (all or none; a coin spent
-	// before gives a *DoubleSpendError and the evidence is recorded), credit
-	// the account, take d.Amount from the float, credit the bank's position.
+	// before gives a *DoubleSpendError and the evidence is recorded once per
+	// serial and transcript: a replay finds the same evidence), credit the
+	// account (ErrAmountRange past MaxBalance), take d.Amount from the
+	// float, credit the bank's position.
 	// A retry of a committed request id returns its receipt.
 	Deposit(ctx context.Context, d Deposit) (DepositReceipt, error)
 	// Swap commits s (all or nothing; a spent input gives a

@@ -175,8 +175,8 @@ func (s *system) checkInvariant() {
 	s.t.Helper()
 	tot, err := s.store.Totals(ctx)
 	must(s.t, err)
-	if tot.Balances+tot.Float != s.total {
-		s.t.Fatalf("invariant broken: balances %d + float %d != %d", tot.Balances, tot.Float, s.total)
+	if tot.Balances+tot.Float != s.total || tot.PaidIn != s.total {
+		s.t.Fatalf("invariant broken: balances %d + float %d != %d (store says %d paid in)", tot.Balances, tot.Float, s.total, tot.PaidIn)
 	}
 	if tot.Positions != -int64(tot.Float) {
 		s.t.Fatalf("clearing positions %d do not offset the float %d", tot.Positions, tot.Float)

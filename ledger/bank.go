@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,8 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
+
+	"trustbank/internal/money"
 )
 
 // ErrBookBroken: the book failed its evidence-chain check when the bank
@@ -119,6 +120,15 @@ func AccountVerifier(t *Template, master []byte) (Verifier, error) {
 	return NewSM2Verifier(t.PublicKey)
 }
 
+// MaxAmount bounds the amount of any money booked, MaxBalance every
+// balance (opening balances included): 2^53 − 1, see package
+// trustbank/internal/money. The openings of a book add up to at most
+// money.MaxSupply (2^62), so Totals cannot overflow.
+const (
+	MaxAmount  = money.MaxAmount
+	MaxBalance = money.MaxBalance
+)
+
 type account struct {
 	tmpl     *Template
 	verifier Verifier
@@ -137,8 +147,9 @@ type Bank struct {
 	store    *Store
 	backup   *Backup
 
-	mu       sync.RWMutex // guards accounts (the map; balances belong to the loop)
+	mu       sync.RWMutex // guards accounts (the map; balances belong to the loop) and paidIn
 	accounts map[string]*account
+	paidIn   uint64 // sum of opening balances, ≤ money.MaxSupply
 
 	inflightMu sync.Mutex
 	inflight   map[string]bool // money ids between their replay check and their commit
@@ -241,6 +252,9 @@ func (b *Bank) load(ctx context.Context) error {
 		v, err := AccountVerifier(&t, b.keys.PublicKey())
 		if err != nil {
 			return err
+		}
+		if b.paidIn, err = money.AddSupply(b.paidIn, r.opening); err != nil {
+			return fmt.Errorf("ledger: stored opening of %s: %w", r.name, err)
 		}
 		b.accounts[r.name] = &account{tmpl: &t, verifier: v, opening: r.opening, balance: r.opening, seq: r.opening}
 	}
@@ -389,8 +403,8 @@ func (b *Bank) OpenSM9Account(ctx context.Context, name string, opening uint64) 
 }
 
 func (b *Bank) openAccount(ctx context.Context, name string, pub []byte, opening uint64) (*Template, error) {
-	if opening > math.MaxInt64 {
-		return nil, fmt.Errorf("%w: opening balance too large", ErrMalformed)
+	if err := money.CheckBalance(opening); err != nil {
+		return nil, fmt.Errorf("ledger: opening %s: %w", name, err)
 	}
 	t := &Template{Bank: b.cfg.Name, Issued: b.cfg.Now().UnixMilli(), Currency: b.cfg.Currency,
 		Account: name, Scheme: b.Scheme(), PublicKey: pub}
@@ -426,9 +440,14 @@ func (b *Bank) openAccount(ctx context.Context, name string, pub []byte, opening
 	if _, ok := b.accounts[name]; ok {
 		return nil, fmt.Errorf("%w: %s", ErrAccountExists, name)
 	}
+	paidIn, err := money.AddSupply(b.paidIn, opening)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: opening %s: %w", name, err)
+	}
 	if err := b.store.insertAccount(ctx, name, enc, opening, t.Issued); err != nil {
 		return nil, err
 	}
+	b.paidIn = paidIn
 	b.accounts[name] = &account{tmpl: t, verifier: v, opening: opening, balance: opening, seq: opening}
 	return t, nil
 }
@@ -466,6 +485,9 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 	}
 	if m.Currency != b.cfg.Currency {
 		return nil, fmt.Errorf("%w: %s, the book is in %s", ErrCurrency, m.Currency, b.cfg.Currency)
+	}
+	if err := money.CheckAmount(m.Amount); err != nil {
+		return nil, fmt.Errorf("ledger: money of %s at %d: %w", m.Payer, m.Time, err)
 	}
 	now := b.cfg.Now()
 	t := time.UnixMilli(m.Time)
@@ -649,7 +671,9 @@ func (b *Bank) Balance(name string) (uint64, error) {
 }
 
 // Totals returns the sum of all balances and the sum of opening balances:
-// they are equal while no money is lost or created.
+// they are equal while no money is lost or created. Neither can overflow:
+// openings add up to at most money.MaxSupply, and so do balances while
+// the invariant holds.
 func (b *Bank) Totals() (balances, opening uint64) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/transparency-dev/merkle/compact"
 
+	"trustbank/internal/money"
 	"trustbank/internal/wire"
 )
 
@@ -170,16 +170,17 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 			p.res <- submitResult{err: err}
 			continue
 		}
-		if bal(payer) < m.Amount {
+		payerBal, err1 := money.Sub(bal(payer), m.Amount)
+		payeeBal, err2 := money.Add(bal(payee), m.Amount)
+		switch {
+		case err1 != nil:
 			p.res <- submitResult{err: fmt.Errorf("%w: %s cannot pay %d", ErrInsufficientFunds, m.Payer, m.Amount)}
 			continue
-		}
-		if bal(payee) > math.MaxInt64-m.Amount {
-			p.res <- submitResult{err: fmt.Errorf("ledger: balance of %s would overflow", m.Payee)}
+		case err2 != nil:
+			p.res <- submitResult{err: fmt.Errorf("%w: crediting %d to %s would take its balance past %d", ErrAmountRange, m.Amount, m.Payee, MaxBalance)}
 			continue
 		}
-		balances[payer] = bal(payer) - m.Amount
-		balances[payee] = bal(payee) + m.Amount
+		balances[payer], balances[payee] = payerBal, payeeBal
 		st.ecode = xorDigest(st.ecode, m.LSum)
 		e := &Entry{Index: st.next, Booked: now, Money: p.digest, Payer: m.Payer, Payee: m.Payee,
 			Amount: m.Amount, LSum: m.LSum, Batch: st.nextBatch, Ecode: st.ecode,

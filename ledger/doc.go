@@ -87,4 +87,9 @@
 //     lost from it later. Batches the backup had not taken when the process
 //     died are copied from the book when the bank opens, and Recover first
 //     waits for the backup to have every committed batch.
+//   - The paper leaves amounts unbounded; the book bounds them (package
+//     trustbank/internal/money): money above MaxAmount, an opening above
+//     MaxBalance (both 2^53 − 1), openings that would take the book past
+//     2^62 paid in, and a booking that would take the payee past
+//     MaxBalance are refused with ErrAmountRange, and book nothing.
 package ledger

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 
+	"trustbank/internal/money"
 	"trustbank/internal/wire"
 )
 
@@ -22,6 +23,11 @@ var (
 	ErrNotPayee = errors.New("ledger: money submitted by someone other than its payee")
 	// ErrReplayed: this money (payer, time) is already booked or in flight.
 	ErrReplayed = errors.New("ledger: money already booked")
+	// ErrAmountRange: an amount above MaxAmount, an opening balance above
+	// MaxBalance, a payee's balance that would pass MaxBalance, or openings
+	// that would take the money paid in to the book past money.MaxSupply.
+	// It is money.ErrRange, the same value as ecash.ErrAmountRange.
+	ErrAmountRange = money.ErrRange
 	// ErrInsufficientFunds: the payer's balance is below the amount.
 	ErrInsufficientFunds = errors.New("ledger: insufficient funds")
 	// ErrExpired: the money is older than the bank accepts, or from the future.

@@ -17,7 +17,7 @@
 //	GET  /v1/users/updates?after=N         revocation updates after user epoch N
 //	POST /v1/users/{id}/revoke             revoke a user                                   [admin]
 //	GET  /v1/double-spends                 evidence, with the traced user
-//	GET  /v1/totals                        balances, float, clearing positions
+//	GET  /v1/totals                        balances, float, clearing positions, money paid in
 //	POST /v1/prune                         drop expired spent-coin partitions
 //	GET  /healthz
 //
@@ -28,7 +28,10 @@
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
 // binding 403, unknown_* 404, double_spend/request_reused/account_exists
-// 409, expired 410, challenge 422, insufficient_funds 402, anything else
+// 409, expired 410, challenge and amount_range 422 (an amount or balance
+// beyond ecash.MaxAmount / MaxBalance, the money paid in beyond
+// money.MaxSupply, a clearing position beyond ±money.MaxPosition),
+// insufficient_funds 402, anything else
 // 500 (logged; the message does not leak internals). A failed request
 // changes nothing.
 package ecashhttp
@@ -95,6 +98,7 @@ type (
 		Balances  ecash.Amount `json:"balances"`
 		Float     ecash.Amount `json:"float"`
 		Positions int64        `json:"positions"`
+		PaidIn    ecash.Amount `json:"paid_in"`
 	}
 	PruneResponse struct {
 		Dropped []uint32 `json:"dropped"`
@@ -133,6 +137,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ecash.ErrUserRevoked, "user_revoked", http.StatusForbidden),
 	httpapi.Map(ecash.ErrUserEpoch, "user_epoch", http.StatusConflict),
 	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
+	httpapi.Map(ecash.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownKey, "unknown_key", http.StatusNotFound),

@@ -342,7 +342,7 @@ func (s *server) totals(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reply(w, http.StatusOK, TotalsResponse{Balances: t.Balances, Float: t.Float, Positions: t.Positions})
+	reply(w, http.StatusOK, TotalsResponse{Balances: t.Balances, Float: t.Float, Positions: t.Positions, PaidIn: t.PaidIn})
 }
 
 func (s *server) prune(w http.ResponseWriter, r *http.Request) {

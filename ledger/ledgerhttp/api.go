@@ -91,6 +91,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ledger.ErrReplayed, "replayed", http.StatusConflict),
 	httpapi.Map(ledger.ErrAccountExists, "account_exists", http.StatusConflict),
 	httpapi.Map(ledger.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired),
+	httpapi.Map(ledger.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(ledger.ErrExpired, "expired", http.StatusGone),
 	httpapi.Map(ledger.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ledger.ErrNotFound, "no_entry", http.StatusNotFound),
