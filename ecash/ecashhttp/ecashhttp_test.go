@@ -173,7 +173,7 @@ func TestMalformedRequests(t *testing.T) {
 				t.Errorf("%s: HTTP %d %s", name, resp.StatusCode, msg.String())
 			}
 		}
-		a, _ := e.c.Account(ctx, "bank-a", alice.account)
+		a, _ := e.c.Account(ctx, "bank-a", alice.account, alice.key)
 		if a.Balance != 100 {
 			t.Fatalf("a refused request changed the balance: %d", a.Balance)
 		}
@@ -217,7 +217,7 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 				t.Errorf("unexpected: %v", err)
 			}
 		}
-		a, _ := e.c.Account(ctx, "bank-b", shop.account)
+		a, _ := e.c.Account(ctx, "bank-b", shop.account, nil)
 		if ok != 1 || a.Balance != 64 {
 			t.Fatalf("%d deposits accepted, balance %d", ok, a.Balance)
 		}
@@ -239,7 +239,7 @@ func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 			t.Errorf("%s: register user: %v", name, err)
 		}
 	}
-	if _, err := e.c.Account(ctx, "bank-a", "mallory"); !errors.Is(err, ecash.ErrUnknownAccount) {
+	if _, err := e.c.Account(ctx, "bank-a", "mallory", nil); !errors.Is(err, ecash.ErrUnknownAccount) {
 		t.Fatalf("refused account exists: %v", err)
 	}
 	e.checkInvariant(t)
