@@ -24,7 +24,7 @@ func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Han
 		log = slog.Default()
 	}
 	s := &server{bank: bank, log: log}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux()
 	mux.HandleFunc("GET /ledger/v1/bank", s.info)
 	mux.HandleFunc("POST /ledger/v1/accounts", httpapi.Admin(adminToken, s.openAccount))
 	mux.HandleFunc("GET /ledger/v1/accounts/{name}", s.template)
