@@ -225,10 +225,12 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 	})
 }
 
-// Opening an account (which creates money) and registering a user are
-// operator steps: without the admin token they are refused and change nothing.
+// Opening an account (which creates money), registering a user, pruning,
+// double-spend evidence, totals and reading an account are operator steps:
+// without the admin token they are refused and change nothing.
 func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 	e := newEnv(t, dbtest.Target{Path: ""})
+	alice := e.open(t, "bank-a", "alice", 100)
 	for name, token := range map[string]string{"fail/none": "", "fail/wrong": "not-the-token"} {
 		c := &ecashhttp.Client{Base: e.srv.URL, AdminToken: token}
 		_, sk, _ := ed25519.GenerateKey(rand.Reader)
@@ -238,6 +240,21 @@ func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 		if _, err := c.RegisterUser(ctx, "mallory", []byte{}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 			t.Errorf("%s: register user: %v", name, err)
 		}
+		if _, err := c.Prune(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: prune: %v", name, err)
+		}
+		if _, err := c.DoubleSpends(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: double spends: %v", name, err)
+		}
+		if _, err := c.Totals(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: totals: %v", name, err)
+		}
+		if _, err := c.Account(ctx, "bank-a", alice.account, nil); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: account: %v", name, err)
+		}
+	}
+	if a, err := e.c.Account(ctx, "bank-a", alice.account, alice.key); err != nil || a.Balance != 100 {
+		t.Fatalf("the holder's signed read: %+v %v", a, err)
 	}
 	if _, err := e.c.Account(ctx, "bank-a", "mallory", nil); !errors.Is(err, ecash.ErrUnknownAccount) {
 		t.Fatalf("refused account exists: %v", err)

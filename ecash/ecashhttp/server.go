@@ -29,8 +29,6 @@ type Deps struct {
 	// accounts, registering users, pruning, double-spend evidence, totals,
 	// any account); without one, nobody is the operator.
 	AdminToken string
-	// Now is the clock for signed requests (default time.Now).
-	Now func() time.Time
 }
 
 type server struct{ Deps }
@@ -39,9 +37,6 @@ type server struct{ Deps }
 func NewHandler(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
-	}
-	if d.Now == nil {
-		d.Now = time.Now
 	}
 	s := &server{d}
 	mux := httpapi.NewMux()
@@ -166,7 +161,7 @@ func (s *server) readAccount(r *http.Request) (ecash.Account, error) {
 	if err != nil && !errors.Is(err, ecash.ErrUnknownAccount) {
 		return a, err
 	}
-	if err := httpapi.VerifyRequest(r, a.Key, s.Now()); err != nil { // no key if unknown: refused
+	if err := httpapi.VerifyRequest(r, a.Key, time.Now()); err != nil { // no key if unknown: refused
 		return ecash.Account{}, fmt.Errorf("%w (an account is read by the operator, or by its holder in a request signed with the account key)", err)
 	}
 	return a, nil

@@ -67,7 +67,7 @@ var errNotObject = errors.New("not a JSON object")
 // bodyError classifies a read or syntax error of the body.
 func bodyError(err error, malformed error) error {
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return fmt.Errorf("%w: request body: %v", ErrTimeout, err)
+		return fmt.Errorf("%w: request body not received within the read timeout", ErrTimeout)
 	}
 	if errors.Is(err, io.EOF) {
 		err = errors.New("empty")
