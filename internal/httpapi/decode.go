@@ -29,7 +29,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, malformed error) erro
 	if err := dec.Decode(v); err != nil {
 		return bodyError(err, malformed)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return fmt.Errorf("%w: request body: trailing data", malformed)
 	}
 	return nil
