@@ -18,7 +18,7 @@ type server struct {
 }
 
 // NewHandler serves bank under /ledger/v1/. adminToken guards the operator
-// endpoints (opening accounts, check, recover).
+// endpoints (opening accounts, check, recover); empty, nobody may use them.
 func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
