@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"trustbank/attest"
 	"trustbank/attest/attesttest"
@@ -80,7 +81,8 @@ func TestWalletAndMerchantCLI(t *testing.T) {
 	}
 }
 
-// The merchant's point of sale over HTTP: challenge, pay, replay refused.
+// The merchant's point of sale over HTTP: challenge, pay, replay refused;
+// the same limits and strict decoding as trustbank serve.
 func TestMerchantServe(t *testing.T) {
 	sargs := serverArgs(t, dbtest.Target{})
 	base, _ := startServer(t, sargs...)
@@ -99,7 +101,7 @@ func TestMerchantServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
-	go Run(ctx, []string{"merchant", "serve", "--state", merchant, "--addr", "127.0.0.1:0"}, pw, io.Discard)
+	go Run(ctx, []string{"merchant", "serve", "--state", merchant, "--addr", "127.0.0.1:0", "--idle-timeout", "1s", "--max-conns", "8"}, pw, io.Discard)
 	line, _ := bufio.NewReader(pr).ReadString('\n')
 	_, pos, ok := strings.Cut(strings.TrimSpace(line), "listening on ")
 	if !ok {
@@ -133,6 +135,28 @@ func TestMerchantServe(t *testing.T) {
 	}
 	if status, _ = post("/v1/pay", `{"payment": "AAAA"}`); status != http.StatusBadRequest {
 		t.Fatalf("garbage payment: %d", status)
+	}
+	for name, tc := range map[string]struct {
+		method, path, contentType, body string
+		status                          int
+		code                            string
+	}{
+		"fail/null":       {"POST", "/v1/challenge", "application/json", "null", 400, "malformed"},
+		"fail/text-plain": {"POST", "/v1/challenge", "text/plain", `{"amount": 5}`, 415, "unsupported_media_type"},
+		"fail/unknown":    {"POST", "/v1/challenge", "application/json", `{"amount": 5, "x": 1}`, 400, "malformed"},
+		"fail/404":        {"GET", "/v1/nothing", "", "", 404, "not_found"},
+		"fail/405":        {"GET", "/v1/pay", "", "", 405, "method_not_allowed"},
+	} {
+		if status, _, e := call(t, tc.method, pos+tc.path, tc.contentType, tc.body, nil); status != tc.status || e.Code != tc.code {
+			t.Errorf("%s: HTTP %d %+v", name, status, e)
+		}
+	}
+	idle := dialRaw(t, pos, 0)
+	if _, err := roundTrip(idle, bufio.NewReader(idle), "/v1/nothing"); err != nil {
+		t.Fatal(err)
+	}
+	if !closedWithin(idle, 4*time.Second) {
+		t.Fatal("the point of sale kept an idle connection past --idle-timeout 1s")
 	}
 }
 

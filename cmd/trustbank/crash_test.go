@@ -135,7 +135,7 @@ func TestCrashDuringDeposits(t *testing.T) {
 		acked := depositUntilKilled(t, c, reqs, cmd, n/2)
 		base, _ = startServer(t, args...)
 		c = &ecashhttp.Client{Base: base, AdminToken: adminToken(t, args)}
-		a, err := c.Account(ctx, "bank-b", "shop-acct")
+		a, err := c.Account(ctx, "bank-b", "shop-acct", shopKey)
 		must(t, err)
 		if int(a.Balance) < len(acked) {
 			t.Fatalf("%d deposits acknowledged but balance %d after restart", len(acked), a.Balance)
@@ -145,7 +145,7 @@ func TestCrashDuringDeposits(t *testing.T) {
 				t.Fatalf("retry after restart: %v", err)
 			}
 		}
-		a, _ = c.Account(ctx, "bank-b", "shop-acct")
+		a, _ = c.Account(ctx, "bank-b", "shop-acct", nil)
 		tot, _ := c.Totals(ctx)
 		if a.Balance != n || tot.Balances+tot.Float != 1000 || tot.Positions != -int64(tot.Float) {
 			t.Fatalf("after retries: shop %d, totals %+v", a.Balance, tot)

@@ -3,16 +3,14 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"trustbank/ecash"
+	"trustbank/ecash/ecashhttp"
+	"trustbank/internal/httpapi"
 )
 
 // merchantServe runs a merchant's point of sale over HTTP+JSON:
@@ -21,100 +19,115 @@ import (
 //	POST /v1/pay       {"payment": base64} → verified offline, deposited
 //	                                         online → {"amount", "bank"}
 //
-// The merchant's keys and open challenges stay in its state file.
+// The merchant's keys and open challenges stay in its state file. It
+// sheds slow and idle clients and decodes requests as strictly as
+// `trustbank serve` (package httpapi); errors are {error, code}.
 func merchantServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("merchant serve", stderr)
 	state := fs.String("state", "merchant.json", "merchant state file")
-	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
+	cfg := httpapi.DefaultServerConfig("127.0.0.1:8090")
+	cfg.AddFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	f, m, c, err := openMerchant(ctx, *state)
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex // one state file
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/challenge", func(w http.ResponseWriter, r *http.Request) {
-		var q struct {
-			Amount ecash.Amount `json:"amount"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&q); err != nil {
-			posReply(w, http.StatusBadRequest, map[string]string{"error": "body: " + err.Error()})
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		ch, err := m.Challenge(q.Amount)
-		if err == nil {
-			err = saveMerchant(*state, f, m)
-		}
-		if err != nil {
-			posFail(w, err)
-			return
-		}
-		posReply(w, http.StatusOK, map[string][]byte{"challenge": ch.Encode()})
-	})
-	mux.HandleFunc("POST /v1/pay", func(w http.ResponseWriter, r *http.Request) {
-		var q struct {
-			Payment []byte `json:"payment"`
-		}
-		var p ecash.Payment
-		err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&q)
-		if err == nil {
-			err = p.UnmarshalBinary(q.Payment)
-		}
-		if err != nil {
-			posReply(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if err := m.Accept(&p); err != nil {
-			posFail(w, err)
-			return
-		}
-		dq, err := m.DepositRequest(&p, ed25519.PrivateKey(f.AccountKey))
-		if err != nil {
-			posFail(w, err)
-			return
-		}
-		enc, _ := dq.MarshalBinary()
-		f.Unsent = append(f.Unsent, enc)
-		if err := flush(r.Context(), *state, f, m, c, io.Discard); err != nil {
-			posFail(w, fmt.Errorf("payment accepted, deposit pending (retried by flush): %w", err))
-			return
-		}
-		posReply(w, http.StatusOK, map[string]any{"amount": p.Value(), "bank": f.Bank})
-	})
-	ln, err := net.Listen("tcp", *addr)
+	p := &pos{state: *state, f: f, m: m, c: c}
+	mux := httpapi.NewMux()
+	mux.HandleFunc("POST /v1/challenge", p.challenge)
+	mux.HandleFunc("POST /v1/pay", p.pay)
+	ln, err := httpapi.Listen(cfg)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "trustbank merchant %s: listening on http://%s\n", f.ID, ln.Addr())
-	go func() { <-ctx.Done(); srv.Close() }()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	return httpapi.Serve(ctx, cfg, ln, mux)
+}
+
+// pos is a merchant's point of sale: one state file, one request at a time.
+type pos struct {
+	mu    sync.Mutex
+	state string
+	f     *merchantFile
+	m     *ecash.Merchant
+	c     *ecashhttp.Client
+}
+
+func (p *pos) challenge(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		Amount ecash.Amount `json:"amount"`
+	}
+	if err := httpapi.Decode(w, r, &q, ecash.ErrMalformed); err != nil {
+		posFail(w, err)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch, err := p.m.Challenge(q.Amount)
+	if err == nil {
+		err = saveMerchant(p.state, p.f, p.m)
+	}
+	if err != nil {
+		posFail(w, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, map[string][]byte{"challenge": ch.Encode()})
+}
+
+func (p *pos) pay(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		Payment []byte `json:"payment"`
+	}
+	var pm ecash.Payment
+	err := httpapi.Decode(w, r, &q, ecash.ErrMalformed)
+	if err == nil {
+		err = pm.UnmarshalBinary(q.Payment)
+	}
+	if err == nil {
+		err = p.accept(r.Context(), &pm)
+	}
+	if err != nil {
+		posFail(w, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, map[string]any{"amount": pm.Value(), "bank": p.f.Bank})
+}
+
+// accept verifies a payment offline and deposits it online.
+func (p *pos) accept(ctx context.Context, pm *ecash.Payment) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.m.Accept(pm); err != nil {
 		return err
+	}
+	dq, err := p.m.DepositRequest(pm, ed25519.PrivateKey(p.f.AccountKey))
+	if err != nil {
+		return err
+	}
+	enc, _ := dq.MarshalBinary()
+	p.f.Unsent = append(p.f.Unsent, enc)
+	if err := flush(ctx, p.state, p.f, p.m, p.c, io.Discard); err != nil {
+		return fmt.Errorf("payment accepted, deposit pending (retried by flush): %w", err)
 	}
 	return nil
 }
 
-func posReply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+// posCodes are the point of sale's errors; any other refusal is 422.
+var posCodes = httpapi.Codes{
+	httpapi.Map(ecash.ErrMalformed, "malformed", http.StatusBadRequest),
+	httpapi.Map(ecash.ErrDoubleSpend, "double_spend", http.StatusConflict),
+	httpapi.Map(ecash.ErrExpired, "expired", http.StatusGone),
 }
 
 func posFail(w http.ResponseWriter, err error) {
-	status := http.StatusUnprocessableEntity
-	switch {
-	case errors.Is(err, ecash.ErrMalformed):
-		status = http.StatusBadRequest
-	case errors.Is(err, ecash.ErrDoubleSpend):
-		status = http.StatusConflict
-	case errors.Is(err, ecash.ErrExpired):
-		status = http.StatusGone
+	code, status := posCodes.Classify(err)
+	if status == http.StatusInternalServerError {
+		code, status = "refused", http.StatusUnprocessableEntity
 	}
-	posReply(w, status, map[string]string{"error": err.Error()})
+	httpapi.Reply(w, status, httpapi.ErrorResponse{Error: err.Error(), Code: code})
 }

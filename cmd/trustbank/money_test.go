@@ -60,7 +60,7 @@ func TestAmountsAtTheEdgesOverHTTP(t *testing.T) {
 
 		// 1. An account opened at 2^63.
 		wantRange(t, "open at 2^63", c.OpenAccount(ctx, "bank-a", "huge", "x", alicePub, 1<<63))
-		if _, err := c.Account(ctx, "bank-a", "huge"); !errors.Is(err, ecash.ErrUnknownAccount) {
+		if _, err := c.Account(ctx, "bank-a", "huge", nil); !errors.Is(err, ecash.ErrUnknownAccount) {
 			t.Fatalf("the refused account exists: %v", err)
 		}
 		unchanged("an opening at 2^63")
@@ -91,7 +91,7 @@ func TestAmountsAtTheEdgesOverHTTP(t *testing.T) {
 		_, err = c.Deposit(ctx, "bank-b", q)
 		wantRange(t, "a deposit of 64 to MaxBalance − 11", err)
 		unchanged("the refused deposit")
-		if a, err := c.Account(ctx, "bank-b", "shop-acct"); err != nil || a.Balance != ecash.MaxBalance-11 {
+		if a, err := c.Account(ctx, "bank-b", "shop-acct", nil); err != nil || a.Balance != ecash.MaxBalance-11 {
 			t.Fatalf("shop after the refused deposit: %+v, %v", a, err)
 		}
 		for _, coin := range pay.Coins {
@@ -203,7 +203,7 @@ func TestReplayedRefusedDepositOverHTTP(t *testing.T) {
 		if len(ev) != 1 || !strings.Contains(first, fmt.Sprintf("evidence #%d)", ev[0].ID)) {
 			t.Fatalf("%d evidence rows after 200 replays (first answer %s)", len(ev), first)
 		}
-		if a, _ := c.Account(ctx, "bank-a", "cafe-acct"); a.Balance != 0 {
+		if a, _ := c.Account(ctx, "bank-a", "cafe-acct", nil); a.Balance != 0 {
 			t.Fatalf("a replay credited %d", a.Balance)
 		}
 	})

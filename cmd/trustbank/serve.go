@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
+	"trustbank/internal/httpapi"
 	"trustbank/internal/node"
 	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
@@ -22,7 +20,7 @@ import (
 
 // serveConfig is what `trustbank serve` runs.
 type serveConfig struct {
-	Addr      string
+	HTTP      httpapi.ServerConfig
 	Node      node.Config
 	MaxDenom  uint
 	Lookahead uint
@@ -33,6 +31,9 @@ type serveConfig struct {
 func (c *serveConfig) Validate() error {
 	if c.Node.DataDir == "" {
 		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if c.MaxDenom > uint(ecash.MaxDenom) {
 		return fmt.Errorf("%w: --max-denom at most %d", errUsage, ecash.MaxDenom)
@@ -49,9 +50,9 @@ func (c *serveConfig) Validate() error {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
-	var cfg serveConfig
+	cfg := serveConfig{HTTP: httpapi.DefaultServerConfig("127.0.0.1:8080")}
 	var banks, golden string
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "listen address")
+	cfg.HTTP.AddFlags(fs)
 	fs.StringVar(&cfg.Node.DataDir, "data", "trustbank-data", "data directory (secrets, SQLite database)")
 	fs.StringVar(&cfg.Node.PostgresDSN, "pg", "", "PostgreSQL DSN (instead of SQLite)")
 	fs.StringVar(&banks, "banks", "bank-a,bank-b", "comma-separated member banks")
@@ -95,20 +96,19 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		return err
 	}
 	defer n.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := httpapi.Listen(cfg.HTTP)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux()
 	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
 	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log,
 		AdminToken: n.AdminToken}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	// The address line is for people and for tests that listen on :0.
 	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
 	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "",
-		"ledger_bank", n.Ledger.Name(), "ledger_entries", n.Ledger.Size())
+		"ledger_bank", n.Ledger.Name(), "ledger_entries", n.Ledger.Size(), "limits", cfg.HTTP)
 	if err := n.Ledger.BackupError(); err != nil {
 		log.Error("ledger hot backup", "err", err)
 	}
@@ -116,19 +116,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		log.Error("ledger book is broken: booking refused until recovered (POST /ledger/v1/recover)", "check", rep.String())
 	}
 	go maintain(ctx, n, cfg.Maintain, log)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpapi.Serve(ctx, cfg.HTTP, ln, mux)
 }
 
 // maintain rotates coin keys and prunes expired spent-coin partitions.

@@ -371,7 +371,7 @@ func walletBalance(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer cw.close()
-	a, err := cw.c.Account(ctx, cw.f.Bank, cw.f.Account)
+	a, err := cw.c.Account(ctx, cw.f.Bank, cw.f.Account, ed25519.PrivateKey(cw.f.AccountKey))
 	if err != nil {
 		return err
 	}

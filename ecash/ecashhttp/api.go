@@ -7,7 +7,7 @@
 //	GET  /v1/users/key[?epoch=N]           user-group public key
 //	POST /v1/users                         register a user (identity, AIK) → member key  [admin]
 //	POST /v1/banks/{bank}/accounts         open an account                                 [admin]
-//	GET  /v1/banks/{bank}/accounts/{id}    account balance
+//	GET  /v1/banks/{bank}/accounts/{id}    account balance                                 [admin or holder]
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
 //	POST /v1/banks/{bank}/deposit          DepositRequest → receipt
 //	POST /v1/swap                          SwapRequest → WithdrawResponse (change)
@@ -16,14 +16,24 @@
 //	GET  /v1/spent/{epoch}?bits=B&prefix=P spent serials (8-byte heads) of one bucket
 //	GET  /v1/users/updates?after=N         revocation updates after user epoch N
 //	POST /v1/users/{id}/revoke             revoke a user                                   [admin]
-//	GET  /v1/double-spends                 evidence, with the traced user
-//	GET  /v1/totals                        balances, float, clearing positions, money paid in
-//	POST /v1/prune                         drop expired spent-coin partitions
+//	GET  /v1/double-spends                 evidence, with the traced user                  [admin]
+//	GET  /v1/totals                        balances, float, clearing positions, paid in    [admin]
+//	POST /v1/prune                         drop expired spent-coin partitions              [admin]
 //	GET  /healthz
 //
 // [admin] endpoints need "Authorization: Bearer <token>" (the node's
-// admin_token): opening an account with a balance creates money, and
-// registering a user vouches for an identity.
+// admin_token): opening an account with a balance creates money,
+// registering a user vouches for an identity, pruning changes the spent
+// registry, double-spend evidence names traced users, and totals are the
+// bank's books. [admin or holder]: an account is also readable by its
+// holder in a request signed with the account's Ed25519 key (the
+// Trustbank-Signature header of package httpapi; Client.Account signs).
+// To anyone else an unknown account and a known one are both 401.
+//
+// Request bodies are application/json objects (a null body, or another
+// Content-Type, is refused: malformed 400, unsupported_media_type 415);
+// unknown paths are not_found 404 and wrong methods method_not_allowed
+// 405, in the same JSON error body.
 //
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
@@ -147,5 +157,6 @@ var codes = httpapi.Codes{
 
 var errNotFound = httpapi.ErrNotFound
 
-// ErrUnauthorized is what the client returns for a missing or wrong admin token.
+// ErrUnauthorized is what the client returns for a missing or wrong admin
+// token or request signature.
 var ErrUnauthorized = httpapi.ErrUnauthorized

@@ -92,10 +92,15 @@ func (c *Client) OpenAccount(ctx context.Context, bank, id, owner string, key ed
 		OpenAccountRequest{ID: id, Owner: owner, Key: key, Balance: balance}, nil)
 }
 
-// Account reads an account.
-func (c *Client) Account(ctx context.Context, bank, id string) (AccountResponse, error) {
+// Account reads an account: as its holder, in a request signed with key,
+// or (key nil) as the operator with the client's AdminToken.
+func (c *Client) Account(ctx context.Context, bank, id string, key ed25519.PrivateKey) (AccountResponse, error) {
+	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, Key: key, Codes: codes}
+	if key == nil {
+		hc.AdminToken = c.AdminToken
+	}
 	var r AccountResponse
-	err := c.do(ctx, http.MethodGet, "/v1/banks/"+url.PathEscape(bank)+"/accounts/"+url.PathEscape(id), nil, &r)
+	err := hc.Do(ctx, http.MethodGet, "/v1/banks/"+url.PathEscape(bank)+"/accounts/"+url.PathEscape(id), nil, &r)
 	return r, err
 }
 
@@ -199,16 +204,23 @@ func (c *Client) RevokeUser(ctx context.Context, id string) (*groupsig.Revocatio
 
 var _ ecash.Restorer = (*Client)(nil)
 
-// DoubleSpends lists double-spending evidence with its tracing.
+// DoubleSpends lists double-spending evidence with its tracing (operator).
 func (c *Client) DoubleSpends(ctx context.Context) ([]DoubleSpendResponse, error) {
 	var r []DoubleSpendResponse
 	err := c.do(ctx, http.MethodGet, "/v1/double-spends", nil, &r)
 	return r, err
 }
 
-// Totals reads the money figures.
+// Totals reads the money figures (operator).
 func (c *Client) Totals(ctx context.Context) (TotalsResponse, error) {
 	var r TotalsResponse
 	err := c.do(ctx, http.MethodGet, "/v1/totals", nil, &r)
 	return r, err
+}
+
+// Prune drops expired spent-coin partitions and returns their epochs (operator).
+func (c *Client) Prune(ctx context.Context) ([]uint32, error) {
+	var r PruneResponse
+	err := c.do(ctx, http.MethodPost, "/v1/prune", nil, &r)
+	return r.Dropped, err
 }

@@ -169,7 +169,7 @@ func TestMalformedRequests(t *testing.T) {
 				t.Errorf("%s: HTTP %d %s", name, resp.StatusCode, msg.String())
 			}
 		}
-		a, _ := e.c.Account(ctx, "bank-a", alice.account)
+		a, _ := e.c.Account(ctx, "bank-a", alice.account, alice.key)
 		if a.Balance != 100 {
 			t.Fatalf("a refused request changed the balance: %d", a.Balance)
 		}
@@ -213,7 +213,7 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 				t.Errorf("unexpected: %v", err)
 			}
 		}
-		a, _ := e.c.Account(ctx, "bank-b", shop.account)
+		a, _ := e.c.Account(ctx, "bank-b", shop.account, nil)
 		if ok != 1 || a.Balance != 64 {
 			t.Fatalf("%d deposits accepted, balance %d", ok, a.Balance)
 		}
@@ -221,10 +221,12 @@ func TestConcurrentDepositsOverHTTP(t *testing.T) {
 	})
 }
 
-// Opening an account (which creates money) and registering a user are
-// operator steps: without the admin token they are refused and change nothing.
+// Opening an account (which creates money), registering a user, pruning,
+// double-spend evidence, totals and reading an account are operator steps:
+// without the admin token they are refused and change nothing.
 func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 	e := newEnv(t, dbtest.Target{Path: ""})
+	alice := e.open(t, "bank-a", "alice", 100)
 	for name, token := range map[string]string{"fail/none": "", "fail/wrong": "not-the-token"} {
 		c := &ecashhttp.Client{Base: e.srv.URL, AdminToken: token}
 		_, sk, _ := ed25519.GenerateKey(rand.Reader)
@@ -234,8 +236,23 @@ func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 		if _, err := c.RegisterUser(ctx, "mallory", []byte{}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 			t.Errorf("%s: register user: %v", name, err)
 		}
+		if _, err := c.Prune(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: prune: %v", name, err)
+		}
+		if _, err := c.DoubleSpends(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: double spends: %v", name, err)
+		}
+		if _, err := c.Totals(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: totals: %v", name, err)
+		}
+		if _, err := c.Account(ctx, "bank-a", alice.account, nil); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: account: %v", name, err)
+		}
 	}
-	if _, err := e.c.Account(ctx, "bank-a", "mallory"); !errors.Is(err, ecash.ErrUnknownAccount) {
+	if a, err := e.c.Account(ctx, "bank-a", alice.account, alice.key); err != nil || a.Balance != 100 {
+		t.Fatalf("the holder's signed read: %+v %v", a, err)
+	}
+	if _, err := e.c.Account(ctx, "bank-a", "mallory", nil); !errors.Is(err, ecash.ErrUnknownAccount) {
 		t.Fatalf("refused account exists: %v", err)
 	}
 	e.checkInvariant(t)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"trustbank/ecash"
 	"trustbank/groupsig"
@@ -25,8 +26,9 @@ type Deps struct {
 	Banks  map[string]*ecash.Bank
 	Store  ecash.Store
 	Log    *slog.Logger
-	// AdminToken, if set, is the bearer token the operator endpoints
-	// (opening accounts, registering users) require.
+	// AdminToken is the bearer token of the operator endpoints (opening
+	// accounts, registering users, pruning, double-spend evidence, totals,
+	// any account); without one, nobody is the operator.
 	AdminToken string
 }
 
@@ -38,7 +40,7 @@ func NewHandler(d Deps) http.Handler {
 		d.Log = slog.Default()
 	}
 	s := &server{d}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /v1/keys", s.keys)
 	mux.HandleFunc("GET /v1/users/key", s.userKey)
@@ -53,9 +55,9 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/spent/{epoch}", s.spentBucket)
 	mux.HandleFunc("GET /v1/users/updates", s.updates)
 	mux.HandleFunc("POST /v1/users/{id}/revoke", s.admin(s.revokeUser))
-	mux.HandleFunc("GET /v1/double-spends", s.doubleSpends)
-	mux.HandleFunc("GET /v1/totals", s.totals)
-	mux.HandleFunc("POST /v1/prune", s.prune)
+	mux.HandleFunc("GET /v1/double-spends", s.admin(s.doubleSpends))
+	mux.HandleFunc("GET /v1/totals", s.admin(s.totals))
+	mux.HandleFunc("POST /v1/prune", s.admin(s.prune))
 	return mux
 }
 
@@ -140,16 +142,33 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) account(w http.ResponseWriter, r *http.Request) {
-	b, err := s.bank(r)
-	var a ecash.Account
-	if err == nil {
-		a, err = b.Account(r.Context(), r.PathValue("id"))
-	}
+	a, err := s.readAccount(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	reply(w, http.StatusOK, AccountResponse{Bank: a.Bank, ID: a.ID, Owner: a.Owner, Balance: a.Balance})
+}
+
+// readAccount reads the account r names for the operator, or for its
+// holder in a request signed with the account key. To anyone else an
+// unknown account looks like a known one: unauthorized.
+func (s *server) readAccount(r *http.Request) (ecash.Account, error) {
+	b, err := s.bank(r)
+	if err != nil {
+		return ecash.Account{}, err
+	}
+	a, err := b.Account(r.Context(), r.PathValue("id"))
+	if httpapi.IsAdmin(s.AdminToken, r) {
+		return a, err
+	}
+	if err != nil && !errors.Is(err, ecash.ErrUnknownAccount) {
+		return a, err
+	}
+	if err := httpapi.VerifyRequest(r, a.Key, time.Now()); err != nil { // no key if unknown: refused
+		return ecash.Account{}, fmt.Errorf("%w (an account is read by the operator, or by its holder in a request signed with the account key)", err)
+	}
+	return a, nil
 }
 
 func (s *server) withdraw(w http.ResponseWriter, r *http.Request) {

@@ -1,19 +1,10 @@
-// Package httpapi is what trustbank's HTTP+JSON services share: strict
-// request decoding, JSON replies, errors as {error, code} with a status
-// from a per-service table of sentinel errors, the operator (admin)
-// bearer token, and a client whose errors unwrap to the same sentinels.
 package httpapi
 
 import (
-	"bytes"
-	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 )
 
 // MaxBody bounds every request body.
@@ -25,11 +16,20 @@ type ErrorResponse struct {
 	Code  string `json:"code"`
 }
 
-// ErrUnauthorized: a missing or wrong admin token.
-var ErrUnauthorized = errors.New("unauthorized")
-
-// ErrNotFound: no such resource (a path that names nothing).
-var ErrNotFound = errors.New("not found")
+// The errors every service knows (Codes.Classify adds them to each table).
+var (
+	// ErrUnauthorized: a missing or wrong credential (admin token or
+	// request signature).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNotFound: no such resource (a path that names nothing).
+	ErrNotFound = errors.New("not found")
+	// ErrMethodNotAllowed: the path exists, the method does not.
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrUnsupportedMediaType: a body that is not application/json.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrTimeout: the request body did not arrive within the read timeout.
+	ErrTimeout = errors.New("request timeout")
+)
 
 // Code maps one sentinel error to a wire code and an HTTP status.
 type Code struct {
@@ -38,13 +38,16 @@ type Code struct {
 	Status int
 }
 
-// Codes is a service's table; the first match wins. ErrNotFound and
-// ErrUnauthorized are always known.
+// Codes is a service's table; the first match wins. The package's own
+// sentinels (ErrNotFound, ErrUnauthorized, …) are always known.
 type Codes []Code
 
 var common = Codes{
 	Map(ErrNotFound, "not_found", http.StatusNotFound),
 	Map(ErrUnauthorized, "unauthorized", http.StatusUnauthorized),
+	Map(ErrMethodNotAllowed, "method_not_allowed", http.StatusMethodNotAllowed),
+	Map(ErrUnsupportedMediaType, "unsupported_media_type", http.StatusUnsupportedMediaType),
+	Map(ErrTimeout, "timeout", http.StatusRequestTimeout),
 }
 
 // Classify returns err's wire code and status (500 "internal" if none).
@@ -84,90 +87,6 @@ func (cs Codes) Fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, e
 		msg = "internal error"
 	}
 	Reply(w, status, ErrorResponse{Error: msg, Code: code})
-}
-
-// Decode reads a JSON body strictly: bounded size, known fields, one
-// value. Its errors wrap malformed (the service's sentinel for 400).
-func Decode(w http.ResponseWriter, r *http.Request, v any, malformed error) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: request body: %v", malformed, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: request body: trailing data", malformed)
-	}
-	return nil
-}
-
-// Admin wraps an operator endpoint: it requires "Bearer token" (no check
-// if token is empty).
-func Admin(token string, h http.HandlerFunc) http.HandlerFunc {
-	want := []byte("Bearer " + token)
-	return func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if token != "" && subtle.ConstantTimeCompare(got, want) != 1 {
-			Reply(w, http.StatusUnauthorized, ErrorResponse{Error: "operator endpoint: missing or wrong admin token", Code: "unauthorized"})
-			return
-		}
-		h(w, r)
-	}
-}
-
-// APIError is a non-2xx answer; it unwraps to the sentinel of its code, so
-// callers test errors.Is as they would in process.
-type APIError struct {
-	Status  int
-	Code    string
-	Message string
-	err     error
-}
-
-func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code) }
-func (e *APIError) Unwrap() error { return e.err }
-
-// Client calls a trustbank service.
-type Client struct {
-	Base       string       // e.g. http://127.0.0.1:8080
-	HTTP       *http.Client // default: 30 s timeout
-	AdminToken string       // sent as a bearer token when set (operator endpoints)
-	Codes      Codes        // the service's table, to unwrap errors
-}
-
-// Do sends in (if not nil) as JSON and decodes the answer into out (if not nil).
-func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
-	var body bytes.Buffer
-	if in != nil {
-		if err := json.NewEncoder(&body).Encode(in); err != nil {
-			return err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.AdminToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var e ErrorResponse
-		json.NewDecoder(resp.Body).Decode(&e)
-		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error, err: c.Codes.Sentinel(e.Code)}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // Map is one row of a Codes table.

@@ -13,6 +13,11 @@
 //	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes
 //	POST /ledger/v1/check             (admin)  walk the evidence chains
 //	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
+//
+// (admin) endpoints need "Authorization: Bearer <token>"; a handler made
+// without a token has no operator and refuses them all. Request bodies are
+// application/json objects; errors, 404 and 405 included, are JSON
+// {error, code} (package httpapi).
 package ledgerhttp
 
 import (

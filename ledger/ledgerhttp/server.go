@@ -18,13 +18,13 @@ type server struct {
 }
 
 // NewHandler serves bank under /ledger/v1/. adminToken guards the operator
-// endpoints (opening accounts, check, recover).
+// endpoints (opening accounts, check, recover); empty, nobody may use them.
 func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &server{bank: bank, log: log}
-	mux := http.NewServeMux()
+	mux := httpapi.NewMux()
 	mux.HandleFunc("GET /ledger/v1/bank", s.info)
 	mux.HandleFunc("POST /ledger/v1/accounts", httpapi.Admin(adminToken, s.openAccount))
 	mux.HandleFunc("GET /ledger/v1/accounts/{name}", s.template)
