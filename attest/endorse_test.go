@@ -183,7 +183,7 @@ func TestSoftwareAIKCannotActivate(t *testing.T) {
 	ca := newCA(t, "manufacturer")
 	d, cert := simWithCert(t, ca, attest.EKECCP256)
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	soft := attest.SoftwareAIK(&k.PublicKey, func(*tpm2.TPMAObject) {})
+	soft := attesttest.SoftwareAIK(&k.PublicKey, func(*tpm2.TPMAObject) {})
 	cred, err := endorser(t, ca.PEM()).MakeCredential(cert, soft, secret())
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +215,7 @@ func TestAIKAttributesRefused(t *testing.T) {
 		"fail/not-signing":     func(a *tpm2.TPMAObject) { a.SignEncrypt = false },
 	}
 	for name, edit := range edits {
-		if _, err := e.MakeCredential(cert, attest.SoftwareAIK(&k.PublicKey, edit), secret()); !errors.Is(err, attest.ErrEvidence) {
+		if _, err := e.MakeCredential(cert, attesttest.SoftwareAIK(&k.PublicKey, edit), secret()); !errors.Is(err, attest.ErrEvidence) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -231,7 +231,7 @@ func TestAIKAttributesRefused(t *testing.T) {
 	// Were these attributes not checked, a software key would pass
 	// activation: the TPM loads a key from outside, private part and all,
 	// when it is neither restricted nor fixedTPM nor fixedParent.
-	loose := attest.SoftwareAIK(&k.PublicKey, func(a *tpm2.TPMAObject) { a.Restricted, a.FixedTPM, a.FixedParent = false, false, false })
+	loose := attesttest.SoftwareAIK(&k.PublicKey, func(a *tpm2.TPMAObject) { a.Restricted, a.FixedTPM, a.FixedParent = false, false, false })
 	cred, err := attest.MakeCredentialUnchecked(cert, loose, []byte("s"))
 	if err != nil {
 		t.Fatal(err)

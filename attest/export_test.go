@@ -9,18 +9,6 @@ import (
 	"github.com/google/go-tpm/tpm2"
 )
 
-// SoftwareAIK is the public area an attacker would present for a key made
-// in software: the AIK template with k's point, attributes edited by edit.
-func SoftwareAIK(k *ecdsa.PublicKey, edit func(*tpm2.TPMAObject)) []byte {
-	pub := aikTemplate()
-	edit(&pub.ObjectAttributes)
-	pub.Unique = tpm2.NewTPMUPublicID(tpm2.TPMAlgECC, &tpm2.TPMSECCPoint{
-		X: tpm2.TPM2BECCParameter{Buffer: k.X.FillBytes(make([]byte, 32))},
-		Y: tpm2.TPM2BECCParameter{Buffer: k.Y.FillBytes(make([]byte, 32))},
-	})
-	return tpm2.Marshal(pub)
-}
-
 // ActivateExternal is an attacker's try: load a software key into the TPM
 // from outside (its private part too, if priv is not nil) and have the
 // TPM activate blob for it with the TPM's own EK.

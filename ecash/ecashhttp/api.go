@@ -5,7 +5,9 @@
 //
 //	GET  /v1/keys                          module key set + module identity key
 //	GET  /v1/users/key[?epoch=N]           user-group public key
-//	POST /v1/users                         register a user (identity, AIK) → member key  [admin]
+//	POST /v1/users                         register a user without a TPM → member key     [admin]
+//	POST /v1/users/enroll                  begin AIK enrolment: EK cert, AIK → challenge   [admin]
+//	POST /v1/users/enroll/finish           activated secret → AIK registered, member key  [admin]
 //	POST /v1/banks/{bank}/accounts         open an account                                 [admin]
 //	GET  /v1/banks/{bank}/accounts/{id}    account balance
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
@@ -20,11 +22,11 @@
 //
 // [admin] endpoints need "Authorization: Bearer <token>" (the node's
 // admin_token): opening an account with a balance creates money, and
-// registering a user vouches for an identity.
+// registering or enrolling a user vouches for an identity.
 //
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
-// binding 403, unknown_* 404, double_spend/request_reused/account_exists
+// binding/enrollment 403, unknown_* 404, double_spend/request_reused/account_exists
 // 409, expired 410, challenge 422, insufficient_funds 402, anything else
 // 500 (logged; the message does not leak internals). A failed request
 // changes nothing.
@@ -32,6 +34,7 @@ package ecashhttp
 
 import (
 	"net/http"
+	"time"
 
 	"trustbank/ecash"
 	"trustbank/internal/httpapi"
@@ -49,7 +52,20 @@ type (
 	}
 	RegisterUserRequest struct {
 		Identity string `json:"identity"`
-		AIK      []byte `json:"aik"`
+	}
+	BeginEnrollRequest struct {
+		Identity string `json:"identity"`
+		EKCert   []byte `json:"ek_cert"` // DER
+		AIK      []byte `json:"aik"`     // TPMT_PUBLIC
+	}
+	EnrollChallengeResponse struct {
+		ID         []byte    `json:"id"`
+		Credential []byte    `json:"credential"`
+		Expires    time.Time `json:"expires"`
+	}
+	FinishEnrollRequest struct {
+		ID     []byte `json:"id"`
+		Secret []byte `json:"secret"`
 	}
 	RegisterUserResponse struct {
 		MemberKey []byte `json:"member_key"`
@@ -127,6 +143,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ecash.ErrAttestation, "attestation", http.StatusForbidden),
 	httpapi.Map(ecash.ErrNotMember, "not_member", http.StatusForbidden),
 	httpapi.Map(ecash.ErrBinding, "binding", http.StatusForbidden),
+	httpapi.Map(ecash.ErrEnrollment, "enrollment", http.StatusForbidden),
 	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),
 	httpapi.Map(ecash.ErrUnknownUser, "unknown_user", http.StatusNotFound),
