@@ -10,7 +10,10 @@
 //	Bank (B_i)      holds customer accounts; debits withdrawals, credits
 //	                deposits; talks to the module with bank-group signatures
 //	UserRegistry    (GU) registers users (identity I_U, platform AIK), issues
-//	                user-group keys, opens user signatures to name a cheater
+//	                user-group keys, opens user signatures to name a cheater;
+//	                an AIK only through enrolment (Enroller, enroll.go): the
+//	                TPM proves by credential activation against its certified
+//	                EK that it holds the AIK
 //	Wallet          the user's device: coin secrets, blinding, TPM coin keys
 //	Merchant        challenges, verifies payments offline, deposits at its bank
 //
