@@ -104,6 +104,7 @@
 // Every decoder rejects non-canonical input with an error wrapping
 // ErrMalformed. Protocol failures are sentinels (ErrDoubleSpend,
 // ErrExpired, ErrBadSignature, ErrInsufficientFunds, …); nothing that fails
-// changes state, and every state change is durable before it is
-// acknowledged.
+// changes state — except that an answer to an AIK enrolment challenge,
+// right or wrong, uses the challenge up (ErrEnrollment for the next) — and
+// every state change is durable before it is acknowledged.
 package ecash
