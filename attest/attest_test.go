@@ -12,7 +12,7 @@ import (
 	"trustbank/attest/attesttest"
 )
 
-func openSim(t *testing.T) *attest.Device {
+func openSim(t testing.TB) *attest.Device {
 	t.Helper()
 	d, err := attest.OpenPath("simulator")
 	if err != nil {

@@ -17,7 +17,7 @@ func (s *system) user(id string, balance Amount) (party, *Wallet) {
 	p := newParty(id)
 	p.bank = "bank-a"
 	s.open("bank-a", p, balance)
-	mk, err := s.users.Register(ctx, id, []byte{})
+	mk, err := s.users.Register(ctx, id)
 	must(s.t, err)
 	w := s.wallet(nil)
 	w.members = map[uint64]*groupsig.MemberKey{mk.Epoch: mk}

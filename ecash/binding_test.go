@@ -12,18 +12,20 @@ import (
 )
 
 // tpmSystem is a system whose bank A requires platform evidence checked
-// against the owner device's golden PCRs, and whose user alice registered
-// that device's AIK.
+// against the owner device's golden PCRs, and whose user alice enrolled
+// that device's AIK (the simulator's EK certified by a test CA).
 func tpmSystem(t *testing.T, s *system) *attest.Device {
 	dev, err := attest.OpenPath("simulator")
 	must(t, err)
 	t.Cleanup(func() { dev.Close() })
 	golden, err := dev.PCRDigest()
 	must(t, err)
-	_, err = s.users.Register(ctx, "alice-tpm", dev.AIK())
-	must(t, err)
-	s.member, err = s.users.Register(ctx, "alice-tpm", dev.AIK()) // idempotent: same key
-	must(t, err)
+	en, cert := simEnroller(t, s, dev)
+	mk := enroll(t, en, dev, "alice-tpm", cert)
+	s.member = enroll(t, en, dev, "alice-tpm", cert) // idempotent: same key
+	if mk.X.String() != s.member.X.String() {
+		t.Fatal("enrolling again gave another member key")
+	}
 	s.open("bank-a", party{id: "alice-tpm", account: "alice-tpm-acct", key: s.alice.key}, 1000)
 	s.alice = party{id: "alice-tpm", account: "alice-tpm-acct", key: s.alice.key}
 	old := s.banks["bank-a"]

@@ -10,7 +10,10 @@
 //	Bank (B_i)      holds customer accounts; debits withdrawals, credits
 //	                deposits; talks to the module with bank-group signatures
 //	UserRegistry    (GU) registers users (identity I_U, platform AIK), issues
-//	                user-group keys, opens user signatures to name a cheater
+//	                user-group keys, opens user signatures to name a cheater;
+//	                an AIK only through enrolment (Enroller, enroll.go): the
+//	                TPM proves by credential activation against its certified
+//	                EK that it holds the AIK
 //	Wallet          the user's device: coin secrets, blinding, TPM coin keys
 //	Merchant        challenges, verifies payments offline, deposits at its bank
 //
@@ -101,11 +104,13 @@
 // Every decoder rejects non-canonical input with an error wrapping
 // ErrMalformed. Protocol failures are sentinels (ErrDoubleSpend,
 // ErrExpired, ErrBadSignature, ErrInsufficientFunds, …); nothing that fails
-// changes state, and every state change is durable before it is
-// acknowledged. Money never overflows: an amount or balance beyond
-// MaxAmount / MaxBalance (2^53 − 1), money paid in beyond 2^62, or a
-// clearing position beyond ±2^62 is ErrAmountRange (package
-// trustbank/internal/money has the limits and why). A refused double spend
-// is evidence kept once per coin and transcript: replaying it writes
-// nothing and gets the same *DoubleSpendError.
+// changes state — except that an answer to an AIK enrolment challenge,
+// right or wrong, uses the challenge up (ErrEnrollment for the next) — and
+// every state change is durable before it is acknowledged. Money never
+// overflows: an amount or balance beyond MaxAmount / MaxBalance (2^53 − 1),
+// money paid in beyond 2^62, or a clearing position beyond ±2^62 is
+// ErrAmountRange (package trustbank/internal/money has the limits and
+// why). A refused double spend is evidence kept once per coin and
+// transcript: replaying it writes nothing and gets the same
+// *DoubleSpendError.
 package ecash

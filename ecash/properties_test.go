@@ -123,7 +123,7 @@ func TestBankAnonymityAndOneKey(t *testing.T) {
 		userBefore, _ := s.users.CurrentKey().MarshalBinary()
 		_, err := s.module.RegisterBank(ctx, "bank-c")
 		must(t, err)
-		_, err = s.users.Register(ctx, "bob", []byte{})
+		_, err = s.users.Register(ctx, "bob")
 		must(t, err)
 		ksAfter, _ := s.module.KeySet().MarshalBinary()
 		userAfter, _ := s.users.CurrentKey().MarshalBinary()

@@ -99,7 +99,7 @@ func newSystem(t testing.TB, db *sqldb.DB) *system {
 	s.open("bank-a", s.alice, opening)
 	s.open("bank-b", s.shop, 0)
 	s.open("bank-a", s.cafe, 0)
-	s.member, err = s.users.Register(ctx, "alice", []byte{})
+	s.member, err = s.users.Register(ctx, "alice")
 	must(t, err)
 	return s
 }

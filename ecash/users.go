@@ -32,9 +32,17 @@ func NewUserRegistry(store Store, issuer *registry.Issuer, opener *registry.Open
 	return &UserRegistry{store: store, issuer: issuer, opener: opener, keys: keys}
 }
 
-// Register records the user and its AIK and returns its user-group member
-// key (the same key again if the user registers again with the same AIK).
-func (u *UserRegistry) Register(ctx context.Context, identity string, aik []byte) (*groupsig.MemberKey, error) {
+// Register records a user without a platform key and returns its
+// user-group member key (the same key again if it registers again). A TPM's
+// AIK is registered only through enrolment (Enroller), which proves the
+// TPM holds it.
+func (u *UserRegistry) Register(ctx context.Context, identity string) (*groupsig.MemberKey, error) {
+	return u.register(ctx, identity, []byte{})
+}
+
+// register records the user and its AIK (empty: none). Registering again
+// with the same AIK returns the same key; with another, ErrAccountExists.
+func (u *UserRegistry) register(ctx context.Context, identity string, aik []byte) (*groupsig.MemberKey, error) {
 	if identity == "" || len(identity) > maxAccountID {
 		return nil, fmt.Errorf("%w: identity must be 1 to %d bytes", ErrMalformed, maxAccountID)
 	}

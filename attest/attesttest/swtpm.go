@@ -1,6 +1,8 @@
 // Package attesttest starts independent software TPMs for tests that need
 // more than the one go-tpm-tools simulator a process can have (an owner's
-// device and a thief's). It runs Debian's swtpm; CI installs it.
+// device and a thief's), some manufactured with EK certificates, and gives
+// a stand-in manufacturer CA for TPMs without one. It runs Debian's swtpm
+// and swtpm_setup (package swtpm-tools); CI installs them.
 package attesttest
 
 import (
@@ -31,14 +33,70 @@ func SWTPM(t testing.TB) *attest.Device {
 // it can be opened again and again, one connection at a time.
 func SWTPMPath(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("swtpm")
+	return startSWTPM(t, lookTool(t, "swtpm", "swtpm"), t.TempDir())
+}
+
+// ManufacturedSWTPM is SWTPMPath for a TPM as it leaves a factory:
+// swtpm_setup creates its EKs and stores their certificates (and a platform
+// certificate) in NV, issued by a local CA made for t by swtpm_localca. It
+// returns the TPM's path and that CA (root and issuing certificate, PEM):
+// the trust file of a registry that accepts this "manufacturer".
+func ManufacturedSWTPM(t testing.TB) (path string, caPEM []byte) {
+	t.Helper()
+	bin := lookTool(t, "swtpm", "swtpm")
+	setup := lookTool(t, "swtpm_setup", "swtpm-tools")
+	localca := lookTool(t, "swtpm_localca", "swtpm-tools")
+	dir := t.TempDir()
+	state, ca := filepath.Join(dir, "state"), filepath.Join(dir, "ca")
+	for _, d := range []string{state, ca} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		"localca.conf": "statedir = " + ca + "\nsigningkey = " + ca + "/signkey.pem\nissuercert = " + ca +
+			"/issuercert.pem\ncertserial = " + ca + "/certserial\n",
+		"localca.options": "--platform-manufacturer trustbank-test\n--platform-version 2.1\n--platform-model swtpm\n",
+		"setup.conf": "create_certs_tool = " + localca + "\ncreate_certs_tool_config = " + filepath.Join(dir, "localca.conf") +
+			"\ncreate_certs_tool_options = " + filepath.Join(dir, "localca.options") + "\nactive_pcr_banks = sha256\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(setup, "--tpm2", "--tpmstate", state,
+		"--create-ek-cert", "--create-platform-cert", "--config", filepath.Join(dir, "setup.conf")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("swtpm_setup: %v\n%s", err, out)
+	}
+	for _, f := range []string{"swtpm-localca-rootca-cert.pem", "issuercert.pem"} {
+		b, err := os.ReadFile(filepath.Join(ca, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		caPEM = append(caPEM, b...)
+	}
+	return startSWTPM(t, bin, state), caPEM
+}
+
+// lookTool finds a program of a Debian package: without it the test fails
+// under CI and is skipped elsewhere.
+func lookTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("swtpm is not installed (apt-get install swtpm); .ci/run installs it")
+			t.Fatalf("%s is not installed (apt-get install %s); .ci/run installs it", name, pkg)
 		}
-		t.Skip("swtpm is not installed (apt-get install swtpm); CI runs this test")
+		t.Skipf("%s is not installed (apt-get install %s); CI runs this test", name, pkg)
 	}
-	dir := t.TempDir()
+	return bin
+}
+
+// startSWTPM runs swtpm on the state in dir for t's life and returns its path.
+func startSWTPM(t testing.TB, bin, dir string) string {
+	t.Helper()
 	sock := filepath.Join(dir, "tpm.sock")
 	cmd := exec.Command(bin, "socket", "--tpm2",
 		"--tpmstate", "dir="+dir,

@@ -55,7 +55,11 @@ func newEcashBench(ctx context.Context) (*ecashBench, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := node.Config{DataDir: dir, Schedule: sched, Golden: [][]byte{golden}, RequireTPM: true}
+	ca, err := standInManufacturer()
+	if err != nil {
+		return nil, err
+	}
+	cfg := node.Config{DataDir: dir, Schedule: sched, Golden: [][]byte{golden}, RequireTPM: true, EKCA: ca.PEM()}
 	if benchPG != "" {
 		cfg.PostgresDSN, cfg.PostgresSchema = benchPG, "bench_"+randHex(6)
 		b.cleanup = func() { dropSchema(benchPG, cfg.PostgresSchema); os.RemoveAll(dir) }
@@ -73,7 +77,7 @@ func newEcashBench(ctx context.Context) (*ecashBench, error) {
 	if err := bankB.OpenAccount(ctx, "shop", "shop", b.shop.Public().(ed25519.PublicKey), 0); err != nil {
 		return nil, err
 	}
-	mk, err := b.n.Users.Register(ctx, "alice", b.dev.AIK())
+	mk, err := enrollLocal(ctx, b.n.Enroll, ca, b.dev, "alice")
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,12 +161,18 @@ func TestMerchantServe(t *testing.T) {
 	}
 }
 
-// A TPM-bound CLI wallet on swtpm: the bank demands and checks a quote of
-// the golden PCRs, coins are bound and pay across runs (key blobs reloaded),
-// a copy of the wallet file without the TPM cannot pay, and a wallet
-// without a TPM cannot withdraw.
+// A TPM-bound CLI wallet on swtpm: the wallet enrols its AIK with the
+// EK certificate swtpm_setup stored (the server trusts that CA through
+// --ek-ca; TPMs without a certificate or from another CA are refused), the
+// bank demands and checks a quote of the golden PCRs, coins are bound and
+// pay across runs (key blobs reloaded), a copy of the wallet file without
+// the TPM cannot pay, and a wallet without a TPM cannot withdraw.
 func TestTPMBoundWalletCLI(t *testing.T) {
-	tpm := attesttest.SWTPMPath(t)
+	tpm, caPEM := attesttest.ManufacturedSWTPM(t)
+	caFile := filepath.Join(t.TempDir(), "ek-ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	dev, err := attest.OpenPath(tpm)
 	if err != nil {
 		t.Fatal(err)
@@ -175,12 +182,24 @@ func TestTPMBoundWalletCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sargs := append(serverArgs(t, dbtest.Target{}), "--golden", hex.EncodeToString(golden), "--require-tpm")
+	sargs := append(serverArgs(t, dbtest.Target{}), "--golden", hex.EncodeToString(golden), "--require-tpm", "--ek-ca", caFile)
 	base, _ := startServer(t, sargs...)
 	tok := adminToken(t, sargs)
 	dir := t.TempDir()
 	wallet, merchant, stolen, plain := filepath.Join(dir, "w.json"), filepath.Join(dir, "m.json"), filepath.Join(dir, "stolen.json"), filepath.Join(dir, "plain.json")
 	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	initWith := func(tpm string) error {
+		_, _, err := runCLI(t, "wallet", "init", "--state", filepath.Join(dir, "refused.json"), "--server", base, "--user", "mallory",
+			"--account", "mallory-acct", "--admin-token", tok, "--tpm", tpm)
+		return err
+	}
+	if err := initWith(attesttest.SWTPMPath(t)); !errors.Is(err, attest.ErrNoEKCertificate) {
+		t.Fatalf("a TPM without an EK certificate enrolled: %v", err)
+	}
+	other, _ := attesttest.ManufacturedSWTPM(t)
+	if err := initWith(other); !errors.Is(err, ecash.ErrAttestation) {
+		t.Fatalf("a TPM of an untrusted manufacturer enrolled: %v", err)
+	}
 	run("wallet", "init", "--state", wallet, "--server", base, "--user", "tina", "--account", "tina-acct", "--balance", "1000", "--admin-token", tok, "--tpm", tpm)
 	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct", "--admin-token", tok)
 	if out := run("wallet", "withdraw", "--state", wallet, "100"); !strings.Contains(out, "bound to the TPM") {

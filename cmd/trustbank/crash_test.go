@@ -108,7 +108,7 @@ func TestCrashDuringDeposits(t *testing.T) {
 		must(t, c.OpenAccount(ctx, "bank-b", "shop-acct", "shop", shopKey.Public().(ed25519.PublicKey), 0))
 		ks, _, err := c.KeySet(ctx, nil)
 		must(t, err)
-		mk, err := c.RegisterUser(ctx, "alice", []byte{})
+		mk, err := c.RegisterUser(ctx, "alice")
 		must(t, err)
 		var seed [32]byte
 		rand.Read(seed[:])

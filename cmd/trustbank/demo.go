@@ -43,7 +43,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: *dataDir, PostgresDSN: *pgDSN, Golden: [][]byte{golden}, RequireTPM: true}
+	ca, err := standInManufacturer()
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DataDir: *dataDir, PostgresDSN: *pgDSN, Golden: [][]byte{golden}, RequireTPM: true, EKCA: ca.PEM()}
 	cfg.Schedule = node.DefaultSchedule()
 	cfg.Schedule.Denoms, cfg.Schedule.Lookahead = cfg.Schedule.Denoms[:17], 0
 	where := "SQLite " + filepath.Join(*dataDir, "trustbank.db")
@@ -62,7 +66,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := d.groupSignatures(ctx); err != nil {
 		return err
 	}
-	if err := d.ecashStory(ctx, n, dev); err != nil {
+	if err := d.ecashStory(ctx, n, dev, ca); err != nil {
 		return err
 	}
 	return d.ledgerStory(ctx, n)

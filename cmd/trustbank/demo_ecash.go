@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"trustbank/attest"
+	"trustbank/attest/attesttest"
 	"trustbank/ecash"
 	"trustbank/groupsig"
 	"trustbank/groupsig/registry"
@@ -21,18 +22,19 @@ func cny(a ecash.Amount) string { return fmt.Sprintf("%d.%02d CNY", a/100, a%100
 // ecashStory is the multi-bank e-cash story of seed 000 on a node: two
 // banks, a user with a TPM, merchants at either bank, a double spend caught
 // and traced, stolen coins that cannot be spent.
-func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device) error {
+func (d *demo) ecashStory(ctx context.Context, n *node.Node, dev *attest.Device, ca *attesttest.CA) error {
 	d.section("Multi-bank e-cash with TPM binding (seed 000): packages ecash, attest")
 	ks := n.Module.KeySet()
 	d.say("module GB", "published %d coin keys (RSA-2048, RFC 9474) for %d denominations, signed with its identity key",
 		"merchants and wallets verify every coin with this one key set, whatever the number of banks", len(ks.Keys), len(ks.Schedule.Denoms))
 	d.say("banks", "bank-a and bank-b joined the bank group (BBS04)", "a bank's requests to the module are signed anonymously within the bank group")
 
-	mk, err := n.Users.Register(ctx, "alice", dev.AIK())
+	mk, err := enrollLocal(ctx, n.Enroll, ca, dev, "alice")
 	if err != nil {
 		return err
 	}
-	d.say("alice", "registered with the user registry GU: identity and her TPM's attestation key (AIK)", "she holds a user-group key; GU can open her payment signatures, no one else can")
+	d.say("alice", "enrolled with the user registry GU: identity and her TPM's attestation key (AIK), bound to the TPM's endorsement key by credential activation",
+		"GU checked the EK certificate (here from a stand-in manufacturer CA: the simulator has none) and that this TPM holds the AIK; she holds a user-group key; GU can open her payment signatures, no one else can")
 	_, aliceKey, _ := ed25519.GenerateKey(rand.Reader)
 	_, shopKey, _ := ed25519.GenerateKey(rand.Reader)
 	_, cafeKey, _ := ed25519.GenerateKey(rand.Reader)
@@ -214,7 +216,7 @@ func (d *demo) changeAndExpiry(ctx context.Context, n *node.Node, w *ecash.Walle
 // accomplice: bob holds alice's TPM and a copy of her coins but must prove
 // the identity escrow each coin commits to, which only alice can.
 func (d *demo) accomplice(ctx context.Context, n *node.Node, ks *ecash.KeySet, dev *attest.Device, coins []ecash.Coin, cafe *ecash.Merchant) error {
-	bobKey, err := n.Users.Register(ctx, "bob", []byte{})
+	bobKey, err := n.Users.Register(ctx, "bob")
 	if err != nil {
 		return err
 	}

@@ -138,7 +138,7 @@ func httpWallet(t *testing.T, c *ecashhttp.Client) (*ecash.Wallet, *ecash.KeySet
 	ctx := context.Background()
 	ks, _, err := c.KeySet(ctx, nil)
 	must(t, err)
-	mk, err := c.RegisterUser(ctx, "alice", []byte{})
+	mk, err := c.RegisterUser(ctx, "alice")
 	must(t, err)
 	var seed [32]byte
 	rand.Read(seed[:])

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&banks, "banks", "bank-a,bank-b", "comma-separated member banks")
 	fs.StringVar(&golden, "golden", "", "comma-separated hex golden PCR digests; banks then check platform quotes")
 	fs.BoolVar(&cfg.Node.RequireTPM, "require-tpm", false, "refuse withdrawals without platform evidence (needs --golden)")
+	ekCA := fs.String("ek-ca", "", "PEM file of the TPM manufacturer CAs whose EK certificates AIK enrolment trusts (default: ek-ca.pem in the data directory, if any)")
 	fs.UintVar(&cfg.MaxDenom, "max-denom", 20, "largest denomination exponent (coins of 1 to 2^N minor units)")
 	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
 	fs.StringVar(&cfg.Node.LedgerBank, "ledger-bank", "bank-a", "name of the evidence-chain ledger bank")
@@ -82,6 +84,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Node.Golden = append(cfg.Node.Golden, b)
 	}
+	if *ekCA != "" {
+		if cfg.Node.EKCA, err = os.ReadFile(*ekCA); err != nil {
+			return fmt.Errorf("%w: --ek-ca: %v", errUsage, err)
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -102,8 +109,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	}
 	mux := httpapi.NewMux()
 	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
-	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store, Log: log,
-		AdminToken: n.AdminToken}))
+	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Enroll: n.Enroll, Banks: n.Banks, Store: n.Store,
+		Log: log, AdminToken: n.AdminToken}))
 	// The address line is for people and for tests that listen on :0.
 	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
 	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())

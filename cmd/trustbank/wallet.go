@@ -106,15 +106,6 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if f.User == "" || f.Account == "" {
 		return fmt.Errorf("%w: --user and --account are required", errUsage)
 	}
-	aik := []byte{}
-	if f.TPM != "" {
-		dev, err := openDevice(f.TPM)
-		if err != nil {
-			return err
-		}
-		aik = dev.AIK()
-		dev.Close()
-	}
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%s exists; not overwriting a wallet", *state)
 	}
@@ -123,7 +114,7 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	mk, err := c.RegisterUser(ctx, f.User, aik)
+	mk, err := registerUser(ctx, c, f.User, f.TPM)
 	if err != nil {
 		return err
 	}
@@ -140,6 +131,32 @@ func walletInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "wallet for %s at %s (account %s) saved to %s; module key pinned %x…\n", f.User, f.Bank, f.Account, *state, modKey[:8])
 	return nil
+}
+
+// registerUser registers user at GU: with a TPM, by enrolling its AIK
+// (the TPM's EK certificate from NV, then credential activation).
+func registerUser(ctx context.Context, c *ecashhttp.Client, user, tpm string) (*groupsig.MemberKey, error) {
+	if tpm == "" {
+		return c.RegisterUser(ctx, user)
+	}
+	dev, err := openDevice(tpm)
+	if err != nil {
+		return nil, err
+	}
+	defer dev.Close()
+	cert, err := dev.EKCertificate()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := c.BeginEnrollment(ctx, &ecash.EnrollRequest{Identity: user, EKCert: cert, AIK: dev.AIK()})
+	if err != nil {
+		return nil, err
+	}
+	secret, err := dev.ActivateCredential(ch.Credential)
+	if err != nil {
+		return nil, err
+	}
+	return c.FinishEnrollment(ctx, &ecash.EnrollAnswer{ID: ch.ID, Secret: secret})
 }
 
 // openDevice opens a wallet's TPM. The embedded simulator is refused: it

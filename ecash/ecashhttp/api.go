@@ -5,7 +5,9 @@
 //
 //	GET  /v1/keys                          module key set + module identity key
 //	GET  /v1/users/key[?epoch=N]           user-group public key
-//	POST /v1/users                         register a user (identity, AIK) → member key  [admin]
+//	POST /v1/users                         register a user without a TPM → member key     [admin]
+//	POST /v1/users/enroll                  begin AIK enrolment: EK cert, AIK → challenge   [admin]
+//	POST /v1/users/enroll/finish           activated secret → AIK registered, member key  [admin]
 //	POST /v1/banks/{bank}/accounts         open an account                                 [admin]
 //	GET  /v1/banks/{bank}/accounts/{id}    account balance                                 [admin or holder]
 //	POST /v1/banks/{bank}/withdraw         WithdrawRequest → WithdrawResponse
@@ -23,7 +25,7 @@
 //
 // [admin] endpoints need "Authorization: Bearer <token>" (the node's
 // admin_token): opening an account with a balance creates money,
-// registering a user vouches for an identity, pruning changes the spent
+// registering or enrolling a user vouches for an identity, pruning changes the spent
 // registry, double-spend evidence names traced users, and totals are the
 // bank's books. [admin or holder]: an account is also readable by its
 // holder in a request signed with the account's Ed25519 key (the
@@ -37,8 +39,8 @@
 //
 // Errors are {"error": message, "code": code} with a status from the
 // error's sentinel: malformed 400, bad_signature/attestation/not_member/
-// binding 403, unknown_* 404, double_spend/request_reused/account_exists
-// 409, expired 410, challenge and amount_range 422 (an amount or balance
+// binding/enrollment/user_revoked 403, unknown_* 404, double_spend/request_reused/account_exists
+// 409 (and user_epoch: coins must escrow the current user epoch), expired 410, challenge and amount_range 422 (an amount or balance
 // beyond ecash.MaxAmount / MaxBalance, the money paid in beyond
 // money.MaxSupply, a clearing position beyond ±money.MaxPosition),
 // insufficient_funds 402, anything else
@@ -48,6 +50,7 @@ package ecashhttp
 
 import (
 	"net/http"
+	"time"
 
 	"trustbank/ecash"
 	"trustbank/groupsig/registry"
@@ -66,7 +69,20 @@ type (
 	}
 	RegisterUserRequest struct {
 		Identity string `json:"identity"`
-		AIK      []byte `json:"aik"`
+	}
+	BeginEnrollRequest struct {
+		Identity string `json:"identity"`
+		EKCert   []byte `json:"ek_cert"` // DER
+		AIK      []byte `json:"aik"`     // TPMT_PUBLIC
+	}
+	EnrollChallengeResponse struct {
+		ID         []byte    `json:"id"`
+		Credential []byte    `json:"credential"`
+		Expires    time.Time `json:"expires"`
+	}
+	FinishEnrollRequest struct {
+		ID     []byte `json:"id"`
+		Secret []byte `json:"secret"`
 	}
 	RegisterUserResponse struct {
 		MemberKey []byte `json:"member_key"`
@@ -146,6 +162,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ecash.ErrBinding, "binding", http.StatusForbidden),
 	httpapi.Map(ecash.ErrUserRevoked, "user_revoked", http.StatusForbidden),
 	httpapi.Map(ecash.ErrUserEpoch, "user_epoch", http.StatusConflict),
+	httpapi.Map(ecash.ErrEnrollment, "enrollment", http.StatusForbidden),
 	httpapi.Map(ecash.ErrChallenge, "challenge", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(ecash.ErrUnknownAccount, "unknown_account", http.StatusNotFound),

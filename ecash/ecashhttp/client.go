@@ -77,10 +77,10 @@ func (c *Client) UserKeys(ctx context.Context) ecash.UserKeys {
 	}
 }
 
-// RegisterUser registers identity with its AIK and returns the member key.
-func (c *Client) RegisterUser(ctx context.Context, identity string, aik []byte) (*groupsig.MemberKey, error) {
+// RegisterUser registers identity without a TPM and returns the member key.
+func (c *Client) RegisterUser(ctx context.Context, identity string) (*groupsig.MemberKey, error) {
 	var r RegisterUserResponse
-	if err := c.do(ctx, http.MethodPost, "/v1/users", RegisterUserRequest{Identity: identity, AIK: aik}, &r); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/v1/users", RegisterUserRequest{Identity: identity}, &r); err != nil {
 		return nil, err
 	}
 	return groupsig.ParseMemberKey(r.MemberKey)

@@ -28,15 +28,19 @@ type env struct {
 	total ecash.Amount
 }
 
-func newEnv(t *testing.T, tg dbtest.Target) *env {
-	n, err := node.Open(ctx, node.Config{DataDir: t.TempDir(), PostgresDSN: tg.DSN, PostgresSchema: tg.Schema,
-		Schedule: testSchedule(), GenerateKey: testkeys.RSA})
+func newEnv(t *testing.T, tg dbtest.Target, opts ...func(*node.Config)) *env {
+	cfg := node.Config{DataDir: t.TempDir(), PostgresDSN: tg.DSN, PostgresSchema: tg.Schema,
+		Schedule: testSchedule(), GenerateKey: testkeys.RSA}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n, err := node.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
-	srv := httptest.NewServer(ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Banks: n.Banks, Store: n.Store,
-		AdminToken: n.AdminToken}))
+	srv := httptest.NewServer(ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Enroll: n.Enroll, Banks: n.Banks,
+		Store: n.Store, AdminToken: n.AdminToken}))
 	t.Cleanup(srv.Close)
 	e := &env{c: &ecashhttp.Client{Base: srv.URL, AdminToken: n.AdminToken}, node: n, srv: srv}
 	e.ks, _, err = e.c.KeySet(ctx, n.Module.IdentityKey())
@@ -62,7 +66,7 @@ func (e *env) open(t *testing.T, bank, id string, balance ecash.Amount) holder {
 }
 
 func (e *env) wallet(t *testing.T, user string) *ecash.Wallet {
-	mk, err := e.c.RegisterUser(ctx, user, []byte{})
+	mk, err := e.c.RegisterUser(ctx, user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +237,7 @@ func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 		if err := c.OpenAccount(ctx, "bank-a", "mallory", "mallory", sk.Public().(ed25519.PublicKey), 1_000_000); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 			t.Errorf("%s: open account: %v", name, err)
 		}
-		if _, err := c.RegisterUser(ctx, "mallory", []byte{}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+		if _, err := c.RegisterUser(ctx, "mallory"); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 			t.Errorf("%s: register user: %v", name, err)
 		}
 		if _, err := c.Prune(ctx); !errors.Is(err, ecashhttp.ErrUnauthorized) {
@@ -247,6 +251,12 @@ func TestOperatorEndpointsNeedTheAdminToken(t *testing.T) {
 		}
 		if _, err := c.Account(ctx, "bank-a", alice.account, nil); !errors.Is(err, ecashhttp.ErrUnauthorized) {
 			t.Errorf("%s: account: %v", name, err)
+		}
+		if _, err := c.BeginEnrollment(ctx, &ecash.EnrollRequest{Identity: "mallory", EKCert: []byte{1}, AIK: []byte{1}}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: begin enrolment: %v", name, err)
+		}
+		if _, err := c.FinishEnrollment(ctx, &ecash.EnrollAnswer{Secret: []byte{1}}); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+			t.Errorf("%s: finish enrolment: %v", name, err)
 		}
 	}
 	if a, err := e.c.Account(ctx, "bank-a", alice.account, alice.key); err != nil || a.Balance != 100 {

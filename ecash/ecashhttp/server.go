@@ -23,6 +23,9 @@ const maxBody = httpapi.MaxBody
 type Deps struct {
 	Module *ecash.Module
 	Users  *ecash.UserRegistry
+	// Enroll binds AIKs to TPMs; nil: the node trusts no TPM manufacturer
+	// and refuses enrolment.
+	Enroll *ecash.Enroller
 	Banks  map[string]*ecash.Bank
 	Store  ecash.Store
 	Log    *slog.Logger
@@ -45,6 +48,8 @@ func NewHandler(d Deps) http.Handler {
 	mux.HandleFunc("GET /v1/keys", s.keys)
 	mux.HandleFunc("GET /v1/users/key", s.userKey)
 	mux.HandleFunc("POST /v1/users", s.admin(s.registerUser))
+	mux.HandleFunc("POST /v1/users/enroll", s.admin(s.beginEnroll))
+	mux.HandleFunc("POST /v1/users/enroll/finish", s.admin(s.finishEnroll))
 	mux.HandleFunc("POST /v1/banks/{bank}/accounts", s.admin(s.openAccount))
 	mux.HandleFunc("GET /v1/banks/{bank}/accounts/{id}", s.account)
 	mux.HandleFunc("POST /v1/banks/{bank}/withdraw", s.withdraw)
@@ -116,7 +121,7 @@ func (s *server) registerUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	mk, err := s.Users.Register(r.Context(), q.Identity, q.AIK)
+	mk, err := s.Users.Register(r.Context(), q.Identity)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -10,6 +10,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -30,6 +32,10 @@ type Config struct {
 	Schedule       ecash.Schedule // default DefaultSchedule
 	Golden         [][]byte       // golden PCR digests; empty: banks take no platform evidence
 	RequireTPM     bool           // banks refuse withdrawals without platform evidence
+	// EKCA holds the TPM manufacturer CAs (PEM) whose EK certificates the
+	// user registry trusts for AIK enrolment; empty: <DataDir>/ek-ca.pem if
+	// present, else no enrolment.
+	EKCA           []byte
 	Now            func() time.Time
 	LedgerBank     string        // name of the ledger bank (default "bank-a")
 	LedgerCurrency string        // its book's currency (default "CNY")
@@ -56,6 +62,7 @@ type Node struct {
 	Store    *ecash.SQLStore
 	Module   *ecash.Module
 	Users    *ecash.UserRegistry
+	Enroll   *ecash.Enroller // nil: no EK CA, no AIK enrolment
 	Banks    map[string]*ecash.Bank
 	// Ledger is the evidence-chain bank (seed 001); its book is in DB, its
 	// hot backup in <data>/ledger-backup.db.
@@ -119,6 +126,9 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 		return err
 	}
 	n.Users = ecash.NewUserRegistry(n.Store, userIssuer, userOpener, registry.NewPublicKeys(n.Registry, "ecash-users"))
+	if err := n.openEnrollment(); err != nil {
+		return err
+	}
 	mc := ecash.ModuleConfig{Schedule: n.cfg.Schedule, Identity: ed25519.PrivateKey(sec.ModuleIdentity), Now: n.cfg.Now,
 		GenerateKey: n.cfg.GenerateKey, UserEpoch: func() uint64 { return userIssuer.PublicKey().Epoch }}
 	copy(mc.MasterKey[:], sec.MasterKey)
@@ -131,6 +141,31 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 		}
 	}
 	return n.openLedger(ctx, sec)
+}
+
+// ekCAFile is the default trust file of TPM manufacturer CAs.
+const ekCAFile = "ek-ca.pem"
+
+// openEnrollment sets up AIK enrolment if the node trusts a TPM
+// manufacturer (cfg.EKCA, or the data directory's ek-ca.pem).
+func (n *Node) openEnrollment() error {
+	ca := n.cfg.EKCA
+	if len(ca) == 0 {
+		b, err := os.ReadFile(filepath.Join(n.cfg.DataDir, ekCAFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		ca = b
+	}
+	e, err := attest.NewEndorser(ca, n.cfg.Now)
+	if err != nil {
+		return fmt.Errorf("node: EK CA: %w", err)
+	}
+	n.Enroll = ecash.NewEnroller(n.Users, e, ecash.EnrollConfig{Now: n.cfg.Now})
+	return nil
 }
 
 func (n *Node) openLedger(ctx context.Context, sec *secrets) error {
