@@ -59,6 +59,30 @@
 //     fresh signatures fail. Signatures made before a revocation still verify
 //     under the public key of their epoch, which they name.
 //
+// # Escrows: a signature bound in advance
+//
+// A signature's (T1, T2, T3) is a linear encryption of the signer's A to
+// the opener. MemberKey.Escrow makes that encryption ahead of time, and
+// SignEscrow later signs with exactly those T's; VerifyEscrow accepts only
+// a signature carrying them. Whoever commits to an escrow (an e-cash coin
+// does) can thereby demand that every signature made for it opens to one
+// member: the proof of knowledge of (α, β, x) behind the T's can only be
+// made by the member whose A is inside. This is BBS04 unchanged — the
+// signer only chooses (α, β) earlier — so its security argument stands;
+// escrows made with fresh (α, β) are unlinkable like signatures are.
+//
+// # Which epoch a verifier may accept
+//
+// A revocation publishes the revoked member's key (A*, x*) at the old
+// epoch, and from the chain of updates at every earlier epoch too. A
+// signature at a past epoch can therefore be made by anyone after the
+// fact. Fresh signatures (authentications, payments) must be at the
+// current epoch (registry.PublicKeys.VerifyFresh); a past-epoch signature
+// counts only with independent proof that it, or what it escrows, predates
+// the revocation, and the opener names nobody from a published key
+// (registry.PublishedKeyError). Package ecash gets the proof from its coin
+// keys, which are made per user epoch.
+//
 // # Why BBS04 and not the trust paper's ACJT
 //
 // Seed 004 uses the ACJT scheme (Ateniese, Camenisch, Joye, Tsudik, CRYPTO
