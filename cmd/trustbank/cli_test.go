@@ -242,3 +242,49 @@ func mustRun(t *testing.T, args ...string) string {
 	}
 	return strings.TrimSpace(out)
 }
+
+// User revocation from the command line: the operator revokes bob; bob's
+// wallet can no longer withdraw but still pays with the coins it holds;
+// alice's wallet applies the published update on its next run, withdraws
+// at the new epoch and pays with old and new coins.
+func TestUserRevocationCLI(t *testing.T) {
+	sargs := serverArgs(t, dbtest.Target{})
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
+	dir := t.TempDir()
+	alice, bob, merchant := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json"), filepath.Join(dir, "merchant.json")
+	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	run("wallet", "init", "--state", alice, "--server", base, "--user", "alice", "--account", "alice-acct", "--balance", "1000", "--admin-token", tok)
+	run("wallet", "init", "--state", bob, "--server", base, "--user", "bob", "--account", "bob-acct", "--balance", "1000", "--admin-token", tok)
+	run("merchant", "init", "--state", merchant, "--server", base, "--id", "shop", "--account", "shop-acct", "--admin-token", tok)
+	run("wallet", "withdraw", "--state", alice, "16")
+	run("wallet", "withdraw", "--state", bob, "16")
+
+	if _, _, err := runCLI(t, "users", "revoke", "--server", base, "--user", "bob"); !errors.Is(err, ecashhttp.ErrUnauthorized) {
+		t.Fatalf("revoke without the operator's token: %v", err)
+	}
+	if out := run("users", "revoke", "--server", base, "--user", "bob", "--admin-token", tok); !strings.Contains(out, "now at epoch 1") {
+		t.Fatalf("revoke: %s", out)
+	}
+	if out := run("users", "updates", "--server", base); !strings.Contains(out, "epoch 1: 184-byte update") {
+		t.Fatalf("updates: %s", out)
+	}
+	if _, _, err := runCLI(t, "wallet", "withdraw", "--state", bob, "4"); !errors.Is(err, ecash.ErrUserRevoked) {
+		t.Fatalf("revoked user withdrew: %v", err)
+	}
+	pay := func(wallet string, amount string) string {
+		ch := run("merchant", "challenge", "--state", merchant, amount)
+		return run("merchant", "accept", "--state", merchant, "--payment", run("wallet", "pay", "--state", wallet, "--challenge", ch))
+	}
+	if out := pay(bob, "16"); !strings.Contains(out, "deposited 16") {
+		t.Fatalf("bob's coin from before the revocation: %s", out)
+	}
+	run("wallet", "withdraw", "--state", alice, "4")
+	var f walletFile
+	if err := loadJSON(alice, &f); err != nil || len(f.Members) != 2 {
+		t.Fatalf("alice keeps %d user keys (%v); want the old and the new", len(f.Members), err)
+	}
+	if out := pay(alice, "20"); !strings.Contains(out, "deposited 20") {
+		t.Fatalf("alice's old and new coins: %s", out)
+	}
+}

@@ -52,6 +52,7 @@ var commands = []command{
 	{"serve", "run the e-cash module, banks, user registry and the ledger bank over HTTP+JSON", runServe},
 	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay|restore", runWallet},
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
+	{"users", "the operator's user registry: users revoke|updates", runUsers},
 	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},

@@ -315,6 +315,9 @@ func walletWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer cw.close()
+	if cw.revoked {
+		return fmt.Errorf("%w: %s was removed from the user group; the coins held still pay", ecash.ErrUserRevoked, cw.f.User)
+	}
 	f, w := cw.f, cw.w
 	p, err := w.Withdraw(f.Account, ed25519.PrivateKey(f.AccountKey), amount, cw.ks.Schedule.EpochAt(time.Now()))
 	if err != nil {
