@@ -344,3 +344,51 @@ func (l *restoreLog) SpentBucket(ctx context.Context, e Epoch, bits uint8, prefi
 	l.buckets = append(l.buckets, [2]uint32{uint32(bits), prefix})
 	return l.r.SpentBucket(ctx, e, bits, prefix)
 }
+
+// The TPM-bound form of hole 1: alice's TPM signs the challenges of both
+// payments (bob holds her phone), but the second transcript must still
+// prove the escrow in each coin, which bob's group key cannot — and when
+// alice proves it herself, the double spend names her.
+func TestColludingDoubleSpendWithTPMBoundCoins(t *testing.T) {
+	eachSystem(t, func(t *testing.T, s *system) {
+		dev := tpmSystem(t, s)
+		_, bobW := s.user("bob", 0)
+		w := s.wallet(dev)
+		s.withdraw(w, 16)
+		coins := w.Coins()
+		shop, cafe := s.merchant(s.shop), s.merchant(s.cafe)
+		_, err := s.deposit("bank-b", shop, s.shop, s.pay(w, shop, 16))
+		must(t, err)
+
+		bobW.device = dev
+		bobW.Add(coins...)
+		ch, _ := cafe.Challenge(16)
+		if _, err := bobW.Pay(ch); !errors.Is(err, groupsig.ErrEscrowMismatch) {
+			t.Fatalf("bob paid with alice's TPM-bound coin: %v", err)
+		}
+		p := &Payment{Challenge: *ch, Coins: coins}
+		for _, c := range coins {
+			ks, err := dev.SignCoin(c.Key, ch.KeyDigest(c.Message.Serial))
+			must(t, err)
+			p.KeySigs = append(p.KeySigs, ks)
+		}
+		d := p.Digest()
+		gs, err := bobW.Member().Sign(rand.Reader, s.users.CurrentKey(), d[:])
+		must(t, err)
+		p.GroupSigs = []groupsig.Signature{*gs}
+		if _, err := s.deposit("bank-a", cafe, s.cafe, p); !errors.Is(err, ErrNotMember) {
+			t.Fatalf("bank took alice's TPM signature with bob's group signature: %v", err)
+		}
+
+		helper := s.twin(w, dev)
+		helper.Add(coins...)
+		_, err = s.deposit("bank-a", cafe, s.cafe, s.pay(helper, cafe, 16))
+		var dse *DoubleSpendError
+		if !errors.As(err, &dse) {
+			t.Fatalf("second deposit: %v", err)
+		}
+		if name, err := s.users.Trace(ctx, s.evidence(t, dse.EvidenceID)); name != "alice-tpm" {
+			t.Fatalf("traced to %q, %v; want alice-tpm", name, err)
+		}
+	})
+}
