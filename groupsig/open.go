@@ -1,10 +1,6 @@
 package groupsig
 
-import (
-	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
-
-	"trustbank/internal/bls12"
-)
+import "trustbank/internal/bls12"
 
 // Tag names a member key at one epoch: the compressed encoding of its A.
 // The issuer's registry maps tags to member identities; Open returns the tag.
@@ -25,7 +21,6 @@ func (ok *OpenerKey) Open(pk *PublicKey, msg []byte, sig *Signature) (Tag, error
 	a.AddAssign(&t2)
 	a.Neg(&a)
 	a.AddMixed(&sig.T3)
-	var aff bls.G1Affine
-	aff.FromJacobian(&a)
+	aff := bls12.Affine(&a)
 	return aff.Bytes(), nil
 }
