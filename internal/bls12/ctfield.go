@@ -50,31 +50,47 @@ func fpSelect(z, a, b *fp.Element, mask uint64) {
 	}
 }
 
-// fpAdd sets z = x + y mod p.
+// fpAdd sets z = x + y mod p. p < 2^381, so x + y never carries out of the
+// top limb; a borrow from subtracting p means x + y < p already.
 func fpAdd(z, x, y *fp.Element) {
-	var t, u fp.Element
 	var c, b uint64
-	for i := range t {
-		t[i], c = bits.Add64(x[i], y[i], c)
-	}
-	for i := range u {
-		u[i], b = bits.Sub64(t[i], pLimbs[i], b)
-	}
-	// p < 2^381, so x+y never carries out of the top limb; a borrow means t < p.
-	fpSelect(z, &u, &t, -b)
+	t0, c := bits.Add64(x[0], y[0], 0)
+	t1, c := bits.Add64(x[1], y[1], c)
+	t2, c := bits.Add64(x[2], y[2], c)
+	t3, c := bits.Add64(x[3], y[3], c)
+	t4, c := bits.Add64(x[4], y[4], c)
+	t5, _ := bits.Add64(x[5], y[5], c)
+	u0, b := bits.Sub64(t0, pLimbs[0], 0)
+	u1, b := bits.Sub64(t1, pLimbs[1], b)
+	u2, b := bits.Sub64(t2, pLimbs[2], b)
+	u3, b := bits.Sub64(t3, pLimbs[3], b)
+	u4, b := bits.Sub64(t4, pLimbs[4], b)
+	u5, b := bits.Sub64(t5, pLimbs[5], b)
+	m := -b
+	z[0] = u0 ^ (m & (u0 ^ t0))
+	z[1] = u1 ^ (m & (u1 ^ t1))
+	z[2] = u2 ^ (m & (u2 ^ t2))
+	z[3] = u3 ^ (m & (u3 ^ t3))
+	z[4] = u4 ^ (m & (u4 ^ t4))
+	z[5] = u5 ^ (m & (u5 ^ t5))
 }
 
-// fpSub sets z = x − y mod p.
+// fpSub sets z = x − y mod p: p is added back under the mask of the borrow.
 func fpSub(z, x, y *fp.Element) {
-	var t fp.Element
 	var b, c uint64
-	for i := range t {
-		t[i], b = bits.Sub64(x[i], y[i], b)
-	}
+	t0, b := bits.Sub64(x[0], y[0], 0)
+	t1, b := bits.Sub64(x[1], y[1], b)
+	t2, b := bits.Sub64(x[2], y[2], b)
+	t3, b := bits.Sub64(x[3], y[3], b)
+	t4, b := bits.Sub64(x[4], y[4], b)
+	t5, b := bits.Sub64(x[5], y[5], b)
 	m := -b
-	for i := range z {
-		z[i], c = bits.Add64(t[i], pLimbs[i]&m, c)
-	}
+	z[0], c = bits.Add64(t0, pLimbs[0]&m, 0)
+	z[1], c = bits.Add64(t1, pLimbs[1]&m, c)
+	z[2], c = bits.Add64(t2, pLimbs[2]&m, c)
+	z[3], c = bits.Add64(t3, pLimbs[3]&m, c)
+	z[4], c = bits.Add64(t4, pLimbs[4]&m, c)
+	z[5], _ = bits.Add64(t5, pLimbs[5]&m, c)
 }
 
 // fpCondNeg sets z = −x where mask is all ones and z = x where it is 0.

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
@@ -19,7 +20,7 @@ import (
 //     in [−127, 128], vtWindows rows j·2^(8i)·P for j = 1..128, one indexed
 //     lookup and at most one addition per window, zero digits skipped.
 const (
-	ctWidth   = 5
+	ctWidth   = 6
 	ctWindows = (fr.Bits + ctWidth - 1) / ctWidth
 	ctRow     = 1 << (ctWidth - 1)
 
@@ -79,15 +80,23 @@ func (t *Table) mulProj(p *g1Proj, s *fr.Element, fresh bool) {
 
 // selectAffine returns row[idx], reading every entry of row.
 func selectAffine(row []bls.G1Affine, idx uint64) bls.G1Affine {
-	var q bls.G1Affine
+	var x, y fp.Element
 	for j := range row {
-		m := eqMask(uint64(j), idx)
-		for l := range q.X {
-			q.X[l] |= m & row[j].X[l]
-			q.Y[l] |= m & row[j].Y[l]
-		}
+		e, m := &row[j], eqMask(uint64(j), idx)
+		x[0] |= m & e.X[0]
+		x[1] |= m & e.X[1]
+		x[2] |= m & e.X[2]
+		x[3] |= m & e.X[3]
+		x[4] |= m & e.X[4]
+		x[5] |= m & e.X[5]
+		y[0] |= m & e.Y[0]
+		y[1] |= m & e.Y[1]
+		y[2] |= m & e.Y[2]
+		y[3] |= m & e.Y[3]
+		y[4] |= m & e.Y[4]
+		y[5] |= m & e.Y[5]
 	}
-	return q
+	return bls.G1Affine{X: x, Y: y}
 }
 
 // ctRows builds the odd multiples with the complete formulas and one
