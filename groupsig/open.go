@@ -18,9 +18,9 @@ func (ok *OpenerKey) Open(pk *PublicKey, msg []byte, sig *Signature) (Tag, error
 	}
 	a := bls12.MulG1(&sig.T1, &ok.Xi1)
 	t2 := bls12.MulG1(&sig.T2, &ok.Xi2)
-	a.AddAssign(&t2)
+	bls12.Add(&a, &t2)
 	a.Neg(&a)
-	a.AddMixed(&sig.T3)
+	bls12.AddMixed(&a, &sig.T3)
 	aff := bls12.Affine(&a)
 	return aff.Bytes(), nil
 }

@@ -273,3 +273,30 @@ func TestFieldOpsMatchGnark(t *testing.T) {
 }
 
 func ptr(j bls.G1Jac) *bls.G1Jac { return &j }
+
+func TestAddMatchesGnark(t *testing.T) {
+	_, _, g1, _ := bls.Generators()
+	s1, _ := RandomScalar(rand.Reader)
+	s2, _ := RandomScalar(rand.Reader)
+	p, q := refG1(&g1, &s1), refG1(&g1, &s2)
+	var negQ bls.G1Jac
+	negQ.Neg(&q)
+	var inf bls.G1Affine
+	for name, c := range map[string]struct{ a, b bls.G1Jac }{
+		"p+q": {p, q}, "q+q": {q, q}, "q+(-q)": {q, negQ}, "O+q": {Infinity(), q}, "q+O": {q, Infinity()},
+	} {
+		want := c.a
+		want.AddAssign(&c.b)
+		if got := Add(ptr(c.a), &c.b); !got.Equal(&want) {
+			t.Errorf("Add %s differs", name)
+		}
+		var bAff bls.G1Affine
+		bAff.FromJacobian(&c.b)
+		if got := AddMixed(ptr(c.a), &bAff); !got.Equal(&want) {
+			t.Errorf("AddMixed %s differs", name)
+		}
+	}
+	if got := AddMixed(ptr(p), &inf); !got.Equal(&p) {
+		t.Error("p + affine identity is not p")
+	}
+}

@@ -149,3 +149,25 @@ func (p *g1Proj) fromAffine(a *bls.G1Affine) {
 	fpSelect(&p.y, &a.Y, &one, inf)
 	fpSelect(&p.z, &one, &fp.Element{}, inf)
 }
+
+// Add sets p = p + q in constant time (gnark-crypto's G1Jac.AddAssign
+// branches on its field reductions). It returns p.
+func Add(p, q *bls.G1Jac) *bls.G1Jac {
+	var a, b g1Proj
+	a.fromJac(p)
+	b.fromJac(q)
+	a.add(&a, &b)
+	*p = a.jac()
+	return p
+}
+
+// AddMixed sets p = p + q in constant time; q may be the affine identity.
+// It returns p.
+func AddMixed(p *bls.G1Jac, q *bls.G1Affine) *bls.G1Jac {
+	var a, b g1Proj
+	a.fromJac(p)
+	b.fromAffine(q)
+	a.add(&a, &b)
+	*p = a.jac()
+	return p
+}
