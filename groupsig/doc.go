@@ -78,12 +78,15 @@
 //     Table.Mul, MulG1, MulG2): Sign (α, β, the nonces and the scalars built
 //     from x), Issue/KeyFor (1/(γ+x)), Revoke (1/(γ+x*), γ), key generation
 //     and parsing (1/ξ, ξ, γ), Check (x), Update (1/(x−x*)) and Open (ξ1, ξ2).
+//     Secret scalars are inverted with bls12.InvertScalar (Fermat), not
+//     gnark-crypto's variable-time binary GCD.
 //     Verify multiplies by public scalars only and takes the faster
 //     variable-time path (MulG1Vartime, Table.MulJacVartime); Apply's scalar
 //     is public too but shares the constant-time G2 helper. Not covered:
 //     the pairings in Sign and Check and Check's G2 addition run
 //     gnark-crypto's arithmetic on secret-dependent points, and its field
-//     additions there branch on the reduction.
+//     additions there branch on the reduction; so do fr's Add and Sub in
+//     Sign's scalar arithmetic (one branch per operation).
 //
 // # Encodings and errors
 //

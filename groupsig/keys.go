@@ -158,7 +158,7 @@ func (ik *IssuerKey) keyFor(x *fr.Element) (*MemberKey, error) {
 	if e.IsZero() {
 		return nil, ErrInvalidKey
 	}
-	e.Inverse(&e)
+	bls12.InvertScalar(&e, &e)
 	a := ik.PK.precomp().g1.Mul(&e)
 	mk := &MemberKey{Epoch: ik.PK.Epoch, X: *x}
 	mk.A = bls12.Affine(&a)
@@ -193,7 +193,7 @@ func (ik *IssuerKey) Zeroize() { ik.Gamma.SetZero() }
 
 func inverse(s *fr.Element) *fr.Element {
 	var r fr.Element
-	return r.Inverse(s)
+	return bls12.InvertScalar(&r, s)
 }
 
 func mulAffine(p *bls.G1Affine, s *fr.Element) bls.G1Affine { return bls12.MulG1Affine(p, s) }

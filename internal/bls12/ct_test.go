@@ -314,3 +314,19 @@ func BenchmarkAddMixedGnark(b *testing.B) {
 		pts[0].AddMixed(&q)
 	}
 }
+
+func TestInvertScalar(t *testing.T) {
+	for name, s := range edgeScalars(t) {
+		var got, want fr.Element
+		if InvertScalar(&got, &s); !got.Equal(want.Inverse(&s)) {
+			t.Errorf("InvertScalar(%s) differs from gnark-crypto", name)
+		}
+	}
+}
+
+func BenchmarkInvertScalar(b *testing.B) {
+	s, _ := RandomScalar(rand.Reader)
+	for b.Loop() {
+		InvertScalar(&s, &s)
+	}
+}

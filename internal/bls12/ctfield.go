@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fp"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 )
 
 // Constant-time field arithmetic. gnark-crypto's fp.Mul and fp.Square run
@@ -158,4 +159,15 @@ func (z *e2) inverse(x *e2) {
 	z.a0.Mul(&x.a0, &n)
 	z.a1.Mul(&x.a1, &n)
 	fpCondNeg(&z.a1, &z.a1, ^uint64(0))
+}
+
+// rMinus2 is the exponent of Fermat inversion in the scalar field.
+var rMinus2 = new(big.Int).Sub(fr.Modulus(), big.NewInt(2))
+
+// InvertScalar sets z = 1/x mod r (0 for x = 0) and returns z, in constant
+// time: x^(r−2) by a fixed sequence of multiplications. gnark-crypto's
+// fr.Element.Inverse is a variable-time binary GCD; use this one for secret
+// scalars (1/(γ+x), 1/ξ).
+func InvertScalar(z, x *fr.Element) *fr.Element {
+	return z.Exp(*x, rMinus2)
 }

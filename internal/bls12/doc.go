@@ -23,6 +23,7 @@
 //	MulG2                              —  (gnark-crypto's G2 ScalarMultiplication)
 //	ToAffine, Affine                   ToAffineVartime
 //	Add, AddMixed                      gnark-crypto's G1Jac methods
+//	InvertScalar                       fr.Element.Inverse
 //
 // The constant-time functions recode the scalar into signed odd digits of a
 // fixed width (recode.go: no digit is zero, an even scalar k is replaced by
@@ -52,7 +53,10 @@
 // (G1Jac.AddAssign, AddMixed, G2Affine.Add) and its pairing use the
 // branching fp.Add and Sub, so callers add secret points with Add and
 // AddMixed here; a pairing on secret-dependent points (BBS04's R3 in
-// groupsig.Sign) is not constant-time. And a compiler could in principle
+// groupsig.Sign) is not constant-time. Likewise fr.Element's Add, Sub and Neg
+// branch on the reduction (fr.Mul is CMOV assembly like fp.Mul), so scalar
+// arithmetic on secrets, such as Sign's responses s = r + c·secret, keeps a
+// one-branch-per-operation leak. And a compiler could in principle
 // turn a mask back into a branch: in Go 1.26's amd64 output for this
 // package's field, recoding and selection code the only jumps are loop
 // counters, bounds and stack checks; the dudect test would notice a change.
