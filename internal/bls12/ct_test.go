@@ -330,3 +330,32 @@ func BenchmarkInvertScalar(b *testing.B) {
 		InvertScalar(&s, &s)
 	}
 }
+
+// TestTableConcurrentFirstUse builds both layouts of one table from several
+// goroutines at once (run with -race).
+func TestTableConcurrentFirstUse(t *testing.T) {
+	_, _, g1, _ := bls.Generators()
+	tab := NewTable(&g1)
+	s, _ := RandomScalar(rand.Reader)
+	want := refG1(&g1, &s)
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			mul := tab.Mul
+			if i%2 == 1 {
+				mul = tab.MulVartime
+			}
+			got := mul(&s)
+			if !got.Equal(&want) {
+				errs <- fmt.Errorf("goroutine %d: wrong product", i)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

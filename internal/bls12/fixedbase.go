@@ -39,7 +39,7 @@ type Table struct {
 }
 
 // NewTable returns the table for p; the rows are computed on first use
-// (about 1 ms for the constant-time rows, 2 ms for the variable-time ones).
+// (about 1 ms for the constant-time rows, 3 ms for the variable-time ones).
 func NewTable(p *bls.G1Affine) *Table { return &Table{base: *p} }
 
 // Base returns the point the table was built for.
