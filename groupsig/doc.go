@@ -51,7 +51,8 @@
 //     R3 = e(T3^sx·h^−(sδ1+sδ2)·g1^−c, g2) · e(T3^c·h^−(sα+sβ), w),
 //     which is the paper's product of five pairings regrouped. Signing does
 //     the same with A's exponent folded in, so every signer multiplication
-//     is by a fixed base (u, v, h, A) served from a precomputed table.
+//     is by a fixed base (u, v, h, A) served from a precomputed table, in
+//     constant time (see Security notes).
 //   - Revocation is BBS04 §7, not verifier-local revocation (Boneh–Shacham,
 //     CCS 2004): VLR costs the verifier one pairing per revoked member,
 //     §7 costs nothing at verification. Members that are not revoked update
@@ -97,7 +98,19 @@
 //     scheme is not non-frameable against the issuer. Where non-repudiation
 //     matters (e-cash payments) trustbank adds a signature by a key only the
 //     member's device holds (the TPM coin key).
-//   - Scalar multiplication is not constant-time (see internal/bls12).
+//   - Every multiplication by a secret scalar is constant-time (internal/bls12
+//     Table.Mul, MulG1, MulG2): Sign (α, β, the nonces and the scalars built
+//     from x), Issue/KeyFor (1/(γ+x)), Revoke (1/(γ+x*), γ), key generation
+//     and parsing (1/ξ, ξ, γ), Check (x), Update (1/(x−x*)) and Open (ξ1, ξ2).
+//     Secret scalars are inverted with bls12.InvertScalar (Fermat), not
+//     gnark-crypto's variable-time binary GCD.
+//     Verify multiplies by public scalars only and takes the faster
+//     variable-time path (MulG1Vartime, Table.MulJacVartime); Apply's scalar
+//     is public too but shares the constant-time G2 helper. Not covered:
+//     the pairings in Sign and Check and Check's G2 addition run
+//     gnark-crypto's arithmetic on secret-dependent points, and its field
+//     additions there branch on the reduction; so do fr's Add and Sub in
+//     Sign's scalar arithmetic (one branch per operation).
 //
 // # Encodings and errors
 //

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"math/big"
 	"sync"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -159,10 +158,10 @@ func (ik *IssuerKey) keyFor(x *fr.Element) (*MemberKey, error) {
 	if e.IsZero() {
 		return nil, ErrInvalidKey
 	}
-	e.Inverse(&e)
+	bls12.InvertScalar(&e, &e)
 	a := ik.PK.precomp().g1.Mul(&e)
 	mk := &MemberKey{Epoch: ik.PK.Epoch, X: *x}
-	mk.A.FromJacobian(&a)
+	mk.A = bls12.Affine(&a)
 	return mk, nil
 }
 
@@ -194,20 +193,9 @@ func (ik *IssuerKey) Zeroize() { ik.Gamma.SetZero() }
 
 func inverse(s *fr.Element) *fr.Element {
 	var r fr.Element
-	return r.Inverse(s)
+	return bls12.InvertScalar(&r, s)
 }
 
-func mulAffine(p *bls.G1Affine, s *fr.Element) bls.G1Affine {
-	j := bls12.MulG1(p, s)
-	var a bls.G1Affine
-	a.FromJacobian(&j)
-	return a
-}
+func mulAffine(p *bls.G1Affine, s *fr.Element) bls.G1Affine { return bls12.MulG1Affine(p, s) }
 
-func mulG2(p *bls.G2Affine, s *fr.Element) bls.G2Affine {
-	var k big.Int
-	s.BigInt(&k)
-	var r bls.G2Affine
-	r.ScalarMultiplication(p, &k)
-	return r
-}
+func mulG2(p *bls.G2Affine, s *fr.Element) bls.G2Affine { return bls12.MulG2(p, s) }

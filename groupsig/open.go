@@ -1,10 +1,6 @@
 package groupsig
 
-import (
-	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
-
-	"trustbank/internal/bls12"
-)
+import "trustbank/internal/bls12"
 
 // Tag names a member key at one epoch: the compressed encoding of its A.
 // The issuer's registry maps tags to member identities; Open returns the tag.
@@ -22,10 +18,9 @@ func (ok *OpenerKey) Open(pk *PublicKey, msg []byte, sig *Signature) (Tag, error
 	}
 	a := bls12.MulG1(&sig.T1, &ok.Xi1)
 	t2 := bls12.MulG1(&sig.T2, &ok.Xi2)
-	a.AddAssign(&t2)
+	bls12.Add(&a, &t2)
 	a.Neg(&a)
-	a.AddMixed(&sig.T3)
-	var aff bls.G1Affine
-	aff.FromJacobian(&a)
+	bls12.AddMixed(&a, &sig.T3)
+	aff := bls12.Affine(&a)
 	return aff.Bytes(), nil
 }

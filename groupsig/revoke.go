@@ -5,6 +5,8 @@ import (
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"trustbank/internal/bls12"
 )
 
 // Revocation is the public update that revokes the member key (A, X) and
@@ -29,7 +31,7 @@ func (ik *IssuerKey) Revoke(a bls.G1Affine, x fr.Element) (*Revocation, error) {
 		return nil, fmt.Errorf("%w: (A, x) is not a member key at epoch %d", ErrInvalidKey, ik.PK.Epoch)
 	}
 	var e fr.Element
-	e.Add(&ik.Gamma, &x).Inverse(&e)
+	bls12.InvertScalar(&e, e.Add(&ik.Gamma, &x))
 	rev := &Revocation{Epoch: ik.PK.Epoch + 1, A: a, X: x, G2: mulG2(&ik.PK.G2, &e)}
 	old := ik.PK
 	ik.PK = &PublicKey{
@@ -80,7 +82,7 @@ func (mk *MemberKey) Update(rev *Revocation) (*MemberKey, error) {
 	if d.IsZero() {
 		return nil, ErrRevoked
 	}
-	d.Inverse(&d)
+	bls12.InvertScalar(&d, &d)
 	var diff bls.G1Affine
 	diff.Sub(&rev.A, &mk.A)
 	return &MemberKey{Epoch: rev.Epoch, A: mulAffine(&diff, &d), X: mk.X}, nil

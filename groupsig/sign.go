@@ -17,8 +17,9 @@ const challengeDST = "TRUSTBANK-GROUPSIG-V1-BBS04-BLS12381-CHALLENGE"
 
 // Sign signs msg with member key mk under pk (BBS04 §5, with the pairing
 // product of R3 folded into one two-term multi-pairing, see doc.go).
-// All scalar multiplications here are by fixed bases (u, v, h and the
-// member's A), served from precomputed tables.
+// Every scalar here is secret, so every multiplication is internal/bls12's
+// constant-time one: fixed bases (u, v, h and the member's A) served from
+// precomputed tables, scanned in full for each digit.
 func (mk *MemberKey) Sign(rand io.Reader, pk *PublicKey, msg []byte) (*Signature, error) {
 	if mk.Epoch != pk.Epoch {
 		return nil, fmt.Errorf("%w: key epoch %d, public key epoch %d", ErrStaleKey, mk.Epoch, pk.Epoch)
@@ -48,7 +49,7 @@ func (mk *MemberKey) sign(rand io.Reader, pk *PublicKey, alpha, beta *fr.Element
 	jac := make([]bls.G1Jac, 0, 9)
 	jac = append(jac, pre.u.Mul(alpha), pre.v.Mul(beta))
 	t3 := pre.h.Mul(&ab)
-	t3.AddMixed(&mk.A)
+	bls12.AddMixed(&t3, &mk.A)
 	jac = append(jac, t3)
 
 	// R1 = u^rα, R2 = v^rβ, R4 = T1^rx·u^-rδ1 = u^(α·rx − rδ1), R5 = v^(β·rx − rδ2)

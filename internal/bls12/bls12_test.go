@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"math/big"
 	"testing"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
@@ -32,7 +33,7 @@ func TestTableMatchesGLV(t *testing.T) {
 	scalars = append(scalars, r1)
 	for i, s := range scalars {
 		got := tab.Mul(&s)
-		want := MulG1(&g1, &s)
+		want := MulG1Vartime(&g1, &s)
 		if !got.Equal(&want) {
 			t.Fatalf("scalar %d: table and GLV disagree", i)
 		}
@@ -95,8 +96,19 @@ func BenchmarkTableMul(b *testing.B) {
 	_, _, g1, _ := bls.Generators()
 	tab := NewTable(&g1)
 	s, _ := RandomScalar(rand.Reader)
+	tab.Mul(&s) // build the rows
 	for b.Loop() {
 		tab.Mul(&s)
+	}
+}
+
+func BenchmarkTableMulVartime(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	tab := NewTable(&g1)
+	s, _ := RandomScalar(rand.Reader)
+	tab.MulVartime(&s)
+	for b.Loop() {
+		tab.MulVartime(&s)
 	}
 }
 
@@ -108,11 +120,71 @@ func BenchmarkMulG1(b *testing.B) {
 	}
 }
 
+func BenchmarkMulG1Vartime(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	s, _ := RandomScalar(rand.Reader)
+	for b.Loop() {
+		MulG1Vartime(&g1, &s)
+	}
+}
+
+func BenchmarkMulG2(b *testing.B) {
+	_, _, _, g2 := bls.Generators()
+	s, _ := RandomScalar(rand.Reader)
+	for b.Loop() {
+		MulG2(&g2, &s)
+	}
+}
+
+// BenchmarkMulG2Gnark is gnark-crypto's (variable-time) GLV method, for
+// comparison with MulG2.
+func BenchmarkMulG2Gnark(b *testing.B) {
+	_, _, _, g2 := bls.Generators()
+	s, _ := RandomScalar(rand.Reader)
+	var k big.Int
+	s.BigInt(&k)
+	var r bls.G2Affine
+	for b.Loop() {
+		r.ScalarMultiplication(&g2, &k)
+	}
+}
+
 func BenchmarkNewTable(b *testing.B) {
 	_, _, g1, _ := bls.Generators()
 	for b.Loop() {
-		NewTable(&g1)
+		NewTable(&g1).ctRows()
 	}
+}
+
+func BenchmarkNewTableVartime(b *testing.B) {
+	_, _, g1, _ := bls.Generators()
+	for b.Loop() {
+		NewTable(&g1).vtRows()
+	}
+}
+
+func BenchmarkToAffine(b *testing.B) {
+	pts := benchPoints(9)
+	for b.Loop() {
+		ToAffine(pts)
+	}
+}
+
+func BenchmarkToAffineVartime(b *testing.B) {
+	pts := benchPoints(9)
+	for b.Loop() {
+		ToAffineVartime(pts)
+	}
+}
+
+func benchPoints(n int) []bls.G1Jac {
+	_, _, g1, _ := bls.Generators()
+	pts := make([]bls.G1Jac, n)
+	for i := range pts {
+		s, _ := RandomScalar(rand.Reader)
+		pts[i] = MulG1(&g1, &s)
+	}
+	return pts
 }
 
 // pointOffSubgroup finds a point on the G1 curve y² = x³ + 4 that is not in

@@ -1,0 +1,204 @@
+package bls12
+
+import (
+	"crypto/rand"
+	"flag"
+	"math"
+	"math/big"
+	"slices"
+	"testing"
+	"time"
+
+	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+)
+
+// A dudect-style timing test (Reich, Oswald and Renes, "dudect: dude, is my
+// code constant time?", DATE 2017): time many calls on two classes of
+// scalars, a fixed one and fresh random ones, interleaved at random; crop the
+// slowest measurements at several percentiles; and run Welch's t-test on each
+// cropped set. |t| above 4.5 means the two classes' timings differ: a leak.
+//
+// It takes about two minutes (-dudect.n 1000000: ten), so it runs only with the flag:
+//
+//	go test ./internal/bls12 -run Dudect -dudect -v [-dudect.n 200000]
+//
+// It checks both ways: the constant-time functions must stay below 4.5,
+// and their variable-time twins must exceed it (else the harness is blind).
+var (
+	dudectOn = flag.Bool("dudect", false, "run the dudect timing-leak tests (about a minute)")
+	dudectN  = flag.Int("dudect.n", 200000, "timed calls per dudect test (the slow ones use a fraction)")
+)
+
+// dudectThreshold is dudect's bound on |t| for "no leak found".
+const dudectThreshold = 4.5
+
+func TestDudect(t *testing.T) {
+	if !*dudectOn {
+		t.Skip("timing test: run with -dudect")
+	}
+	_, _, g1, g2 := bls.Generators()
+	tab := NewTable(&g1)
+	var sink bls.G1Jac
+	var sink2 bls.G2Affine
+	var sinkGT bls.GT
+	g2Lines := bls.PrecomputeLines(g2)
+	// Each case turns a scalar into the call to time; what it does before
+	// returning the call is not timed.
+	cases := []struct {
+		name     string
+		div      int // run n/div samples
+		constant bool
+		prep     func(*fr.Element) func()
+	}{
+		{"Table.Mul", 1, true, func(s *fr.Element) func() { return func() { sink = tab.Mul(s) } }},
+		{"Table.MulVartime", 1, false, func(s *fr.Element) func() { return func() { sink = tab.MulVartime(s) } }},
+		{"MulG1", 5, true, func(s *fr.Element) func() { return func() { sink = MulG1(&g1, s) } }},
+		{"MulG1Vartime", 5, false, func(s *fr.Element) func() { return func() { sink = MulG1Vartime(&g1, s) } }},
+		{"MulG2", 20, true, func(s *fr.Element) func() { return func() { sink2 = MulG2(&g2, s) } }},
+		// Not ours, and expected to leak: gnark-crypto's pairing of a
+		// secret-dependent G1 point (as groupsig.Sign's R3 does). If this
+		// ever passes, gnark-crypto has changed: update doc.go.
+		{"pairing(s·g1, g2)", 20, false, func(s *fr.Element) func() {
+			p := MulG1Affine(&g1, s)
+			return func() { sinkGT = pairFixedQ(&p, &g2Lines) }
+		}},
+	}
+	// Three fixed classes: 2^128 + 1, a scalar of almost only zero windows;
+	// 0, which the constant-time recoding replaces by r; and one random scalar.
+	var sparse fr.Element
+	sparse.SetBigInt(new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1)))
+	random, err := RandomScalar(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := []struct {
+		name string
+		s    fr.Element
+	}{{"2^128+1", sparse}, {"0", fr.Element{}}, {"random", random}}
+	for _, c := range cases {
+		for _, fx := range fixed {
+			t.Run(c.name+"/fixed="+fx.name, func(t *testing.T) {
+				n := *dudectN / c.div
+				maxT, crop := dudect(t, n, &fx.s, c.prep)
+				t.Logf("%s, fixed %s vs random: max |t| = %.2f (%s) over %d timed calls", c.name, fx.name, maxT, crop, n)
+				if c.constant && maxT > dudectThreshold {
+					t.Errorf("|t| = %.2f > %.1f: timing depends on the scalar", maxT, dudectThreshold)
+				}
+				if !c.constant && maxT <= dudectThreshold {
+					t.Errorf("|t| = %.2f: the harness does not see a known leak", maxT)
+				}
+			})
+		}
+	}
+	_, _, _ = sink, sink2, sinkGT
+}
+
+// dudect times n calls, each made by prep from the fixed scalar or a fresh
+// random one, and returns the largest |t| over the uncropped and cropped
+// sample sets, naming the set.
+func dudect(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
+	t.Helper()
+	class := make([]byte, n)
+	if _, err := rand.Read(class); err != nil {
+		t.Fatal(err)
+	}
+	calls := make([]func(), n)
+	for i := range calls {
+		s := *fixed
+		if class[i]&1 == 1 {
+			var err error
+			if s, err = RandomScalar(rand.Reader); err != nil {
+				t.Fatal(err)
+			}
+		}
+		calls[i] = prep(&s)
+	}
+	for i := range min(n, 1000) { // warm up caches, tables and the branch predictor
+		calls[i]()
+	}
+	times := make([]float64, n)
+	for i, call := range calls {
+		start := time.Now()
+		call()
+		times[i] = float64(time.Since(start))
+	}
+	return maxWelch(t, class, times)
+}
+
+// pairFixedQ is e(p, Q) from Q's precomputed lines, which gnark-crypto
+// v0.22.0 scales in place, so each call takes a copy.
+func pairFixedQ(p *bls.G1Affine, lines *[2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff) bls.GT {
+	l := [][2][len(bls.LoopCounter) - 1]bls.LineEvaluationAff{*lines}
+	ml, err := bls.MillerLoopFixedQ([]bls.G1Affine{*p}, l)
+	if err != nil {
+		panic(err)
+	}
+	return bls.FinalExponentiation(&ml)
+}
+
+// maxWelch runs Welch's t-test on all samples and on the samples below each
+// of the cropping percentiles 1 − 0.5^k, k = 1..10 (p50 up to p99.9), after
+// dudect, which crops the slow tail that interrupts and other processes add.
+func maxWelch(t *testing.T, class []byte, times []float64) (float64, string) {
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	best, name := welch(class, times, math.Inf(1)), "uncropped"
+	t.Logf("uncropped: t = %.2f", best)
+	for k := 1; k <= 10; k++ {
+		p := 1 - math.Pow(0.5, float64(k))
+		limit := sorted[int(p*float64(len(sorted)-1))]
+		tv := welch(class, times, limit)
+		t.Logf("cropped at p%.1f: t = %.2f", 100*p, tv)
+		if math.Abs(tv) > math.Abs(best) {
+			best, name = tv, "cropped at p"+formatPct(p)
+		}
+	}
+	return math.Abs(best), name
+}
+
+func formatPct(p float64) string {
+	return big.NewFloat(100*p).Text('f', 1)
+}
+
+// welch returns Welch's t statistic between the two classes' times at or
+// below limit (Welford's running means and variances).
+func welch(class []byte, times []float64, limit float64) float64 {
+	var n, mean, m2 [2]float64
+	for i, x := range times {
+		if x > limit {
+			continue
+		}
+		c := class[i] & 1
+		n[c]++
+		d := x - mean[c]
+		mean[c] += d / n[c]
+		m2[c] += d * (x - mean[c])
+	}
+	if n[0] < 2 || n[1] < 2 {
+		return 0
+	}
+	v0, v1 := m2[0]/(n[0]-1), m2[1]/(n[1]-1)
+	return (mean[0] - mean[1]) / math.Sqrt(v0/n[0]+v1/n[1])
+}
+
+// TestWelchSeesAShift checks the statistic itself, without timing anything:
+// two classes one standard deviation apart give a large |t|, identical
+// classes give t = 0.
+func TestWelchSeesAShift(t *testing.T) {
+	class := make([]byte, 2000)
+	times := make([]float64, len(class))
+	for i := range class {
+		class[i] = byte(i % 2)
+		times[i] = float64(i%7) + 3*float64(class[i]) // sd of i%7 is 2
+	}
+	if tv := welch(class, times, math.Inf(1)); math.Abs(tv) < 20 {
+		t.Fatalf("shifted classes: t = %.2f", tv)
+	}
+	for i := range times {
+		times[i] = float64((i / 2) % 7)
+	}
+	if tv := welch(class, times, math.Inf(1)); tv != 0 {
+		t.Fatalf("identical classes: t = %.2f", tv)
+	}
+}
