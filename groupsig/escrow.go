@@ -51,7 +51,7 @@ func (mk *MemberKey) Escrow(rand io.Reader, pk *PublicKey) (*Escrow, *EscrowSecr
 	var ab fr.Element
 	ab.Add(&sec.Alpha, &sec.Beta)
 	t3 := pre.h.Mul(&ab)
-	t3.AddMixed(&mk.A)
+	bls12.AddMixed(&t3, &mk.A)
 	ab.SetZero()
 	aff := bls12.ToAffine([]bls.G1Jac{pre.u.Mul(&sec.Alpha), pre.v.Mul(&sec.Beta), t3})
 	return &Escrow{Epoch: pk.Epoch, T1: aff[0], T2: aff[1], T3: aff[2]}, sec, nil
