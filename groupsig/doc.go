@@ -106,11 +106,19 @@
 //     gnark-crypto's variable-time binary GCD.
 //     Verify multiplies by public scalars only and takes the faster
 //     variable-time path (MulG1Vartime, Table.MulJacVartime); Apply's scalar
-//     is public too but shares the constant-time G2 helper. Not covered:
-//     the pairings in Sign and Check and Check's G2 addition run
-//     gnark-crypto's arithmetic on secret-dependent points, and its field
-//     additions there branch on the reduction; so do fr's Add and Sub in
-//     Sign's scalar arithmetic (one branch per operation).
+//     is public too but shares the constant-time G2 helper.
+//   - Sign's pairing R3 = e(x, g2)·e(y, w) takes secret-dependent points,
+//     and gnark-crypto's Miller loop and final exponentiation branch on
+//     their inputs (dudect: |t| ≈ 120 between a fixed and random point).
+//     Sign blinds them: with fresh Z1, Z2 it computes
+//     e(x+Z1, g2)·e(y+Z2, w)·e(−Z1, g2)·e(−Z2, w) as one four-term Miller
+//     loop, each point alone uniformly random (dudect_test.go: |t| below
+//     4.5 for the blinded pairing and for all of Sign with fixed against
+//     fresh nonces). It costs Sign about 30% (two Miller-loop terms and
+//     two fixed-base multiplications). Not covered: Check's pairing and G2
+//     addition (a member checks its own key once, at join), and fr's Add
+//     and Sub in Sign's responses, which branch on the reduction (one
+//     branch per operation, below what dudect resolves).
 //
 // # Encodings and errors
 //
@@ -122,7 +130,7 @@
 //
 // # Cost
 //
-// On 2 cores of the project machine: Sign 1.5 and Verify 2.1 pairings, Open
+// On 2 cores of the project machine: Sign 2 and Verify 2 pairings, Open
 // one Verify plus two multiplications, Issue 0.05 pairings; verification
 // cost is the same after any number of revocations (see bench_test.go and
 // `trustbank bench groupsig`).

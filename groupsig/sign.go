@@ -65,10 +65,23 @@ func (mk *MemberKey) sign(rand io.Reader, pk *PublicKey, alpha, beta *fr.Element
 	t.Mul(&ab, &rx).Sub(&t, &rd1).Sub(&t, &rd2)
 	pre.h.MulJac(&x, &t)
 	t.Add(&ra, &rb).Neg(&t)
-	jac = append(jac, x, pre.h.Mul(&t))
+	y := pre.h.Mul(&t)
+
+	// gnark-crypto's Miller loop and final exponentiation branch on the
+	// values of their inputs, and x, y depend on the secrets: blind them.
+	// With Z1, Z2 random, e(x, g2)·e(y, w) = e(x+Z1, g2)·e(y+Z2, w)·
+	// e(−Z1, g2)·e(−Z2, w), and each of the four points alone is uniform.
+	var z1, z2 fr.Element
+	if err := bls12.RandomScalars(rand, &z1, &z2); err != nil {
+		return nil, err
+	}
+	zj1, zj2 := pre.g1.Mul(&z1), pre.g1.Mul(&z2)
+	bls12.Add(&x, &zj1)
+	bls12.Add(&y, &zj2)
+	jac = append(jac, x, y, zj1, zj2)
 
 	aff := bls12.ToAffine(jac)
-	r3, err := pairR3(pre, &aff[7], &aff[8])
+	r3, err := pairR3Blinded(pre, &aff[7], &aff[8], &aff[9], &aff[10])
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +95,7 @@ func (mk *MemberKey) sign(rand io.Reader, pk *PublicKey, alpha, beta *fr.Element
 	for i, p := range [5][2]*fr.Element{{&ra, alpha}, {&rb, beta}, {&rx, &mk.X}, {&rd1, &d1}, {&rd2, &d2}} {
 		sig.S[i].Mul(&sig.C, p[1]).Add(&sig.S[i], p[0])
 	}
-	for _, s := range []*fr.Element{&ra, &rb, &rx, &rd1, &rd2, &d1, &d2, &ab, &t} {
+	for _, s := range []*fr.Element{&ra, &rb, &rx, &rd1, &rd2, &d1, &d2, &ab, &t, &z1, &z2} {
 		s.SetZero()
 	}
 	return sig, nil
@@ -106,6 +119,22 @@ func pairR3(pre *precomputed, x, y *bls.G1Affine) (bls.GT, error) {
 }
 
 var linesPool = sync.Pool{New: func() any { return new([2]lines) }}
+
+// pairR3Blinded computes e(xb, g2)·e(yb, w)·e(−z1, g2)·e(−z2, w) — the
+// signer's R3 from blinded inputs, xb = x + z1 and yb = y + z2 — as one
+// four-term Miller loop and one final exponentiation.
+func pairR3Blinded(pre *precomputed, xb, yb, z1, z2 *bls.G1Affine) (bls.GT, error) {
+	buf := blindLinesPool.Get().(*[4]lines)
+	defer blindLinesPool.Put(buf)
+	buf[0], buf[1], buf[2], buf[3] = pre.lines[0], pre.lines[1], pre.lines[0], pre.lines[1]
+	ml, err := bls.MillerLoopFixedQ([]bls.G1Affine{*xb, *yb, bls12.NegAffine(z1), bls12.NegAffine(z2)}, buf[:])
+	if err != nil {
+		return bls.GT{}, err
+	}
+	return bls.FinalExponentiation(&ml), nil
+}
+
+var blindLinesPool = sync.Pool{New: func() any { return new([4]lines) }}
 
 // challenge is c = H(digest(gpk), T1, T2, T3, R1, R2, R4, R5, R3, msg).
 // Every item but msg has a fixed length, so the encoding is unambiguous.

@@ -101,3 +101,11 @@ func ToAffineVartime(points []bls.G1Jac) []bls.G1Affine {
 	}
 	return out
 }
+
+// NegAffine returns −p in constant time (gnark-crypto's Neg branches on
+// zero in its field negation). The identity stays the identity.
+func NegAffine(p *bls.G1Affine) bls.G1Affine {
+	out := *p
+	fpCondNeg(&out.Y, &p.Y, ^uint64(0))
+	return out
+}

@@ -52,9 +52,9 @@
 // What remains outside this package: gnark-crypto's own point methods
 // (G1Jac.AddAssign, AddMixed, G2Affine.Add) and its pairing use the
 // branching fp.Add and Sub, so callers add secret points with Add and
-// AddMixed here; a pairing on secret-dependent points (BBS04's R3 in
-// groupsig.Sign) is not constant-time, and the dudect test measures it
-// (|t| over 100 between a fixed and random G1 points). Likewise fr.Element's Add, Sub and Neg
+// AddMixed here; a pairing on secret-dependent points is not constant-time, and the
+// dudect test measures it (|t| over 100 between a fixed and random G1
+// point), so groupsig.Sign blinds its pairing's inputs (NegAffine helps). Likewise fr.Element's Add, Sub and Neg
 // branch on the reduction (fr.Mul is CMOV assembly like fp.Mul), so scalar
 // arithmetic on secrets, such as Sign's responses s = r + c·secret, keeps a
 // one-branch-per-operation leak. And a compiler could in principle

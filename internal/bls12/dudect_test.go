@@ -3,14 +3,14 @@ package bls12
 import (
 	"crypto/rand"
 	"flag"
-	"math"
 	"math/big"
-	"slices"
 	"testing"
 	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
+
+	"trustbank/internal/dudect"
 )
 
 // A dudect-style timing test (Reich, Oswald and Renes, "dudect: dude, is my
@@ -30,8 +30,7 @@ var (
 	dudectN  = flag.Int("dudect.n", 200000, "timed calls per dudect test (the slow ones use a fraction)")
 )
 
-// dudectThreshold is dudect's bound on |t| for "no leak found".
-const dudectThreshold = 4.5
+const dudectThreshold = dudect.Threshold
 
 func TestDudect(t *testing.T) {
 	if !*dudectOn {
@@ -80,7 +79,7 @@ func TestDudect(t *testing.T) {
 		for _, fx := range fixed {
 			t.Run(c.name+"/fixed="+fx.name, func(t *testing.T) {
 				n := *dudectN / c.div
-				maxT, crop := dudect(t, n, &fx.s, c.prep)
+				maxT, crop := timeClasses(t, n, &fx.s, c.prep)
 				t.Logf("%s, fixed %s vs random: max |t| = %.2f (%s) over %d timed calls", c.name, fx.name, maxT, crop, n)
 				if c.constant && maxT > dudectThreshold {
 					t.Errorf("|t| = %.2f > %.1f: timing depends on the scalar", maxT, dudectThreshold)
@@ -94,10 +93,10 @@ func TestDudect(t *testing.T) {
 	_, _, _ = sink, sink2, sinkGT
 }
 
-// dudect times n calls, each made by prep from the fixed scalar or a fresh
+// timeClasses times n calls, each made by prep from the fixed scalar or a fresh
 // random one, and returns the largest |t| over the uncropped and cropped
 // sample sets, naming the set.
-func dudect(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
+func timeClasses(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
 	t.Helper()
 	class := make([]byte, n)
 	if _, err := rand.Read(class); err != nil {
@@ -123,7 +122,11 @@ func dudect(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func(
 		call()
 		times[i] = float64(time.Since(start))
 	}
-	return maxWelch(t, class, times)
+	r := dudect.Judge(class, times)
+	for _, line := range r.All {
+		t.Log(line)
+	}
+	return r.T, r.Crop
 }
 
 // pairFixedQ is e(p, Q) from Q's precomputed lines, which gnark-crypto
@@ -135,70 +138,4 @@ func pairFixedQ(p *bls.G1Affine, lines *[2][len(bls.LoopCounter) - 1]bls.LineEva
 		panic(err)
 	}
 	return bls.FinalExponentiation(&ml)
-}
-
-// maxWelch runs Welch's t-test on all samples and on the samples below each
-// of the cropping percentiles 1 − 0.5^k, k = 1..10 (p50 up to p99.9), after
-// dudect, which crops the slow tail that interrupts and other processes add.
-func maxWelch(t *testing.T, class []byte, times []float64) (float64, string) {
-	sorted := slices.Clone(times)
-	slices.Sort(sorted)
-	best, name := welch(class, times, math.Inf(1)), "uncropped"
-	t.Logf("uncropped: t = %.2f", best)
-	for k := 1; k <= 10; k++ {
-		p := 1 - math.Pow(0.5, float64(k))
-		limit := sorted[int(p*float64(len(sorted)-1))]
-		tv := welch(class, times, limit)
-		t.Logf("cropped at p%.1f: t = %.2f", 100*p, tv)
-		if math.Abs(tv) > math.Abs(best) {
-			best, name = tv, "cropped at p"+formatPct(p)
-		}
-	}
-	return math.Abs(best), name
-}
-
-func formatPct(p float64) string {
-	return big.NewFloat(100*p).Text('f', 1)
-}
-
-// welch returns Welch's t statistic between the two classes' times at or
-// below limit (Welford's running means and variances).
-func welch(class []byte, times []float64, limit float64) float64 {
-	var n, mean, m2 [2]float64
-	for i, x := range times {
-		if x > limit {
-			continue
-		}
-		c := class[i] & 1
-		n[c]++
-		d := x - mean[c]
-		mean[c] += d / n[c]
-		m2[c] += d * (x - mean[c])
-	}
-	if n[0] < 2 || n[1] < 2 {
-		return 0
-	}
-	v0, v1 := m2[0]/(n[0]-1), m2[1]/(n[1]-1)
-	return (mean[0] - mean[1]) / math.Sqrt(v0/n[0]+v1/n[1])
-}
-
-// TestWelchSeesAShift checks the statistic itself, without timing anything:
-// two classes one standard deviation apart give a large |t|, identical
-// classes give t = 0.
-func TestWelchSeesAShift(t *testing.T) {
-	class := make([]byte, 2000)
-	times := make([]float64, len(class))
-	for i := range class {
-		class[i] = byte(i % 2)
-		times[i] = float64(i%7) + 3*float64(class[i]) // sd of i%7 is 2
-	}
-	if tv := welch(class, times, math.Inf(1)); math.Abs(tv) < 20 {
-		t.Fatalf("shifted classes: t = %.2f", tv)
-	}
-	for i := range times {
-		times[i] = float64((i / 2) % 7)
-	}
-	if tv := welch(class, times, math.Inf(1)); tv != 0 {
-		t.Fatalf("identical classes: t = %.2f", tv)
-	}
 }
