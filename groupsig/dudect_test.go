@@ -6,7 +6,6 @@ import (
 	"flag"
 	"io"
 	"testing"
-	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -85,26 +84,13 @@ func TestDudectSign(t *testing.T) {
 }
 
 // timeClasses times n calls, each prepared (untimed) from the fixed scalar
-// or a fresh one, in random order, and judges the timings.
+// or a fresh one, and judges the timings.
 func timeClasses(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) dudect.Result {
-	class := make([]byte, n)
-	rand.Read(class)
-	calls := make([]func(), n)
-	for i := range calls {
+	return dudect.Run(n, func(isFixed bool) func() {
 		s := *fixed
-		if class[i]&1 == 1 {
+		if !isFixed {
 			s, _ = bls12.RandomScalar(rand.Reader)
 		}
-		calls[i] = prep(&s)
-	}
-	for i := range min(n, 200) { // warm up tables, caches and the branch predictor
-		calls[i]()
-	}
-	times := make([]float64, n)
-	for i, call := range calls {
-		start := time.Now()
-		call()
-		times[i] = float64(time.Since(start))
-	}
-	return dudect.Judge(class, times)
+		return prep(&s)
+	})
 }

@@ -257,6 +257,14 @@ func (d *demo) revocation(ctx context.Context, n *node.Node, w *ecash.Wallet, sh
 		return fmt.Errorf("demo: a signature with a published key named someone: %v", err)
 	}
 	d.say("outsider", "signed with bob's published key at the old epoch; GU's opening: %v", "a published key frames nobody, and no new coin can escrow it", registry.ErrKeyPublished)
+	if err := n.Users.CheckActive(ctx, "bob"); !errors.Is(err, ecash.ErrUserRevoked) {
+		return fmt.Errorf("demo: a revoked user is still active: %v", err)
+	}
+	bobKey := &groupsig.MemberKey{Epoch: rev.Epoch - 1, A: rev.A, X: rev.X}
+	if _, err := bobKey.Update(rev); !errors.Is(err, groupsig.ErrRevoked) {
+		return fmt.Errorf("demo: a revoked key moved on: %v", err)
+	}
+	d.say("bob", "tried to move his key to the new epoch (%v); every bank refuses his withdrawals (%v)", "a revoked user can neither sign nor withdraw again", groupsig.ErrRevoked, ecash.ErrUserRevoked)
 	w.UpdateKeys(n.Module.KeySet())
 	if err := w.UpdateMember(rev); err != nil {
 		return err

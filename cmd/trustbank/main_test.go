@@ -45,6 +45,7 @@ func TestDemoSQLite(t *testing.T) {
 		"the withdrawer is \"alice\"",
 		"in his own name: groupsig: signature is not for the committed escrow",
 		"a published key frames nobody",
+		"a revoked user can neither sign nor withdraw again",
 		"members who stay keep paying",
 		"bank-a refused the deposit: ecash: coin already spent",
 		"a stolen coin is useless without its TPM",

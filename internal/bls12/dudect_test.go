@@ -5,7 +5,6 @@ import (
 	"flag"
 	"math/big"
 	"testing"
-	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
@@ -93,36 +92,18 @@ func TestDudect(t *testing.T) {
 	_, _, _ = sink, sink2, sinkGT
 }
 
-// timeClasses times n calls, each made by prep from the fixed scalar or a fresh
-// random one, and returns the largest |t| over the uncropped and cropped
-// sample sets, naming the set.
+// timeClasses times n calls, each made by prep from the fixed scalar or a
+// fresh random one, and returns the largest |t| over the uncropped and
+// cropped sample sets, naming the set.
 func timeClasses(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
 	t.Helper()
-	class := make([]byte, n)
-	if _, err := rand.Read(class); err != nil {
-		t.Fatal(err)
-	}
-	calls := make([]func(), n)
-	for i := range calls {
+	r := dudect.Run(n, func(isFixed bool) func() {
 		s := *fixed
-		if class[i]&1 == 1 {
-			var err error
-			if s, err = RandomScalar(rand.Reader); err != nil {
-				t.Fatal(err)
-			}
+		if !isFixed {
+			s, _ = RandomScalar(rand.Reader)
 		}
-		calls[i] = prep(&s)
-	}
-	for i := range min(n, 1000) { // warm up caches, tables and the branch predictor
-		calls[i]()
-	}
-	times := make([]float64, n)
-	for i, call := range calls {
-		start := time.Now()
-		call()
-		times[i] = float64(time.Since(start))
-	}
-	r := dudect.Judge(class, times)
+		return prep(&s)
+	})
 	for _, line := range r.All {
 		t.Log(line)
 	}

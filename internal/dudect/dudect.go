@@ -9,9 +9,11 @@
 package dudect
 
 import (
+	"crypto/rand"
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Threshold is dudect's bound on |t| for "no leak found".
@@ -65,4 +67,26 @@ func Welch(class []byte, times []float64, limit float64) float64 {
 	}
 	v0, v1 := m2[0]/(n[0]-1), m2[1]/(n[1]-1)
 	return (mean[0] - mean[1]) / math.Sqrt(v0/n[0]+v1/n[1])
+}
+
+// Run prepares n calls — prep(true) for the fixed class, prep(false) for
+// the random one, in random order, untimed — warms up with the first few,
+// times each call once and judges the timings.
+func Run(n int, prep func(fixed bool) func()) Result {
+	class := make([]byte, n)
+	rand.Read(class)
+	calls := make([]func(), n)
+	for i := range calls {
+		calls[i] = prep(class[i]&1 == 0)
+	}
+	for i := range min(n, 1000) { // caches, tables and the branch predictor
+		calls[i]()
+	}
+	times := make([]float64, n)
+	for i, call := range calls {
+		start := time.Now()
+		call()
+		times[i] = float64(time.Since(start))
+	}
+	return Judge(class, times)
 }
