@@ -107,7 +107,7 @@ func BankVerifier(scheme Scheme, name string, pub []byte) (Verifier, error) {
 	if scheme == SM9 {
 		return NewSM9Verifier(pub, name)
 	}
-	return NewSM2Verifier(pub)
+	return NewSM2Verifier(pub, nil)
 }
 
 // AccountVerifier checks an account's signatures from its template (the
@@ -117,7 +117,7 @@ func AccountVerifier(t *Template, master []byte) (Verifier, error) {
 	if t.Scheme == SM9 {
 		return NewSM9Verifier(master, t.Account)
 	}
-	return NewSM2Verifier(t.PublicKey)
+	return NewSM2Verifier(t.PublicKey, nil)
 }
 
 // MaxAmount bounds the amount of any money booked, MaxBalance every
@@ -382,7 +382,7 @@ func (b *Bank) OpenAccount(ctx context.Context, name string, pub []byte, opening
 	if b.Scheme() != SM2 {
 		return nil, fmt.Errorf("ledger: this bank uses %v: use OpenSM9Account", b.Scheme())
 	}
-	if _, err := NewSM2Verifier(pub); err != nil {
+	if _, err := NewSM2Verifier(pub, nil); err != nil {
 		return nil, err
 	}
 	return b.openAccount(ctx, name, pub, opening)

@@ -19,9 +19,11 @@ import (
 )
 
 // DefaultUID is the SM2 user ID of GB/T 32918 that every trustbank signer
-// uses unless its deployment says otherwise; OpenSSL 3 must be told it
-// explicitly (-vfyopt distid:1234567812345678).
-var DefaultUID = []byte("1234567812345678")
+// and verifier uses unless given another; account and bank keys use it.
+// OpenSSL 3.0 must be told it explicitly: "pkeyutl -verify -rawin -digest
+// sm3 -pkeyopt distid:1234567812345678", or "dgst -sm3 -verify -sigopt
+// distid:1234567812345678" (3.0's dgst has no -vfyopt).
+const DefaultUID = "1234567812345678"
 
 // Scheme names a signature algorithm.
 type Scheme uint8
@@ -81,12 +83,10 @@ type SM2Signer struct {
 	za  []byte
 }
 
-// NewSM2Signer wraps key; uid nil means DefaultUID.
+// NewSM2Signer wraps key; uid nil means DefaultUID. A signature verifies
+// only under a verifier given the same user ID.
 func NewSM2Signer(key *sm2.PrivateKey, uid []byte) (*SM2Signer, error) {
-	if uid == nil {
-		uid = DefaultUID
-	}
-	za, err := sm2.CalculateZA(&key.PublicKey, uid)
+	za, err := sm2.CalculateZA(&key.PublicKey, uidOrDefault(uid))
 	if err != nil {
 		return nil, fmt.Errorf("ledger: SM2 Z_A: %w", err)
 	}
@@ -135,6 +135,13 @@ func (s *SM2Signer) Sign(msg []byte) ([]byte, error) {
 	return rawSignature(der)
 }
 
+func uidOrDefault(uid []byte) []byte {
+	if uid == nil {
+		return []byte(DefaultUID)
+	}
+	return uid
+}
+
 func sm2Digest(za, msg []byte) [32]byte {
 	h := sm3.New()
 	h.Write(za)
@@ -173,8 +180,9 @@ type SM2Verifier struct {
 	za  []byte
 }
 
-// NewSM2Verifier parses a 65-byte uncompressed public key.
-func NewSM2Verifier(pub []byte) (*SM2Verifier, error) {
+// NewSM2Verifier parses a 65-byte uncompressed public key and checks
+// signatures made under user ID uid (nil means DefaultUID).
+func NewSM2Verifier(pub, uid []byte) (*SM2Verifier, error) {
 	if len(pub) != PublicKeySize || pub[0] != 4 {
 		return nil, fmt.Errorf("%w: SM2 public key must be %d bytes, uncompressed", ErrMalformed, PublicKeySize)
 	}
@@ -182,9 +190,9 @@ func NewSM2Verifier(pub []byte) (*SM2Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: SM2 public key: %v", ErrMalformed, err)
 	}
-	za, err := sm2.CalculateZA(k, DefaultUID)
+	za, err := sm2.CalculateZA(k, uidOrDefault(uid))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ledger: SM2 Z_A: %w", err)
 	}
 	return &SM2Verifier{pub: k, za: za}, nil
 }

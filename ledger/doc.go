@@ -35,8 +35,11 @@
 //
 // SM2 signatures with SM3 (GB/T 32918, GB/T 32905) from
 // github.com/emmansun/gmsm, with the signer's user ID (default
-// "1234567812345678") in Z_A, so OpenSSL 3 verifies them with
-// -vfyopt distid:1234567812345678. A deployment may choose SM9
+// "1234567812345678", DefaultUID) in Z_A; a verifier must be given the
+// same ID (NewSM2Verifier). OpenSSL 3.0 verifies them with "pkeyutl
+// -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678" or "dgst
+// -sm3 -verify -sigopt distid:1234567812345678" (3.0's dgst has no
+// -vfyopt). A deployment may choose SM9
 // identity-based signatures (GB/T 38635) instead: the bank is the key
 // generation centre and an account's identity is its name. The paper uses
 // CPK, which is proprietary and has known collusion attacks; SM9 is the

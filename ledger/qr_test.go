@@ -107,6 +107,26 @@ func TestSM2InteropOpenSSL(t *testing.T) {
 	if err := verify(bad); err == nil {
 		t.Fatal("openssl accepted a changed signature")
 	}
+	// A signer with its own user ID: OpenSSL 3.0's dgst verifies it with
+	// -sigopt distid:ID (it has no -vfyopt), and only under that ID.
+	named, err := NewSM2Signer(s.Key(), []byte("alice@bank-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := named.Sign(m.fields()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dgst := func(id string) error {
+		return exec.Command(openssl, "dgst", "-sm3", "-verify", pub, "-sigopt", "distid:"+id,
+			"-signature", write("sig", derSignature(sig)), msg).Run()
+	}
+	if err := dgst("alice@bank-a"); err != nil {
+		t.Fatalf("openssl dgst -sigopt refused a signature under alice@bank-a: %v", err)
+	}
+	if err := dgst(DefaultUID); err == nil {
+		t.Fatal("openssl dgst accepted alice@bank-a's signature under the default ID")
+	}
 }
 
 // zbarCheck decodes the QR code with an independent decoder (Debian's
