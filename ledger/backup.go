@@ -15,9 +15,10 @@ import (
 //go:embed backup
 var backupMigrations embed.FS
 
-// Backup is the hot backup (热备份): the bank writes each batch's entries
-// and money to it, as one row per batch, in the same group commit as the
-// book, and reads them back by index only — it judges nothing, as the
+// Backup is the hot backup (热备份): a writer of the bank's own copies each
+// batch's entries and money to it, as one row per batch, in book order,
+// right after the book has made the batch durable (so it lags the book by
+// the batches queued for it), and reads them back by index only — it judges nothing, as the
 // paper says. It lives in its own database (a second SQLite file, or
 // PostgreSQL elsewhere).
 type Backup struct {

@@ -473,7 +473,8 @@ func (b *Bank) account(name string) (*account, error) {
 
 // Submit books money submitted by its payee (step 3 → 4) and returns the
 // settlement notice (QR3, step 5). It returns only after the entry is
-// durable in the book and in the hot backup.
+// durable in the book; the hot backup takes it after that (see the
+// package documentation).
 func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 	if err := b.brokenErr(); err != nil {
 		return nil, err

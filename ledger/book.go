@@ -21,9 +21,9 @@ import (
 // The booking pipeline has two stages. The loop takes verified
 // submissions in batches and sequences each batch: balances, entries,
 // evidence-chain codes, bank signatures, hash chain, Merkle nodes and a
-// checkpoint. The committer makes each batch durable — the book and the hot
-// backup in one concurrent pair of commits (group commit) — and only then
-// answers. The loop runs at most one batch ahead of the committer, so one
+// checkpoint. The committer makes each batch durable in the book (one group
+// commit) and only then answers; the backup writer copies the batch to the
+// hot backup after that, in book order. The loop runs at most one batch ahead of the committer, so one
 // batch is sequenced and signed while the one before it is being fsynced.
 // Entries are numbered in the loop, so the evidence chains need no locks.
 

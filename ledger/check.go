@@ -372,8 +372,9 @@ func purposes(hist []*Money) []string {
 
 // Recovered is one entry put back by Recover.
 type Recovered struct {
-	Clue  *Clue
-	Entry *Entry
+	Clue  *Clue  // what the book alone said of the entry
+	Entry *Entry // the entry restored
+	Money *Money // the money restored with it: its purpose and time are the record's, the clue's a guess
 }
 
 // Recover restores every missing entry from the hot backup (which serves
@@ -423,7 +424,7 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 		if err := b.store.restoreEntry(ctx, e, money, m.Time); err != nil {
 			return out, rep, err
 		}
-		out = append(out, Recovered{Clue: clue, Entry: e})
+		out = append(out, Recovered{Clue: clue, Entry: e, Money: m})
 	}
 	rep, err = b.check(ctx)
 	if err != nil {

@@ -18,8 +18,8 @@ import (
 var migrations embed.FS
 
 // Store is a bank book in SQLite or PostgreSQL. A bank writes its book to
-// one Store and, in the same group commit, the entries to a second one, the
-// hot backup, which it reads by index only.
+// one Store; a writer of its own then copies each committed batch to a
+// Backup, the hot backup, which it reads by index only.
 type Store struct {
 	db     *sqldb.DB
 	booked *sql.Stmt // the replay check, prepared once

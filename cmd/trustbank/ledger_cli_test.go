@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"trustbank/internal/dbtest"
+	"trustbank/internal/sqldb"
 	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
 )
@@ -69,6 +70,31 @@ func TestLedgerCLI(t *testing.T) {
 	}
 	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "2 entries, evidence chain whole") {
 		t.Fatalf("check: %s", out)
+	}
+	// Entry 0 lost from the book: recover restores it from the hot backup
+	// and prints the restored money's purpose, which the book alone could
+	// not find (alice paid nothing else for it).
+	deleteEntry(t, sargs, 0)
+	if out := run("ledger", "recover", "--server", base, "--admin-token", tok); !strings.Contains(out, `entry 0 restored: alice paid 2500 to bob for "bicycle repair" — from the hot backup (the book alone`) {
+		t.Fatalf("recover: %s", out)
+	}
+}
+
+// deleteEntry removes entry idx from the book of a running SQLite server
+// (args from serverArgs), as a lost record would.
+func deleteEntry(t *testing.T, args []string, idx uint64) {
+	t.Helper()
+	db, err := sqldb.OpenSQLite(filepath.Join(args[1], "trustbank.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, err := ledger.NewStore(context.Background(), db)
+	if err == nil {
+		err = store.DeleteEntry(context.Background(), idx)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -72,6 +72,9 @@ type (
 		Breaks  []BreakJSON `json:"breaks"`
 		Report  string      `json:"report"`
 	}
+	// RecoveredJSON is one restored entry: purpose and time are the
+	// restored money's; Confirmed says whether the book alone (the clue
+	// derived from balances and lsum) had already found them.
 	RecoveredJSON struct {
 		Index     uint64 `json:"index"`
 		Payer     string `json:"payer"`

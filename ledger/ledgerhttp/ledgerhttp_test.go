@@ -191,6 +191,11 @@ func TestOverHTTP(t *testing.T) {
 		if err != nil || !rec.Check.OK || len(rec.Recovered) != 1 || rec.Recovered[0].Amount != 2500 {
 			t.Fatalf("recover: %+v %v", rec, err)
 		}
+		// "groceries" is in no other money of alice's, so the book alone
+		// cannot find it: the answer names the restored money's purpose.
+		if r := rec.Recovered[0]; r.Purpose != "groceries" || r.Time != m.Time || r.Confirmed {
+			t.Fatalf("recovered %+v, want the money's purpose and time %d, unconfirmed", r, m.Time)
+		}
 		if _, err := f.public.Submit(f.ctx, s4); err != nil {
 			t.Fatalf("booking after recovery: %v", err)
 		}

@@ -216,9 +216,9 @@ func (s *server) recover(w http.ResponseWriter, r *http.Request) {
 	}
 	out := RecoverResponse{Recovered: []RecoveredJSON{}, Check: checkJSON(rep)}
 	for _, g := range got {
-		e, c := g.Entry, g.Clue
+		e, m := g.Entry, g.Money
 		out.Recovered = append(out.Recovered, RecoveredJSON{Index: e.Index, Payer: e.Payer, Payee: e.Payee, Amount: e.Amount,
-			Purpose: c.Purpose, Time: c.Time, Confirmed: c.Confirmed})
+			Purpose: m.Purpose, Time: m.Time, Confirmed: g.Clue.Confirmed})
 	}
 	httpapi.Reply(w, http.StatusOK, out)
 }
