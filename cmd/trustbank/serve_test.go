@@ -366,7 +366,7 @@ func TestServeWhoMayReadAndChange(t *testing.T) {
 	// refused; replayed after the window (its time is old), refused.
 	aliceURL := base + "/v1/banks/bank-a/accounts/alice-acct"
 	captured, _ := http.NewRequest("GET", aliceURL, nil)
-	httpapi.SignRequest(captured, alice, time.Now())
+	httpapi.SignRequest(captured, httpapi.Ed25519Signer(alice), time.Now())
 	hdr := map[string]string{httpapi.SignatureHeader: captured.Header.Get(httpapi.SignatureHeader)}
 	if status, _, _ := call(t, "GET", aliceURL, "", "", hdr); status != 200 {
 		t.Errorf("alice's signed read: HTTP %d", status)
@@ -375,7 +375,7 @@ func TestServeWhoMayReadAndChange(t *testing.T) {
 		t.Errorf("alice's signature on bob's account: HTTP %d %+v", status, e)
 	}
 	old, _ := http.NewRequest("GET", aliceURL, nil)
-	httpapi.SignRequest(old, alice, time.Now().Add(-httpapi.SignatureWindow-10*time.Second))
+	httpapi.SignRequest(old, httpapi.Ed25519Signer(alice), time.Now().Add(-httpapi.SignatureWindow-10*time.Second))
 	if status, _, e := call(t, "GET", aliceURL, "", "", map[string]string{httpapi.SignatureHeader: old.Header.Get(httpapi.SignatureHeader)}); status != 401 {
 		t.Errorf("a signature from before the window: HTTP %d %+v", status, e)
 	}

@@ -95,9 +95,11 @@ func (c *Client) OpenAccount(ctx context.Context, bank, id, owner string, key ed
 // Account reads an account: as its holder, in a request signed with key,
 // or (key nil) as the operator with the client's AdminToken.
 func (c *Client) Account(ctx context.Context, bank, id string, key ed25519.PrivateKey) (AccountResponse, error) {
-	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, Key: key, Codes: codes}
+	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, Codes: codes}
 	if key == nil {
 		hc.AdminToken = c.AdminToken
+	} else {
+		hc.Signer = httpapi.Ed25519Signer(key)
 	}
 	var r AccountResponse
 	err := hc.Do(ctx, http.MethodGet, "/v1/banks/"+url.PathEscape(bank)+"/accounts/"+url.PathEscape(id), nil, &r)

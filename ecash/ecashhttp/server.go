@@ -170,7 +170,7 @@ func (s *server) readAccount(r *http.Request) (ecash.Account, error) {
 	if err != nil && !errors.Is(err, ecash.ErrUnknownAccount) {
 		return a, err
 	}
-	if err := httpapi.VerifyRequest(r, a.Key, time.Now()); err != nil { // no key if unknown: refused
+	if err := httpapi.VerifyRequest(r, time.Now(), httpapi.Ed25519Verifier(a.Key)); err != nil { // no key if unknown: refused
 		return ecash.Account{}, fmt.Errorf("%w (an account is read by the operator, or by its holder in a request signed with the account key)", err)
 	}
 	return a, nil

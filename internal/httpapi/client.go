@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,10 +27,10 @@ type Client struct {
 	Base       string       // e.g. http://127.0.0.1:8080
 	HTTP       *http.Client // default: 30 s timeout
 	AdminToken string       // sent as a bearer token when set (operator endpoints)
-	// Key, when set, signs each request as the holder of an account (see
-	// SignRequest); only requests without a body are signed.
-	Key   ed25519.PrivateKey
-	Codes Codes // the service's table, to unwrap errors
+	// Signer, when set, signs each request as the holder of an account
+	// (see SignRequest); only requests without a body are signed.
+	Signer Signer
+	Codes  Codes // the service's table, to unwrap errors
 }
 
 // Do sends in (if not nil) as JSON and decodes the answer into out (if not nil).
@@ -48,7 +47,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
-	c.authorize(req, in != nil)
+	if err := c.authorize(req, in != nil); err != nil {
+		return err
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
@@ -70,14 +71,15 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 }
 
 // authorize sets the body's type and the request's credentials.
-func (c *Client) authorize(req *http.Request, hasBody bool) {
+func (c *Client) authorize(req *http.Request, hasBody bool) error {
 	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.AdminToken != "" {
 		req.Header.Set("Authorization", "Bearer "+c.AdminToken)
 	}
-	if c.Key != nil && !hasBody {
-		SignRequest(req, c.Key, time.Now())
+	if c.Signer != nil && !hasBody {
+		return SignRequest(req, c.Signer, time.Now())
 	}
+	return nil
 }

@@ -261,7 +261,9 @@ func TestSignedRequests(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	signed := func(method, target string, k ed25519.PrivateKey, at time.Time) *http.Request {
 		r := httptest.NewRequest(method, target, nil)
-		SignRequest(r, k, at)
+		if err := SignRequest(r, Ed25519Signer(k), at); err != nil {
+			t.Fatal(err)
+		}
 		return r
 	}
 	moved := func(r *http.Request, method, target string) *http.Request {
@@ -295,13 +297,23 @@ func TestSignedRequests(t *testing.T) {
 		"fail/short-signature": {withHeader(SignatureHeader, "1800000000 AAAA"), false},
 	}
 	for name, tc := range cases {
-		err := VerifyRequest(tc.r, pub, now)
+		err := VerifyRequest(tc.r, now, Ed25519Verifier(pub))
 		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrUnauthorized)) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if VerifyRequest(good, nil, now) == nil {
+	if VerifyRequest(good, now, Ed25519Verifier(nil)) == nil || VerifyRequest(good, now) == nil || VerifyRequest(good, now, nil) == nil {
 		t.Fatal("verified without a key")
+	}
+	// Any one of several keys may sign; the refusal reads the same whoever
+	// the keys are, so it tells nothing about them.
+	otherPub := other.Public().(ed25519.PublicKey)
+	if err := VerifyRequest(good, now, Ed25519Verifier(otherPub), Ed25519Verifier(pub)); err != nil {
+		t.Fatalf("second of two keys: %v", err)
+	}
+	refusedBy := func(by ...Verifier) string { return VerifyRequest(moved(good, "GET", "/v1/y"), now, by...).Error() }
+	if a, b := refusedBy(), refusedBy(Ed25519Verifier(pub), Ed25519Verifier(otherPub)); a != b {
+		t.Fatalf("refusals differ: %q, %q", a, b)
 	}
 }
 
@@ -316,18 +328,18 @@ func withHeader(k, v string) *http.Request {
 func TestClientSigns(t *testing.T) {
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := VerifyRequest(r, pub, time.Now()); err != nil {
+		if err := VerifyRequest(r, time.Now(), Ed25519Verifier(pub)); err != nil {
 			Codes(nil).Fail(nil, w, r, err)
 			return
 		}
 		Reply(w, http.StatusOK, map[string]string{})
 	}))
 	defer srv.Close()
-	c := &Client{Base: srv.URL, Key: key}
+	c := &Client{Base: srv.URL, Signer: Ed25519Signer(key)}
 	if err := c.Do(context.Background(), "GET", "/v1/banks/b/accounts/"+"a%2Fb%20c?x=1", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	c.Key = nil
+	c.Signer = nil
 	if err := c.Do(context.Background(), "GET", "/v1/x", nil, nil); !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("unsigned: %v", err)
 	}
