@@ -660,6 +660,26 @@ func (b *Bank) BalanceNotice(ctx context.Context, idx uint64) (*Settlement, erro
 	return n, nil
 }
 
+// Parties returns the verifiers of entry idx's payer and payee: the two
+// account holders its notices (QR3, QR4) are for. A server answers a
+// notice request signed by one of them, or by its operator, and no one
+// else (package ledgerhttp).
+func (b *Bank) Parties(ctx context.Context, idx uint64) ([]Verifier, error) {
+	e, _, err := b.store.Entry(ctx, idx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Verifier, 0, 2)
+	for _, name := range []string{e.Payer, e.Payee} {
+		a, err := b.account(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a.verifier)
+	}
+	return out, nil
+}
+
 // Balance is the current balance of account name (the bank decrypts it).
 func (b *Bank) Balance(name string) (uint64, error) {
 	a, err := b.account(name)

@@ -88,7 +88,7 @@ func openHolder(path string) (*ledgerHolder, error) {
 	}
 	h.acct = ledger.NewAccount(&t, s)
 	h.acct.SetLastTime(h.f.LastTime)
-	h.client = &ledgerhttp.Client{Base: h.f.Server}
+	h.client = &ledgerhttp.Client{Base: h.f.Server, Signer: s} // notices are for their parties: requests signed
 	return h, nil
 }
 

@@ -53,6 +53,19 @@ func TestLedgerCLI(t *testing.T) {
 	if err != nil || !strings.Contains(errOut, "your balance after it: 7500") {
 		t.Fatalf("balance notice: %v %s", err, errOut)
 	}
+	// Entry 0's notices are alice's and bob's: carol's signed request is
+	// refused, and so is anyone's unsigned one, for a missing entry alike.
+	if _, errOut, err := runCLI(t, "ledger", "notice", "--state", bob, "--index", "0"); err != nil || !strings.Contains(errOut, "entry 0: alice paid 2500 to bob") {
+		t.Fatalf("the payee's notice: %v %s", err, errOut)
+	}
+	if _, _, err := runCLI(t, "ledger", "notice", "--state", carol, "--index", "0"); !errors.Is(err, ledgerhttp.ErrUnauthorized) {
+		t.Fatalf("carol reading entry 0's notice: %v", err)
+	}
+	for _, idx := range []uint64{0, 99} {
+		if _, err := (&ledgerhttp.Client{Base: base}).Notice(context.Background(), idx); !errors.Is(err, ledgerhttp.ErrUnauthorized) {
+			t.Fatalf("unsigned notice %d: %v", idx, err)
+		}
+	}
 	receipt := run("ledger", "receipt", "--state", bob, "--money", money, "--notice", settlement)
 	if m, err := ledger.DecodeQRMessage(mustB64(t, receipt)); err != nil {
 		t.Fatal(err)
@@ -133,8 +146,17 @@ func TestLedgerCLISM9(t *testing.T) {
 	if _, _, err := runCLI(t, "ledger", "notice", "--state", alice, "--index", "0", "--balance"); !errors.Is(err, ledger.ErrNoSM2Key) {
 		t.Fatalf("balance notice in an SM9 deployment: %v", err)
 	}
-	if _, err := (&ledgerhttp.Client{Base: base}).BalanceNotice(context.Background(), 0); !errors.Is(err, ledger.ErrNoSM2Key) {
+	// Alice signs the request with her SM9 key: the bank lets her in, and
+	// then has no SM2 key to encrypt her balance to.
+	h, err := openHolder(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.client.BalanceNotice(context.Background(), 0); !errors.Is(err, ledger.ErrNoSM2Key) {
 		t.Fatalf("balance notice over HTTP in an SM9 deployment: %v", err)
+	}
+	if _, err := (&ledgerhttp.Client{Base: base}).BalanceNotice(context.Background(), 0); !errors.Is(err, ledgerhttp.ErrUnauthorized) {
+		t.Fatalf("unsigned balance notice in an SM9 deployment: %v", err)
 	}
 	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "1 entries, evidence chain whole") {
 		t.Fatalf("check: %s", out)

@@ -7,15 +7,21 @@
 //	POST /ledger/v1/accounts          (admin)  open an account: template (QR1)
 //	GET  /ledger/v1/accounts/{name}            an account's template
 //	POST /ledger/v1/submit                     a payee's submission → settlement notice (QR3)
-//	GET  /ledger/v1/entries/{index}/notice     settlement notice (QR3) against the latest checkpoint
-//	GET  /ledger/v1/entries/{index}/balance    balance notice (QR4), encrypted to the payer
+//	GET  /ledger/v1/entries/{index}/notice   (party)  settlement notice (QR3) against the latest checkpoint
+//	GET  /ledger/v1/entries/{index}/balance  (party)  balance notice (QR4), encrypted to the payer
 //	GET  /ledger/v1/checkpoint[?size=N]        latest (or size-N) signed checkpoint
 //	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes
 //	POST /ledger/v1/check             (admin)  walk the evidence chains
 //	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
 //
 // (admin) endpoints need "Authorization: Bearer <token>"; a handler made
-// without a token has no operator and refuses them all. Request bodies are
+// without a token has no operator and refuses them all. (party) endpoints
+// answer the entry's payer or payee, in a request signed with the account
+// key (Trustbank-Signature, package httpapi: SM2 with the account's user
+// ID, or SM9), and the operator; anyone else gets 401 unauthorized, the
+// same answer for an index that does not exist, so a stranger learns
+// nothing of an entry, not even whether it exists (the book's size is
+// public all the same, in the checkpoints auditors need). Request bodies are
 // application/json objects; errors, 404 and 405 included, are JSON
 // {error, code} (package httpapi).
 package ledgerhttp
@@ -109,7 +115,8 @@ var codes = httpapi.Codes{
 	httpapi.Map(ledger.ErrClosed, "closed", http.StatusServiceUnavailable),
 }
 
-// ErrUnauthorized: a missing or wrong admin token.
+// ErrUnauthorized: a missing or wrong admin token, or a notice request not
+// signed by the entry's payer or payee.
 var ErrUnauthorized = httpapi.ErrUnauthorized
 
 func checkJSON(rep *ledger.CheckReport) CheckResponse {

@@ -17,12 +17,21 @@ type APIError = httpapi.APIError
 type Client struct {
 	Base       string       // e.g. http://127.0.0.1:8080
 	HTTP       *http.Client // default: 30 s timeout
-	AdminToken string       // operator endpoints
+	AdminToken string       // operator endpoints; the operator reads every notice
+	// Signer is the account holder's key: it signs notice requests (the
+	// notices of an entry are for its payer and payee only).
+	Signer ledger.Signer
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, AdminToken: c.AdminToken, Codes: codes}
 	return hc.Do(ctx, method, path, in, out)
+}
+
+// doSigned is do with the request signed by the holder's key, if any.
+func (c *Client) doSigned(ctx context.Context, method, path string, out any) error {
+	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, AdminToken: c.AdminToken, Signer: c.Signer, Codes: codes}
+	return hc.Do(ctx, method, path, nil, out)
 }
 
 // Bank describes the bank.
@@ -107,19 +116,22 @@ func (c *Client) Submit(ctx context.Context, s *ledger.Submission) (*ledger.Sett
 	return parseNotice(r)
 }
 
-// Notice fetches the settlement notice (QR3) of entry idx.
+// Notice fetches the settlement notice (QR3) of entry idx, as its payer or
+// payee (Signer) or as the operator (AdminToken); anyone else gets
+// ErrUnauthorized, for a missing entry too.
 func (c *Client) Notice(ctx context.Context, idx uint64) (*ledger.Settlement, error) {
 	return c.notice(ctx, idx, "notice")
 }
 
-// BalanceNotice fetches the balance notice (QR4) of entry idx.
+// BalanceNotice fetches the balance notice (QR4) of entry idx, with the
+// credentials of Notice.
 func (c *Client) BalanceNotice(ctx context.Context, idx uint64) (*ledger.Settlement, error) {
 	return c.notice(ctx, idx, "balance")
 }
 
 func (c *Client) notice(ctx context.Context, idx uint64, kind string) (*ledger.Settlement, error) {
 	var r NoticeResponse
-	if err := c.do(ctx, http.MethodGet, fmt.Sprintf("/ledger/v1/entries/%d/%s", idx, kind), nil, &r); err != nil {
+	if err := c.doSigned(ctx, http.MethodGet, fmt.Sprintf("/ledger/v1/entries/%d/%s", idx, kind), &r); err != nil {
 		return nil, err
 	}
 	return parseNotice(r)

@@ -60,6 +60,11 @@ func newFixture(t *testing.T, open func() *sqldb.DB) *fixture {
 		admin: &ledgerhttp.Client{Base: srv.URL, AdminToken: token}, public: &ledgerhttp.Client{Base: srv.URL}}
 }
 
+// as is a client that signs notice requests with a's key.
+func (f *fixture) as(a *ledger.Account) *ledgerhttp.Client {
+	return &ledgerhttp.Client{Base: f.srv.URL, Signer: a.Signer}
+}
+
 // account opens an account over HTTP and checks its template offline.
 func (f *fixture) account(t *testing.T, name string, opening uint64) *ledger.Account {
 	s, err := ledger.GenerateSM2()
@@ -146,8 +151,9 @@ func TestOverHTTP(t *testing.T) {
 		if f.bank.Size() != 1 {
 			t.Fatalf("%d entries booked", f.bank.Size())
 		}
-		// The payer's balance notice decrypts with her key only.
-		bn, err := f.public.BalanceNotice(f.ctx, st.Entry.Index)
+		// The payer's balance notice, fetched in a request signed with
+		// her key, decrypts with her key only.
+		bn, err := f.as(alice).BalanceNotice(f.ctx, st.Entry.Index)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,8 +174,8 @@ func TestOverHTTP(t *testing.T) {
 		if err != nil || latest.Size != 2 {
 			t.Fatalf("audit: %v %+v", err, latest)
 		}
-		if _, err := f.public.Notice(f.ctx, 99); !errors.Is(err, ledger.ErrNotFound) {
-			t.Fatalf("notice of a missing entry: %v", err)
+		if _, err := f.admin.Notice(f.ctx, 99); !errors.Is(err, ledger.ErrNotFound) {
+			t.Fatalf("the operator asking for the notice of a missing entry: %v", err)
 		}
 		// Operator check and recovery over HTTP.
 		if _, err := f.public.Check(f.ctx); !errors.Is(err, ledgerhttp.ErrUnauthorized) {

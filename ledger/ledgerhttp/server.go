@@ -7,23 +7,27 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"trustbank/internal/httpapi"
 	"trustbank/ledger"
 )
 
 type server struct {
-	bank *ledger.Bank
-	log  *slog.Logger
+	bank       *ledger.Bank
+	adminToken string
+	log        *slog.Logger
 }
 
 // NewHandler serves bank under /ledger/v1/. adminToken guards the operator
-// endpoints (opening accounts, check, recover); empty, nobody may use them.
+// endpoints (opening accounts, check, recover) and lets the operator read
+// every notice; empty, nobody may use them. An entry's notices are for
+// its payer and payee, in requests signed with their account keys.
 func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{bank: bank, log: log}
+	s := &server{bank: bank, adminToken: adminToken, log: log}
 	mux := httpapi.NewMux()
 	mux.HandleFunc("GET /ledger/v1/bank", s.info)
 	mux.HandleFunc("POST /ledger/v1/accounts", httpapi.Admin(adminToken, s.openAccount))
@@ -143,6 +147,9 @@ func (s *server) balance(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) entryNotice(w http.ResponseWriter, r *http.Request, get func(context.Context, uint64) (*ledger.Settlement, error)) {
 	idx, err := uintParam(r.PathValue("index"), "index")
+	if err == nil {
+		err = s.mayRead(r, idx)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -153,6 +160,28 @@ func (s *server) entryNotice(w http.ResponseWriter, r *http.Request, get func(co
 		return
 	}
 	s.replyNotice(w, r, st)
+}
+
+// mayRead lets the operator read the notices of entry idx, and its payer
+// and payee in a request signed with their account keys. Anyone else is
+// refused alike whether the entry exists or not: a missing entry has no
+// parties, so no signature verifies.
+func (s *server) mayRead(r *http.Request, idx uint64) error {
+	if httpapi.IsAdmin(s.adminToken, r) {
+		return nil
+	}
+	parties, err := s.bank.Parties(r.Context(), idx)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
+		return err
+	}
+	by := make([]httpapi.Verifier, len(parties))
+	for i, p := range parties {
+		by[i] = p
+	}
+	if err := httpapi.VerifyRequest(r, time.Now(), by...); err != nil {
+		return fmt.Errorf("%w (an entry's notices are read by its payer or payee, in a request signed with the account key, or by the operator)", err)
+	}
+	return nil
 }
 
 func (s *server) checkpoint(w http.ResponseWriter, r *http.Request) {
