@@ -23,9 +23,10 @@ func ledgerSeeds(f *testing.F) map[string][]byte {
 	}
 	rc, _ := bk.accts["bob"].Receipt(m, st, bk.now)
 	sub, _ := bk.accts["bob"].Submit(m)
+	pay := bk.accts["alice"].Hand(m)
 	out := map[string][]byte{}
 	for name, msg := range map[string]codec{"template": bk.accts["alice"].Template, "money": m, "settlement": st,
-		"balance": bn, "receipt": rc, "collection": coll, "submission": sub, "entry": &st.Entry, "checkpoint": &st.Checkpoint} {
+		"balance": bn, "receipt": rc, "collection": coll, "submission": sub, "entry": &st.Entry, "checkpoint": &st.Checkpoint, "payment": pay} {
 		b, err := msg.MarshalBinary()
 		if err != nil {
 			f.Fatal(name, err)
@@ -94,6 +95,10 @@ func FuzzEntry(f *testing.F) {
 
 func FuzzCheckpoint(f *testing.F) {
 	fuzzCodec(f, [][]byte{ledgerSeeds(f)["checkpoint"]}, func() codec { return new(Checkpoint) })
+}
+
+func FuzzPayment(f *testing.F) {
+	fuzzCodec(f, [][]byte{ledgerSeeds(f)["payment"]}, func() codec { return new(Payment) })
 }
 
 // FuzzQRMessage: whatever a scanned code holds, DecodeQRMessage answers

@@ -71,7 +71,7 @@ func QRDecode(img image.Image) ([]byte, error) {
 
 // DecodeQRMessage decodes the message a scanned QR code holds, by its kind
 // byte: *Template, *Money, *Settlement (QR3 or QR4), *Receipt,
-// *CollectionNotice, *Submission, *Checkpoint or *Entry.
+// *CollectionNotice, *Submission, *Checkpoint, *Entry or *Payment.
 func DecodeQRMessage(b []byte) (any, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty message", ErrMalformed)
@@ -94,6 +94,8 @@ func DecodeQRMessage(b []byte) (any, error) {
 		m = new(Checkpoint)
 	case KindEntry:
 		m = new(Entry)
+	case KindPayment:
+		m = new(Payment)
 	default:
 		return nil, fmt.Errorf("%w: unknown message kind %#x", ErrMalformed, b[0])
 	}

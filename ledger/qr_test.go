@@ -29,6 +29,7 @@ func TestQRRoundTrip(t *testing.T) {
 	msgs := map[string]interface{ MarshalBinary() ([]byte, error) }{
 		"QR1 template": bk.accts["alice"].Template, "QR2 money": m, "QR3 settlement": st,
 		"QR4 balance": bn, "QR5 receipt": rc, "collection notice": coll,
+		"payment (QR1 + QR2)": bk.accts["alice"].Hand(m),
 	}
 	for name, msg := range msgs {
 		enc, err := msg.MarshalBinary()
