@@ -17,9 +17,9 @@ import (
 //
 //	ledger init     open an account (operator token) and keep its key and template
 //	ledger request  the payee's collection notice (step 1)
-//	ledger pay      the payer answers a notice with money (step 2)
-//	ledger submit   the payee submits money to the bank (step 3) → settlement notice (QR3)
-//	ledger notice   fetch a settlement (QR3) or balance (QR4, decrypted) notice
+//	ledger pay      the payer answers a notice with money and its template (a payment, step 2)
+//	ledger submit   the payee verifies the payment and submits it (step 3) → settlement notice (QR3)
+//	ledger notice   fetch a settlement (QR3) or balance (QR4, decrypted) notice, as a party of the entry
 //	ledger receipt  the payee's receipt (QR5) for a settled money
 //	ledger check    walk the book's evidence chains (operator)
 //	ledger recover  restore lost entries from the hot backup (operator)
@@ -43,14 +43,11 @@ type ledgerFile struct {
 	Scheme   string `json:"scheme"`   // the bank's: sm2 or sm9
 	BankKey  []byte `json:"bank_key"` // SM2 key or SM9 master public key, pinned
 	LastTime int64  `json:"last_money_time"`
-	// Book: every message of this account's transactions, as sent or received.
+	// Book: every message of this account's transactions, as sent or
+	// received, each record chained to the one before; Head is the digest
+	// of the last (ledger_book.go).
 	Book []ledgerRecord `json:"book"`
-}
-
-type ledgerRecord struct {
-	Kind    string `json:"kind"` // collection, money, settlement, balance, receipt
-	Message []byte `json:"message"`
-	At      int64  `json:"at"`
+	Head []byte         `json:"head,omitempty"`
 }
 
 type ledgerHolder struct {
@@ -64,6 +61,9 @@ type ledgerHolder struct {
 func openHolder(path string) (*ledgerHolder, error) {
 	h := &ledgerHolder{path: path}
 	if err := loadJSON(path, &h.f); err != nil {
+		return nil, fmt.Errorf("ledger state %s: %w", path, err)
+	}
+	if err := h.f.verifyBook(); err != nil {
 		return nil, fmt.Errorf("ledger state %s: %w", path, err)
 	}
 	scheme, err := ledger.ParseScheme(h.f.Scheme)
@@ -98,7 +98,7 @@ func (h *ledgerHolder) record(kind string, m interface{ MarshalBinary() ([]byte,
 	if err != nil {
 		return err
 	}
-	h.f.Book = append(h.f.Book, ledgerRecord{Kind: kind, Message: b, At: time.Now().UnixMilli()})
+	h.f.appendRecord(kind, b)
 	h.f.LastTime = h.acct.LastTime()
 	return saveJSON(h.path, h.f)
 }
@@ -112,6 +112,25 @@ func messageArg(name, v string, m interface{ UnmarshalBinary([]byte) error }) er
 		return err
 	}
 	return m.UnmarshalBinary(raw)
+}
+
+// moneyArg decodes the base64 money of flag --name: a payment's, or bare.
+func moneyArg(name, v string) (*ledger.Money, error) {
+	raw, err := base64Arg(name, v)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := ledger.DecodeQRMessage(raw)
+	if err != nil {
+		return nil, err
+	}
+	switch m := msg.(type) {
+	case *ledger.Payment:
+		return &m.Money, nil
+	case *ledger.Money:
+		return m, nil
+	}
+	return nil, fmt.Errorf("%w: --%s holds a %T, not money", errUsage, name, msg)
 }
 
 func ledgerInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -229,38 +248,50 @@ func ledgerPay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var master []byte
-	if h.f.Scheme == ledger.SM9.String() {
-		master = h.f.BankKey
-	}
-	m, err := h.acct.Pay(&n, h.bank, master, time.Now())
+	m, err := h.acct.Pay(&n, h.bank, h.master(), time.Now())
 	if err != nil {
 		return err
 	}
 	if err := h.record("money", m); err != nil {
 		return err
 	}
-	return printMessage(stdout, m, *qr)
+	// The payee gets the money with the bank's evidence for it: the
+	// payer's template (QR1).
+	return printMessage(stdout, h.acct.Hand(m), *qr)
+}
+
+// master is the bank's SM9 master public key, or nil in an SM2 deployment.
+func (h *ledgerHolder) master() []byte {
+	if h.f.Scheme == ledger.SM9.String() {
+		return h.f.BankKey
+	}
+	return nil
 }
 
 func ledgerSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger submit", stderr)
 	state := fs.String("state", "ledger.json", "the payee's state file")
-	money := fs.String("money", "", "the payer's money (base64)")
+	money := fs.String("money", "", "the payer's payment: money with the payer's template, as ledger pay prints it (base64)")
 	qr := fs.String("qr", "", "also write the settlement notice as a QR code PNG here")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var m ledger.Money
-	if err := messageArg("money", *money, &m); err != nil {
-		return err
+	var p ledger.Payment
+	if err := messageArg("money", *money, &p); err != nil {
+		return fmt.Errorf("%w (money is accepted only with the payer's template, which the bank signed)", err)
 	}
 	h, err := openHolder(*state)
 	if err != nil {
 		return err
 	}
-	sub, err := h.acct.Submit(&m)
+	// Money that does not verify against the payer's template, signed by
+	// the bank, never reaches the bank.
+	sub, err := h.acct.Accept(&p, h.bank, h.master())
 	if err != nil {
+		return err
+	}
+	m := p.Money
+	if err := h.record("payment", &p); err != nil {
 		return err
 	}
 	st, err := h.client.Submit(ctx, sub)
@@ -324,14 +355,14 @@ func ledgerNotice(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func ledgerReceipt(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger receipt", stderr)
 	state := fs.String("state", "ledger.json", "the payee's state file")
-	money := fs.String("money", "", "the money (base64)")
+	money := fs.String("money", "", "the payment or money (base64)")
 	notice := fs.String("notice", "", "the bank's settlement notice (base64)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var m ledger.Money
 	var n ledger.Settlement
-	if err := messageArg("money", *money, &m); err != nil {
+	m, err := moneyArg("money", *money)
+	if err != nil {
 		return err
 	}
 	if err := messageArg("notice", *notice, &n); err != nil {
@@ -344,10 +375,10 @@ func ledgerReceipt(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := n.Verify(h.bank); err != nil {
 		return err
 	}
-	if err := n.Entry.Matches(&m); err != nil {
+	if err := n.Entry.Matches(m); err != nil {
 		return err
 	}
-	rc, err := h.acct.Receipt(&m, &n, time.Now())
+	rc, err := h.acct.Receipt(m, &n, time.Now())
 	if err != nil {
 		return err
 	}

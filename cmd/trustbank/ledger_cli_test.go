@@ -139,8 +139,8 @@ func TestLedgerCLISM9(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.(*ledger.Money).Sig4) != 97 {
-		t.Fatalf("not an SM9 signature: %d bytes", len(m.(*ledger.Money).Sig4))
+	if sig := m.(*ledger.Payment).Money.Sig4; len(sig) != 97 {
+		t.Fatalf("not an SM9 signature: %d bytes", len(sig))
 	}
 	run("ledger", "submit", "--state", bob, "--money", money)
 	if _, _, err := runCLI(t, "ledger", "notice", "--state", alice, "--index", "0", "--balance"); !errors.Is(err, ledger.ErrNoSM2Key) {
@@ -160,5 +160,92 @@ func TestLedgerCLISM9(t *testing.T) {
 	}
 	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "1 entries, evidence chain whole") {
 		t.Fatalf("check: %s", out)
+	}
+}
+
+// ledger submit checks money against the payer's template, signed by the
+// bank, before the bank sees it: a forged or mismatched template, and
+// money without one, are refused and nothing is booked. The holders'
+// books chain: an edited, removed or appended record is found when the
+// state file is next opened.
+func TestLedgerSubmitVerifiesEvidence(t *testing.T) {
+	sargs := serverArgs(t, dbtest.Target{})
+	base, _ := startServer(t, sargs...)
+	tok := adminToken(t, sargs)
+	ctx := context.Background()
+	dir := t.TempDir()
+	alice, bob, carol := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json"), filepath.Join(dir, "carol.json")
+	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
+	run("ledger", "init", "--state", alice, "--server", base, "--name", "alice", "--opening", "10000", "--admin-token", tok)
+	run("ledger", "init", "--state", bob, "--server", base, "--name", "bob", "--admin-token", tok)
+	run("ledger", "init", "--state", carol, "--server", base, "--name", "carol", "--admin-token", tok)
+	pay := run("ledger", "pay", "--state", alice, "--notice", run("ledger", "request", "--state", bob, "--amount", "900", "--purpose", "chair"))
+	msg, err := ledger.DecodeQRMessage(mustB64(t, pay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := msg.(*ledger.Payment)
+	c := &ledgerhttp.Client{Base: base}
+	carolT, err := c.Template(ctx, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := *p
+	forged.Template.Issued++ // the bank's signature 1 no longer covers it
+	mismatched := ledger.Payment{Template: *carolT, Money: p.Money}
+	enc := func(m interface{ MarshalBinary() ([]byte, error) }) string {
+		b, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b64(b)
+	}
+	for name, tc := range map[string]struct {
+		money string
+		want  error
+	}{
+		"forged-template":     {enc(&forged), ledger.ErrBadSignature},
+		"mismatched-template": {enc(&mismatched), ledger.ErrBadSignature},
+		"bare-money":          {enc(&p.Money), ledger.ErrMalformed},
+	} {
+		if _, _, err := runCLI(t, "ledger", "submit", "--state", bob, "--money", tc.money); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if info, err := c.Bank(ctx); err != nil || info.Size != 0 {
+		t.Fatalf("after refused money the book has %d entries (%v)", info.Size, err)
+	}
+	settlement := run("ledger", "submit", "--state", bob, "--money", pay)
+	run("ledger", "receipt", "--state", bob, "--money", pay, "--notice", settlement)
+
+	// Bob's book: collection, payment, settlement, receipt, chained.
+	var f ledgerFile
+	if err := loadJSON(bob, &f); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Book) != 4 {
+		t.Fatalf("bob's book has %d records", len(f.Book))
+	}
+	edits := map[string]func(f *ledgerFile){
+		"edited-message": func(f *ledgerFile) { f.Book[1].Message[40] ^= 1 },
+		"edited-last":    func(f *ledgerFile) { f.Book[3].At++ },
+		"removed":        func(f *ledgerFile) { f.Book = append(f.Book[:1], f.Book[2:]...) },
+		"truncated":      func(f *ledgerFile) { f.Book = f.Book[:3] },
+		"reordered":      func(f *ledgerFile) { f.Book[1], f.Book[2] = f.Book[2], f.Book[1] },
+	}
+	for name, edit := range edits {
+		var g ledgerFile
+		loadJSON(bob, &g)
+		edit(&g)
+		path := filepath.Join(dir, name+".json")
+		if err := saveJSON(path, g); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := runCLI(t, "ledger", "notice", "--state", path, "--index", "0"); !errors.Is(err, errHolderBook) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, errOut, err := runCLI(t, "ledger", "notice", "--state", bob, "--index", "0"); err != nil || !strings.Contains(errOut, "alice paid 900 to bob") {
+		t.Fatalf("bob's untouched book: %v %s", err, errOut)
 	}
 }
