@@ -10,19 +10,29 @@
 // key, each field signed by the bank. The payee starts a payment with a
 // CollectionNotice (step 1); the payer fills the template into Money (QR2,
 // step 2): account and time, amount, purpose, payee account and the linear
-// sum lsum, each field signed by the payer. The payee submits the money to
-// the bank, signing the submission (step 3); the bank verifies every field,
-// books one Entry per transaction (step 4), and answers with a
+// sum lsum, each field signed by the payer, and hands it over with its
+// template as a Payment — the bank's evidence for the key that signed the
+// money. The payee verifies both (Account.Accept: the template against the
+// bank, the money against the template; money it cannot verify never
+// reaches the bank) and submits the money, signing the submission (step
+// 3); the bank verifies every field, books one Entry per transaction (step 4), and answers with a
 // SettlementNotice (QR3) to the payee (step 5) and a BalanceNotice (QR4,
 // balance encrypted to the payer) to the payer (step 6); the payee gives the
 // payer a Receipt (QR5). Each message names the digest of the one before it,
 // so the bank's, the payer's and the payee's books link into one chain and
-// [Trace] names the step where a chain is broken.
+// [Trace] names the step where a chain is broken. (The CLI also chains the
+// records of each holder's own book, so an edited record is found.)
+//
+// An entry's notices are its parties' business: the bank serves them to
+// the entry's payer and payee, in requests signed with their account keys
+// ([Bank.Parties]; package ledgerhttp), and to its operator, and refuses
+// everyone else alike whether the entry exists or not.
 //
 //	Payee (Bob)          Payer (Alice)                 Bank                   Hot backup
 //	1 CollectionNotice ─▶
 //	                     2 Money (QR2), every field
-//	  ◀───────────────── signed, payee = Bob
+//	  ◀───────────────── signed, payee = Bob; handed over with
+//	verify QR1, QR2      Alice's template (QR1) as a Payment
 //	3 Submit(Money) ─────────────────────────────────▶ 4 verify, book Entry ─▶ same rows
 //	                                                     balance (SM4, sign9)
 //	                                                     ecode (XOR, sign8)
@@ -78,6 +88,11 @@
 //   - One entry per transaction in one book for the bank, holding the
 //     payer's and the payee's new balances; the per-account books are views
 //     of it. Transfers are between accounts of one bank.
+//   - In the paper the money is the template filled in, so it carries the
+//     bank's signed fields itself. Here Money holds only the payer's
+//     fields (the bank books it and its digest as they are), and the payer
+//     hands it over beside its template, as a Payment; the payee checks the
+//     same evidence before submitting.
 //   - The submission is signed by the payee: money is worth something only
 //     to its designated payee, and only once (the bank refuses a second
 //     booking of the same (payer, time)).
