@@ -82,6 +82,7 @@ type (
 		Size    uint64      `json:"size"`
 		Missing []uint64    `json:"missing"`
 		Breaks  []BreakJSON `json:"breaks"`
+		Split   string      `json:"split,omitempty"` // a rollback or fork of the book against the bank's own head
 		Report  string      `json:"report"`
 	}
 	RecoveredJSON struct {
@@ -128,6 +129,9 @@ func checkJSON(rep *ledger.CheckReport) CheckResponse {
 	c := CheckResponse{OK: rep.OK(), Size: rep.Size, Missing: rep.Missing, Report: rep.String()}
 	if c.Missing == nil {
 		c.Missing = []uint64{}
+	}
+	if rep.Split != nil {
+		c.Split = rep.Split.Error()
 	}
 	c.Breaks = []BreakJSON{}
 	for _, b := range rep.Breaks {
