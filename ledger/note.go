@@ -254,13 +254,13 @@ func ParseWitnessKey(vkey string) (note.Verifier, error) {
 	name, rest, ok1 := strings.Cut(vkey, "+")
 	hexID, b64, ok2 := strings.Cut(rest, "+")
 	id, err := strconv.ParseUint(hexID, 16, 32)
-	key, err2 := base64.StdEncoding.DecodeString(b64)
+	key, err2 := base64.StdEncoding.Strict().DecodeString(b64)
 	if !ok1 || !ok2 || len(hexID) != 8 || err != nil || err2 != nil || !validKeyName(name) ||
 		len(key) != 1+ed25519.PublicKeySize || key[0] != noteAlgCo[0] {
 		return nil, fmt.Errorf("%w: witness key %q is not an Ed25519 cosignature vkey", ErrMalformed, vkey)
 	}
 	v := &cosignatureVerifier{name: name, pub: ed25519.PublicKey(key[1:]), hash: noteKeyID(name, noteAlgCo, key[1:])}
-	if uint32(id) != v.hash {
+	if uint32(id) != v.hash || hexID != fmt.Sprintf("%08x", id) {
 		return nil, fmt.Errorf("%w: witness key %q: key ID %s does not match its key", ErrMalformed, vkey, hexID)
 	}
 	return v, nil
