@@ -30,6 +30,9 @@ type Config struct {
 	MaxSkew  time.Duration // money from further in the future is refused (default 5 minutes)
 	MaxBatch int           // entries per group commit (default 512)
 	Now      func() time.Time
+	// HeadFile keeps the latest signed checkpoint outside the database, to
+	// find a rolled-back database at open (head.go); empty: none.
+	HeadFile string
 }
 
 func (c *Config) defaults() error {
@@ -170,10 +173,12 @@ type Bank struct {
 	// Committed state.
 	stateMu sync.RWMutex
 	broken  error
+	split   *SplitViewError // the book is behind its own head file: never books
 	next    uint64
 	cp      *Checkpoint
 
 	nodes *nodeCache // Merkle nodes for new entries' proofs
+	head  *headFile  // the latest checkpoint, outside the database
 
 	backupQ       chan *batchWrite // committed batches for the backup writer
 	backupDone    chan struct{}
@@ -227,6 +232,10 @@ func Open(ctx context.Context, cfg Config, keys *Keys, store *Store, backup *Bac
 	if err := b.load(ctx); err != nil {
 		return nil, err
 	}
+	if b.split == nil {
+		b.head = startHead(cfg.HeadFile, b.CheckpointNote)
+		b.head.offer(b.cp)
+	}
 	go b.keyMaker()
 	go b.loop()
 	go b.committer()
@@ -279,6 +288,12 @@ func (b *Bank) load(ctx context.Context) error {
 			return fmt.Errorf("ledger: latest checkpoint has size %d, book has %d entries", cp.Size, b.next)
 		}
 		b.cp = cp
+	}
+	if err := b.checkHead(ctx); err != nil {
+		return err
+	}
+	if err := b.migrateHead(ctx); err != nil {
+		return err
 	}
 	ids := compact.RangeNodes(0, b.next, nil)
 	hashes, err := b.store.nodeHashes(ctx, ids)

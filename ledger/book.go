@@ -114,6 +114,9 @@ func (b *Bank) drain(err error) {
 }
 
 func (b *Bank) brokenErr() error {
+	if b.split != nil { // set at open, never changed
+		return fmt.Errorf("%w: %w", ErrBookBroken, b.split)
+	}
 	b.stateMu.RLock()
 	defer b.stateMu.RUnlock()
 	return b.broken
@@ -224,7 +227,7 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 	}
 	cp := &Checkpoint{Bank: b.cfg.Name, Size: st.next, Time: now}
 	copy(cp.Root[:], root)
-	if cp.Sig, err = b.signer.Sign(cp.body()); err != nil {
+	if cp.Sig, err = b.signer.Sign(cp.signed()); err != nil {
 		b.fail(booked, err)
 		return nil
 	}
@@ -248,6 +251,7 @@ func (b *Bank) sequence(batch []*submitted) *pendingCommit {
 // committer makes sequenced batches durable, in order, and answers them.
 func (b *Bank) committer() {
 	defer func() {
+		b.head.close()
 		close(b.backupQ)
 		<-b.backupDone
 		close(b.done)
@@ -296,6 +300,7 @@ func (b *Bank) commit(pc *pendingCommit) {
 	}
 	b.next, b.cp = pc.cp.Size, pc.cp
 	b.stateMu.Unlock()
+	b.head.offer(pc.cp)
 	for i, p := range pc.booked {
 		p.res <- submitResult{entry: w.entries[i], cp: pc.cp}
 	}

@@ -23,14 +23,20 @@ type CheckReport struct {
 	Size    uint64   // entries the book should hold (latest checkpoint, or the highest index seen + 1)
 	Missing []uint64 // indexes with no entry: the lost records
 	Breaks  []Break  // entries whose chain codes do not follow from the one before
+	// Split: the book is shorter than (ErrRollback), or differs from
+	// (ErrFork), the bank's own latest signed checkpoint (Config.HeadFile).
+	Split *SplitViewError
 
 	lastEcode, lastHash Digest
 }
 
 // OK reports whether the book is whole.
-func (r *CheckReport) OK() bool { return len(r.Missing) == 0 && len(r.Breaks) == 0 }
+func (r *CheckReport) OK() bool { return len(r.Missing) == 0 && len(r.Breaks) == 0 && r.Split == nil }
 
 func (r *CheckReport) String() string {
+	if r.Split != nil {
+		return fmt.Sprintf("%d entries: %v: the bank signed more than the book holds; restore the newer database", r.Size, r.Split)
+	}
 	if r.OK() {
 		return fmt.Sprintf("%d entries, evidence chain whole", r.Size)
 	}
@@ -51,7 +57,10 @@ func (r *CheckReport) String() string {
 // A broken book stops booking until Recover makes it whole.
 func (b *Bank) Check(ctx context.Context) (*CheckReport, error) {
 	rep, err := CheckStore(ctx, b.store)
-	if err == nil && !rep.OK() {
+	if err == nil {
+		rep.Split = b.split
+	}
+	if err == nil && !rep.OK() && rep.Split == nil {
 		b.stateMu.Lock()
 		if b.broken == nil {
 			b.broken = fmt.Errorf("%w: %s", ErrBookBroken, rep)

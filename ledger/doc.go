@@ -55,6 +55,51 @@
 // CPK, which is proprietary and has known collusion attacks; SM9 is the
 // standardised identity-based replacement (SPEC.md §2).
 //
+// # Checkpoints, witnesses and clients that cannot be lied to
+//
+// A checkpoint is a c2sp.org/tlog-checkpoint signed note
+// (c2sp.org/signed-note, read and written with golang.org/x/mod/sumdb/note):
+//
+//	bank-a/ledger                  origin: Origin(bank), the bank and its log
+//	7                              tree size
+//	<base64 SM3 root>              RFC 6962 root with SM3
+//	time-ms 1764480000000          extension line: the bank's clock
+//
+//	— bank-a/ledger <base64(key ID ‖ signature)>
+//	— witness.example/w1 <base64(key ID ‖ timestamp ‖ Ed25519 signature)>
+//
+// The bank's note signature is SM2 with SM3 over the note text (e =
+// SM3(Z_A ‖ text), default user ID, r ‖ s, 64 bytes), or for an SM9 bank
+// SM9 (h ‖ S, 97 bytes) under the bank's identity. signed-note assigns
+// these no type byte, so they use 0xff followed by a name, as that
+// specification recommends: key ID = SHA-256(key name ‖ "\n" ‖ 0xff ‖
+// "trustbank/sm2-sm3" ‖ 65-byte uncompressed SM2 key)[:4] (SM9: 0xff ‖
+// "trustbank/sm9" ‖ master public key); the key name is the origin. The
+// same signature, without the key ID, is the Sig of the binary Checkpoint
+// (kind KindCheckpointNote) that notices carry; checkpoints written before
+// (KindCheckpoint, signed over their binary body) still verify, have no
+// note form, and the latest is re-signed as a note when the bank opens.
+//
+// A Witness cosigns per c2sp.org/tlog-cosignature (Ed25519, type 0x04,
+// "cosignature/v1\ntime T\n" ‖ note text, timestamp ‖ signature; vkey
+// name+keyID+base64(0x04 ‖ key)) a checkpoint only if it extends the last
+// one it cosigned (CheckView with the bank's consistency proof). Clients —
+// holders, auditors, witnesses — keep the last checkpoint they accepted and
+// require of each new one CheckView: a smaller size is ErrRollback, one
+// size with two roots or a failing proof ErrFork, each a *SplitViewError
+// holding both bank-signed checkpoints as evidence; never ErrMalformed. A
+// client given a witness key accepts only notes with its cosignature
+// (ErrNotCosigned). Only a state file that does not exist is a first use.
+//
+// The bank itself keeps its latest signed checkpoint outside its database
+// (Config.HeadFile). At open a book shorter than that head (a database
+// restored from an older copy, or its last rows deleted) is a rollback, a
+// different root at the head's size a fork: the bank opens but never books
+// (booking would sign a second entry at an index holders already have),
+// Check reports it ("rolled back") and Recover does not clear it; the
+// operator restores the newer database. The head is written after each
+// commit, so it may lag the book after a crash, never lead it.
+//
 // # Departures from the paper, and why
 //
 //   - Field signatures are bound to the message. The paper signs each field

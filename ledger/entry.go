@@ -161,18 +161,40 @@ func (e *Entry) Matches(m *Money) error {
 }
 
 // Checkpoint is a bank-signed head of the Merkle log: the tree of the
-// first Size entries has root Root.
+// first Size entries has root Root. The bank signs its note text
+// (NoteText, c2sp.org/tlog-checkpoint); its binary form (kind
+// KindCheckpointNote) carries the same fields and signature. A legacy
+// checkpoint (kind KindCheckpoint, written before the note form) was
+// signed over its binary body; it still decodes and verifies.
 type Checkpoint struct {
 	Bank string
 	Size uint64
 	Root Digest
 	Time int64
 	Sig  []byte
+
+	legacy bool
+}
+
+func (c *Checkpoint) kind() byte {
+	if c.legacy {
+		return KindCheckpoint
+	}
+	return KindCheckpointNote
+}
+
+// signed is the message the bank signs: the note text, or a legacy
+// checkpoint's binary body.
+func (c *Checkpoint) signed() []byte {
+	if c.legacy {
+		return c.body()
+	}
+	return c.NoteText()
 }
 
 func (c *Checkpoint) body() []byte {
 	var w wire.Writer
-	w.U8(KindCheckpoint)
+	w.U8(c.kind())
 	w.String16(c.Bank)
 	w.U64(c.Size)
 	w.Fixed(c.Root[:])
@@ -186,9 +208,11 @@ func (c *Checkpoint) encode(w *wire.Writer) {
 }
 
 func (c *Checkpoint) decode(r *wire.Reader) {
-	if k := r.U8("kind"); r.Err() == nil && k != KindCheckpoint {
+	k := r.U8("kind")
+	if r.Err() == nil && k != KindCheckpoint && k != KindCheckpointNote {
 		r.Fail("not a checkpoint (kind %#x)", k)
 	}
+	c.legacy = k == KindCheckpoint
 	c.Bank = r.String16(MaxName, "bank")
 	c.Size = r.U64("size")
 	copy(c.Root[:], r.Fixed(32, "root"))
@@ -221,7 +245,7 @@ func (c *Checkpoint) UnmarshalBinary(b []byte) error {
 
 // Verify checks the bank's signature.
 func (c *Checkpoint) Verify(bank Verifier) error {
-	if !bank.Verify(c.body(), c.Sig) {
+	if !bank.Verify(c.signed(), c.Sig) {
 		return fmt.Errorf("%w: checkpoint of size %d", ErrBadSignature, c.Size)
 	}
 	return nil

@@ -40,6 +40,16 @@ var (
 	ErrNotFound = errors.New("ledger: no such entry")
 	// ErrProof: an inclusion or consistency proof does not verify.
 	ErrProof = errors.New("ledger: proof does not verify")
+	// ErrRollback: a log presents a checkpoint smaller than one it signed
+	// before (a database restored from an older copy); see SplitViewError.
+	ErrRollback = errors.New("ledger: log rolled back")
+	// ErrFork: two checkpoints the bank signed that no single append-only
+	// log can have: the same size with different roots, or a consistency
+	// proof between them that fails (a split view); see SplitViewError.
+	ErrFork = errors.New("ledger: log forked")
+	// ErrNotCosigned: a checkpoint lacks the cosignature of a witness the
+	// client requires.
+	ErrNotCosigned = errors.New("ledger: checkpoint not cosigned by a required witness")
 	// ErrNoSM2Key: a balance notice is SM2-encrypted to the payer's key, and
 	// this payer (an SM9 account) has none.
 	ErrNoSM2Key = errors.New("ledger: balance notices are encrypted to an SM2 account key, and this account has none")

@@ -24,6 +24,7 @@ type book struct {
 	sm2    map[string]*SM2Signer
 	open   func() *sqldb.DB
 	bpath  string
+	head   string // Config.HeadFile
 }
 
 const opening = 1_000_000
@@ -79,7 +80,7 @@ func (bk *book) reopen() {
 	if bk.backup, err = NewBackup(bk.ctx, bdb); err != nil {
 		bk.t.Fatal(err)
 	}
-	cfg := Config{Name: "bank-a", Currency: "CNY", Now: func() time.Time { return bk.now }}
+	cfg := Config{Name: "bank-a", Currency: "CNY", Now: func() time.Time { return bk.now }, HeadFile: bk.head}
 	if bk.bank, err = Open(bk.ctx, cfg, bk.keys, bk.store, bk.backup); err != nil {
 		bk.t.Fatal(err)
 	}

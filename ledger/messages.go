@@ -23,7 +23,9 @@ const (
 	KindCollection byte = 0x56
 	KindSubmission byte = 0x57
 	KindEntry      byte = 0x58
-	KindCheckpoint byte = 0x59
+	KindCheckpoint byte = 0x59 // legacy: signed over the binary body
+	// KindCheckpointNote: a checkpoint signed over its note text (note.go).
+	KindCheckpointNote byte = 0x5e
 )
 
 // Limits on variable fields.

@@ -90,7 +90,7 @@ func DecodeQRMessage(b []byte) (any, error) {
 		m = new(CollectionNotice)
 	case KindSubmission:
 		m = new(Submission)
-	case KindCheckpoint:
+	case KindCheckpoint, KindCheckpointNote:
 		m = new(Checkpoint)
 	case KindEntry:
 		m = new(Entry)

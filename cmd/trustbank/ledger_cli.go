@@ -23,12 +23,21 @@ import (
 //	ledger receipt  the payee's receipt (QR5) for a settled money
 //	ledger check    walk the book's evidence chains (operator)
 //	ledger recover  restore lost entries from the hot backup (operator)
+//	ledger sync     check that the bank's log extends the last checkpoint you saw
 //	ledger audit    check that the bank's log extends a saved checkpoint
+//	ledger witness  cosign the bank's checkpoints that extend the last one cosigned
 //	ledger qr       encode a message as a QR code PNG, or decode one
+//
+// Every holder's command that talks to the bank (submit, notice, sync)
+// fetches the bank's latest checkpoint — through the witness, cosigned,
+// if the holder asked for one at init — and requires a consistency proof
+// from the last checkpoint it saw, kept in its state file; a rollback or
+// fork is reported as such (ledger.ErrRollback, ledger.ErrFork).
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subcommands(ctx, "ledger", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": ledgerInit, "request": ledgerRequest, "pay": ledgerPay, "submit": ledgerSubmit, "notice": ledgerNotice,
 		"receipt": ledgerReceipt, "check": ledgerCheck, "recover": ledgerRecover, "audit": ledgerAudit, "qr": ledgerQR,
+		"sync": ledgerSync, "witness": ledgerWitness,
 	})
 }
 
@@ -43,6 +52,13 @@ type ledgerFile struct {
 	Scheme   string `json:"scheme"`   // the bank's: sm2 or sm9
 	BankKey  []byte `json:"bank_key"` // SM2 key or SM9 master public key, pinned
 	LastTime int64  `json:"last_money_time"`
+	// Checkpoint: the bank's latest checkpoint (a signed note) this holder
+	// accepted; absent before the first.
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// Witness and WitnessKey: where to get the latest checkpoint
+	// cosigned, and the witness's vkey; empty, no witness is required.
+	Witness    string `json:"witness,omitempty"`
+	WitnessKey string `json:"witness_key,omitempty"`
 	// Book: every message of this account's transactions, as sent or
 	// received, each record chained to the one before; Head is the digest
 	// of the last (ledger_book.go).
@@ -56,6 +72,7 @@ type ledgerHolder struct {
 	acct   *ledger.Account
 	bank   ledger.Verifier
 	client *ledgerhttp.Client
+	view   *logView
 }
 
 func openHolder(path string) (*ledgerHolder, error) {
@@ -89,7 +106,29 @@ func openHolder(path string) (*ledgerHolder, error) {
 	h.acct = ledger.NewAccount(&t, s)
 	h.acct.SetLastTime(h.f.LastTime)
 	h.client = &ledgerhttp.Client{Base: h.f.Server, Signer: s} // notices are for their parties: requests signed
+	if h.view, err = newLogView(h.client, scheme, h.f.Bank, h.f.BankKey, h.f.Witness, h.f.WitnessKey); err != nil {
+		return nil, err
+	}
 	return h, nil
+}
+
+// sync accepts the bank's latest checkpoint if it extends the one this
+// holder saw last and every checkpoint of cps (from notices) is
+// consistent with it; the caller saves the state.
+func (h *ledgerHolder) sync(ctx context.Context, cps ...*ledger.Checkpoint) (*ledger.Checkpoint, error) {
+	var seen *ledger.Checkpoint
+	if h.f.Checkpoint != "" {
+		var err error
+		if seen, err = h.view.openSaved(h.f.Checkpoint); err != nil {
+			return nil, fmt.Errorf("ledger state %s: %w", h.path, err)
+		}
+	}
+	latest, msg, err := h.view.check(ctx, seen, cps...)
+	if err != nil {
+		return nil, fmt.Errorf("the bank's log, checked against what %s saw: %w", h.f.Name, err)
+	}
+	h.f.Checkpoint = string(msg)
+	return latest, nil
 }
 
 // record adds a message to the holder's book and saves the state.
@@ -140,11 +179,19 @@ func ledgerInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	name := fs.String("name", "", "account name")
 	opening := fs.Uint64("opening", 0, "cash paid in at the counter, in minor units")
 	token := fs.String("admin-token", os.Getenv("TRUSTBANK_ADMIN_TOKEN"), "the bank operator's admin token (opening an account is an operator step)")
+	witness := fs.String("witness", "", "a witness (URL) whose cosignature every checkpoint you accept must carry")
+	witnessKey := fs.String("witness-key", "", "that witness's key (vkey, printed by `ledger witness`)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *name == "" {
 		return fmt.Errorf("%w: --name is required", errUsage)
+	}
+	if err := witnessKeyFlag(*witnessKey); err != nil {
+		return err
+	}
+	if (*witness == "") != (*witnessKey == "") {
+		return fmt.Errorf("%w: --witness and --witness-key go together", errUsage)
 	}
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%w: %s exists; it holds a key: not overwriting it", errUsage, *state)
@@ -154,7 +201,8 @@ func ledgerInit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	f := ledgerFile{Server: *server, Name: *name, Bank: info.Name, Scheme: info.Scheme, BankKey: info.PublicKey}
+	f := ledgerFile{Server: *server, Name: *name, Bank: info.Name, Scheme: info.Scheme, BankKey: info.PublicKey,
+		Witness: *witness, WitnessKey: *witnessKey}
 	var t *ledger.Template
 	if info.Scheme == ledger.SM9.String() {
 		// The bank (the key generation centre) issues the key.
@@ -304,6 +352,9 @@ func ledgerSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := st.Entry.Matches(&m); err != nil {
 		return err
 	}
+	if _, err := h.sync(ctx, &st.Checkpoint); err != nil {
+		return err
+	}
 	if err := h.record("settlement", st); err != nil {
 		return err
 	}
@@ -335,6 +386,9 @@ func ledgerNotice(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if err := n.Verify(h.bank); err != nil {
+		return err
+	}
+	if _, err := h.sync(ctx, &n.Checkpoint); err != nil {
 		return err
 	}
 	if *balance {
@@ -406,6 +460,9 @@ func ledgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintln(stdout, rep.Report)
+	if rep.Split != "" {
+		return fmt.Errorf("book is not the one the bank signed: %s", rep.Split)
+	}
 	if !rep.OK {
 		return fmt.Errorf("book is broken: missing entries %v", rep.Missing)
 	}
@@ -436,53 +493,90 @@ func ledgerRecover(ctx context.Context, args []string, stdout, stderr io.Writer)
 func ledgerAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger audit", stderr)
 	server := fs.String("server", "http://127.0.0.1:8080", "trustbank server")
-	saved := fs.String("checkpoint", "", "file of the auditor's last checkpoint (base64); created on first use, updated after each audit")
+	saved := fs.String("checkpoint", "", "file of the auditor's last checkpoint; created when it does not exist, updated after each audit that passes")
 	bankKey := fs.String("bank-key", "", "the bank's public key (base64) to pin; default: trust on first use and store it beside the checkpoint")
+	witness := fs.String("witness", "", "require checkpoints cosigned by this witness (URL); stored")
+	witnessKey := fs.String("witness-key", "", "that witness's key (vkey); stored")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *saved == "" {
 		return fmt.Errorf("%w: --checkpoint is required", errUsage)
 	}
-	c := &ledgerhttp.Client{Base: *server}
-	var st struct {
-		BankKey    []byte `json:"bank_key"`
-		Checkpoint []byte `json:"checkpoint"`
+	if err := witnessKeyFlag(*witnessKey); err != nil {
+		return err
 	}
-	_ = loadJSON(*saved, &st)
-	if *bankKey != "" {
-		k, err := base64Arg("bank-key", *bankKey)
-		if err != nil {
-			return err
-		}
-		st.BankKey = k
-	}
-	bank, info, err := c.Verifier(ctx, st.BankKey)
+	prev, err := loadAuditFile(*saved)
 	if err != nil {
 		return err
 	}
-	st.BankKey = info.PublicKey
-	var latest *ledger.Checkpoint
-	if st.Checkpoint == nil {
-		if latest, err = c.Checkpoint(ctx, 0); err != nil {
+	st := auditFile{}
+	if prev != nil {
+		st = *prev
+	}
+	if *witness != "" || *witnessKey != "" {
+		st.Witness, st.WitnessKey = *witness, *witnessKey
+	}
+	if *bankKey != "" {
+		if st.BankKey, err = base64Arg("bank-key", *bankKey); err != nil {
 			return err
 		}
-		if err := latest.Verify(bank); err != nil {
-			return err
+	}
+	c := &ledgerhttp.Client{Base: *server}
+	_, info, err := c.Verifier(ctx, st.BankKey)
+	if err != nil {
+		return err
+	}
+	scheme, err := ledger.ParseScheme(info.Scheme)
+	if err != nil {
+		return err
+	}
+	view, err := newLogView(c, scheme, info.Name, info.PublicKey, st.Witness, st.WitnessKey)
+	if err != nil {
+		return err
+	}
+	var older *ledger.Checkpoint
+	if prev != nil {
+		if older, err = prev.saved(view); err != nil {
+			return fmt.Errorf("audit file %s (not overwritten): %w", *saved, err)
 		}
+	}
+	latest, msg, err := view.check(ctx, older)
+	if err != nil {
+		return fmt.Errorf("AUDIT FAILED: %w", err)
+	}
+	if older == nil {
 		fmt.Fprintf(stdout, "first audit: checkpoint of %d entries saved\n", latest.Size)
 	} else {
-		var older ledger.Checkpoint
-		if err := older.UnmarshalBinary(st.Checkpoint); err != nil {
-			return err
-		}
-		if latest, err = c.Audit(ctx, bank, &older); err != nil {
-			return fmt.Errorf("AUDIT FAILED: %w", err)
-		}
 		fmt.Fprintf(stdout, "consistent: the log of %d entries extends the audited one of %d\n", latest.Size, older.Size)
 	}
-	st.Checkpoint, _ = latest.MarshalBinary()
+	st.BankKey, st.Note, st.Checkpoint = info.PublicKey, string(msg), nil
 	return saveJSON(*saved, st)
+}
+
+// ledgerSync checks the bank's log against the last checkpoint this holder
+// saw, and keeps the new one.
+func ledgerSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("ledger sync", stderr)
+	state := fs.String("state", "ledger.json", "your state file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	h, err := openHolder(*state)
+	if err != nil {
+		return err
+	}
+	before := h.f.Checkpoint
+	latest, err := h.sync(ctx)
+	if err != nil {
+		return err
+	}
+	if before == "" {
+		fmt.Fprintf(stdout, "first checkpoint: %d entries\n", latest.Size)
+	} else {
+		fmt.Fprintf(stdout, "consistent: the log of %d entries extends the one you saw\n", latest.Size)
+	}
+	return saveJSON(h.path, h.f)
 }
 
 func ledgerQR(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -189,7 +189,8 @@ func (n *Node) openLedger(ctx context.Context, sec *secrets) error {
 	if err != nil {
 		return err
 	}
-	cfg := ledger.Config{Name: n.cfg.LedgerBank, Currency: n.cfg.LedgerCurrency, Now: n.cfg.Now}
+	cfg := ledger.Config{Name: n.cfg.LedgerBank, Currency: n.cfg.LedgerCurrency, Now: n.cfg.Now,
+		HeadFile: filepath.Join(n.cfg.DataDir, "ledger-head.note")}
 	if cfg.Name == "" {
 		cfg.Name = "bank-a"
 	}

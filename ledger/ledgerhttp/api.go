@@ -9,8 +9,10 @@
 //	POST /ledger/v1/submit                     a payee's submission → settlement notice (QR3)
 //	GET  /ledger/v1/entries/{index}/notice   (party)  settlement notice (QR3) against the latest checkpoint
 //	GET  /ledger/v1/entries/{index}/balance  (party)  balance notice (QR4), encrypted to the payer
-//	GET  /ledger/v1/checkpoint[?size=N]        latest (or size-N) signed checkpoint
-//	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes
+//	GET  /ledger/v1/checkpoint[?size=N]        latest (or size-N) signed checkpoint: binary and
+//	                                           c2sp.org/tlog-checkpoint signed note
+//	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes (409
+//	                                           rolled_back if A or B exceeds the log)
 //	POST /ledger/v1/check             (admin)  walk the evidence chains
 //	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
 //
@@ -23,7 +25,14 @@
 // nothing of an entry, not even whether it exists (the book's size is
 // public all the same, in the checkpoints auditors need). Request bodies are
 // application/json objects; errors, 404 and 405 included, are JSON
-// {error, code} (package httpapi).
+// {error, code} (package httpapi). A rollback or fork is 409 with its own
+// code (rolled_back, fork), never 400 malformed.
+//
+// A witness (NewWitnessHandler) serves, on demand, the bank's latest
+// checkpoint cosigned by it:
+//
+//	GET  /witness/v1/checkpoint                {note}: fetched, checked against the last
+//	                                           cosigned one, cosigned; 409 on a rollback or fork
 package ledgerhttp
 
 import (
@@ -61,8 +70,11 @@ type (
 		Index  uint64 `json:"index"`
 		Notice []byte `json:"notice"`
 	}
+	// CheckpointResponse: the binary form (what notices carry) and the
+	// signed note (absent for a legacy checkpoint, which has none).
 	CheckpointResponse struct {
 		Checkpoint []byte `json:"checkpoint"`
+		Note       string `json:"note,omitempty"`
 	}
 	ConsistencyResponse struct {
 		Proof [][]byte `json:"proof"`
@@ -76,6 +88,7 @@ type (
 		Size    uint64      `json:"size"`
 		Missing []uint64    `json:"missing"`
 		Breaks  []BreakJSON `json:"breaks"`
+		Split   string      `json:"split,omitempty"` // a rollback or fork of the book against the bank's own head
 		Report  string      `json:"report"`
 	}
 	// RecoveredJSON is one restored entry: purpose and time are the
@@ -98,6 +111,9 @@ type (
 )
 
 var codes = httpapi.Codes{
+	httpapi.Map(ledger.ErrRollback, "rolled_back", http.StatusConflict),
+	httpapi.Map(ledger.ErrFork, "fork", http.StatusConflict),
+	httpapi.Map(ledger.ErrNotCosigned, "not_cosigned", http.StatusForbidden),
 	httpapi.Map(ledger.ErrMalformed, "malformed", http.StatusBadRequest),
 	httpapi.Map(ledger.ErrCurrency, "currency", http.StatusBadRequest),
 	httpapi.Map(ledger.ErrBadSignature, "bad_signature", http.StatusForbidden),
@@ -123,6 +139,9 @@ func checkJSON(rep *ledger.CheckReport) CheckResponse {
 	c := CheckResponse{OK: rep.OK(), Size: rep.Size, Missing: rep.Missing, Report: rep.String()}
 	if c.Missing == nil {
 		c.Missing = []uint64{}
+	}
+	if rep.Split != nil {
+		c.Split = rep.Split.Error()
 	}
 	c.Breaks = []BreakJSON{}
 	for _, b := range rep.Breaks {

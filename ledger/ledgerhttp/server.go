@@ -203,7 +203,8 @@ func (s *server) checkpoint(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	httpapi.Reply(w, http.StatusOK, CheckpointResponse{Checkpoint: b})
+	n, _ := s.bank.CheckpointNote(cp) // a legacy checkpoint has no note
+	httpapi.Reply(w, http.StatusOK, CheckpointResponse{Checkpoint: b, Note: string(n)})
 }
 
 func (s *server) consistency(w http.ResponseWriter, r *http.Request) {
@@ -213,8 +214,13 @@ func (s *server) consistency(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if from > to || to > s.bank.Size() {
-		s.fail(w, r, fmt.Errorf("%w: consistency from %d to %d (book has %d entries)", ledger.ErrMalformed, from, to, s.bank.Size()))
+	if from > to {
+		s.fail(w, r, fmt.Errorf("%w: consistency from %d to %d", ledger.ErrMalformed, from, to))
+		return
+	}
+	if size := s.bank.Size(); to > size {
+		// The client saw a larger log than the book holds now.
+		s.fail(w, r, fmt.Errorf("%w: consistency from %d to %d asked of a log of %d entries", ledger.ErrRollback, from, to, size))
 		return
 	}
 	pr, err := s.bank.Consistency(r.Context(), from, to)
