@@ -562,7 +562,18 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	r := <-p.res // the loop always answers
+	var r submitResult
+	select {
+	case r = <-p.res: // the loop answers all it takes
+	case <-b.done:
+		// Closed: the loop answered p before it stopped, or never took it
+		// (queued after the loop's last drain).
+		select {
+		case r = <-p.res:
+		default:
+			return nil, ErrClosed
+		}
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

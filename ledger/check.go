@@ -544,6 +544,23 @@ func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
 	if err != nil {
 		return err
 	}
+	// The balances must come from the book that was checked: an entry lost
+	// while they were read shows in a second check, and balances that do
+	// not add up to the openings are never booked on.
+	again, err := b.check(ctx)
+	if err != nil {
+		return err
+	}
+	if !again.OK() || again.Size != rep.Size {
+		return fmt.Errorf("%w: the book changed while its balances were read: %s", ErrBookBroken, again)
+	}
+	var sum, openings uint64
+	for a, v := range bals {
+		sum, openings = sum+v, openings+a.opening
+	}
+	if sum != openings {
+		return fmt.Errorf("%w: balances read from the book add up to %d, openings to %d", ErrBookBroken, sum, openings)
+	}
 	b.stateMu.Lock()
 	defer b.stateMu.Unlock()
 	setBalances(bals)

@@ -100,7 +100,14 @@ func (s *Store) appendBlockSQL() string {
 func (s *Store) editChainBlock(ctx context.Context, tx *sql.Tx, idx uint64, rec []byte) error {
 	block := int64(idx / chainBlock)
 	var data []byte
-	err := tx.QueryRowContext(ctx, s.q("SELECT data FROM ledger_chain_blocks WHERE block = ?"), block).Scan(&data)
+	// On PostgreSQL the row is locked as it is read, so a batch appending to
+	// the same block meanwhile is not overwritten (SQLite's transaction
+	// holds the write lock from its start).
+	lock := ""
+	if s.db.Dialect == sqldb.Postgres {
+		lock = " FOR UPDATE"
+	}
+	err := tx.QueryRowContext(ctx, s.q("SELECT data FROM ledger_chain_blocks WHERE block = ?"+lock), block).Scan(&data)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
