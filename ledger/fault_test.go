@@ -104,6 +104,12 @@ type faultRun struct {
 func openFaulty(t *testing.T, bk *book, plan *faultPlan) {
 	t.Helper()
 	bk.bank.Close()
+	// The hooks are in place before the bank's goroutines start, and quiet
+	// while it opens.
+	plan.mu.Lock()
+	plan.off = true
+	plan.mu.Unlock()
+	bk.store.fault, bk.backup.fault, bk.backup.retry = plan.hook, plan.hook, 2*time.Millisecond
 	cfg := Config{Name: "bank-a", Currency: "CNY", MaxBatch: 3, Now: func() time.Time { return bk.now }}
 	bank, err := Open(bk.ctx, cfg, bk.keys, bk.store, bk.backup)
 	if err != nil {
@@ -111,8 +117,10 @@ func openFaulty(t *testing.T, bk *book, plan *faultPlan) {
 	}
 	t.Cleanup(bank.Close)
 	bank.signer = faultSigner{Signer: bank.signer, plan: plan}
-	bk.store.fault, bk.backup.fault, bk.backup.retry = plan.hook, plan.hook, 2*time.Millisecond
 	bk.bank = bank
+	plan.mu.Lock()
+	plan.off = false
+	plan.mu.Unlock()
 }
 
 // recoverWhole runs Recover until the book is whole and booking again;
@@ -301,7 +309,6 @@ func (fr *faultRun) verify(t *testing.T) {
 	if err := bk.store.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM ledger_moneys").Scan(&nm); err != nil || uint64(nm) != size {
 		t.Errorf("%d booked-money rows for %d entries: %v", nm, size, err)
 	}
-	bk.store.fault, bk.backup.fault = nil, nil
 	fresh, err := Open(ctx, Config{Name: "bank-a", Currency: "CNY", Now: func() time.Time { return bk.now }}, bk.keys, bk.store, bk.backup)
 	if err != nil {
 		t.Fatal(err)
