@@ -99,6 +99,11 @@
 //     restore that fails leaves the book exactly as it was, and one whose
 //     money the book already holds under another index fails with
 //     ErrRestoreConflict (HTTP 409).
+//   - The paper leaves amounts unbounded; the book bounds them (package
+//     trustbank/internal/money): money above MaxAmount, an opening above
+//     MaxBalance (both 2^53 − 1), openings that would take the book past
+//     2^62 paid in, and a booking that would take the payee past
+//     MaxBalance are refused with ErrAmountRange, and book nothing.
 //
 // # Booking state, rebuilt from the book
 //
@@ -121,12 +126,4 @@
 // during live bookings and entry rows are lost; after every run the
 // balances add up and match the book's entries, every acknowledged booking
 // is in the book exactly once, and the chain checks whole.
-//
-// # Amounts
-//
-//   - The paper leaves amounts unbounded; the book bounds them (package
-//     trustbank/internal/money): money above MaxAmount, an opening above
-//     MaxBalance (both 2^53 − 1), openings that would take the book past
-//     2^62 paid in, and a booking that would take the payee past
-//     MaxBalance are refused with ErrAmountRange, and book nothing.
 package ledger
