@@ -488,8 +488,9 @@ func (s *Store) entryIndexes(ctx context.Context, fn func(idx uint64)) error {
 
 // DeleteEntry removes entry idx and its chain record from the book, as a
 // lost record or an attacker would: for recovery drills, the demo and
-// tests. (Recover also uses it to clear what is left of an entry before
-// restoring it.)
+// tests. Its booked-money row stays, as the replay structure outlives a
+// lost entry (Recover clears what is left of an entry in its own
+// transaction, restoreEntries).
 func (s *Store) DeleteEntry(ctx context.Context, idx uint64) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_entries WHERE idx = ?"), int64(idx)); err != nil {
