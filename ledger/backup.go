@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"trustbank/internal/sqldb"
 	"trustbank/internal/wire"
@@ -23,6 +24,16 @@ var backupMigrations embed.FS
 // PostgreSQL elsewhere).
 type Backup struct {
 	db *sqldb.DB
+
+	retry time.Duration           // between attempts at a failed write (default 1 s)
+	fault func(step string) error // tests only: fails a write on the real database
+}
+
+func (b *Backup) retryEvery() time.Duration {
+	if b.retry > 0 {
+		return b.retry
+	}
+	return time.Second
 }
 
 // NewBackup applies the backup's migrations to db.
@@ -71,6 +82,11 @@ func (b *Backup) write(ctx context.Context, w *batchWrite) error {
 		if _, err := tx.ExecContext(ctx, b.db.Rebind(`DELETE FROM ledger_backup WHERE last >= ? AND first =
 			(SELECT MAX(first) FROM ledger_backup WHERE first < ?)`), first, first); err != nil {
 			return err
+		}
+		if b.fault != nil {
+			if err := b.fault("backup.write"); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, b.db.Rebind("INSERT INTO ledger_backup (first, last, data) VALUES (?, ?, ?)"),
 			first, first+int64(len(w.entries))-1, encodeBackup(w.encoded, w.moneys))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -311,27 +312,50 @@ func (b *Bank) load(ctx context.Context) error {
 			return fmt.Errorf("ledger: hot backup catch-up: %w", err)
 		}
 	}
-	return b.loadBalances(ctx)
+	bals, err := b.bookBalances(ctx, b.next)
+	if err != nil {
+		return err
+	}
+	setBalances(bals)
+	return nil
 }
 
-// loadBalances sets each account's balance from the last entry naming it.
-func (b *Bank) loadBalances(ctx context.Context) error {
+// bookBalances reads every account's balance after the first size
+// entries of the book: the balance after the last entry naming it, or its
+// opening balance if none does — whatever batches the loop sequenced and
+// the book never committed held. It takes b.mu only to list the accounts
+// (an account opened meanwhile has its opening balance, and no entry).
+func (b *Bank) bookBalances(ctx context.Context, size uint64) (map[*account]uint64, error) {
+	if err := b.store.fail("state.load"); err != nil {
+		return nil, err
+	}
+	b.mu.RLock()
+	accts := maps.Clone(b.accounts)
+	b.mu.RUnlock()
 	keys := map[uint64][]byte{}
-	for name, a := range b.accounts {
-		e, err := b.store.neighbour(ctx, name, b.next, false)
+	bals := make(map[*account]uint64, len(accts))
+	for name, a := range accts {
+		bals[a] = a.opening
+		e, err := b.store.neighbour(ctx, name, size, false)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if e == nil {
 			continue
 		}
-		bal, err := b.entryBalance(ctx, e, name, keys)
-		if err != nil {
-			return err
+		if bals[a], err = b.entryBalance(ctx, e, name, keys); err != nil {
+			return nil, err
 		}
-		a.balance, a.seq = bal, bal
 	}
-	return nil
+	return bals, nil
+}
+
+// setBalances makes bals every account's committed and sequenced balance
+// (the caller holds seqMu and stateMu, or owns the bank).
+func setBalances(bals map[*account]uint64) {
+	for a, v := range bals {
+		a.balance, a.seq = v, v
+	}
 }
 
 // batchKey unwraps the balance key of a batch (β) with the bank's key.
@@ -540,7 +564,7 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 		if booked {
 			// Refused, as the paper says; the index lets a payee whose first
 			// answer was lost fetch its settlement notice (Notice).
-			return nil, fmt.Errorf("%w: %s at %d, as entry %d", ErrReplayed, m.Payer, m.Time, idx)
+			return nil, b.replayed(ctx, m, idx)
 		}
 	}
 	if err := b.verifySubmission(ctx, s, d, payer, payee); err != nil {
@@ -554,7 +578,18 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	r := <-p.res // the loop always answers
+	var r submitResult
+	select {
+	case r = <-p.res: // the loop answers all it takes
+	case <-b.done:
+		// Closed: the loop answered p before it stopped, or never took it
+		// (queued after the loop's last drain).
+		select {
+		case r = <-p.res:
+		default:
+			return nil, ErrClosed
+		}
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -563,6 +598,17 @@ func (b *Bank) Submit(ctx context.Context, s *Submission) (*Settlement, error) {
 		return nil, fmt.Errorf("ledger: booked as entry %d, but its inclusion proof could not be read (fetch the notice again): %w", r.entry.Index, err)
 	}
 	return &Settlement{Entry: *r.entry, Checkpoint: *r.cp, Proof: pr}, nil
+}
+
+// replayed is the refusal of money booked as entry idx; it says so if
+// that entry's row is lost from the book (its money stays booked: the
+// replay check reads ledger_moneys, never the entry).
+func (b *Bank) replayed(ctx context.Context, m *Money, idx uint64) error {
+	present, err := b.store.entryPresent(ctx, idx)
+	if err == nil && !present {
+		return fmt.Errorf("%w: %s at %d, as entry %d, which is lost from the book (run check and recover)", ErrReplayed, m.Payer, m.Time, idx)
+	}
+	return fmt.Errorf("%w: %s at %d, as entry %d", ErrReplayed, m.Payer, m.Time, idx)
 }
 
 // verifySubmission checks the payee's submission signature and the money's

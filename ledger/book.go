@@ -125,12 +125,14 @@ func (b *Bank) brokenErr() error {
 // sequence builds one batch on the loop's view and advances the view; it
 // answers the submissions it refuses itself and returns nil if none is left.
 func (b *Bank) sequence(batch []*submitted) *pendingCommit {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	// Checked under seqMu: a Recover that held it and failed leaves the
+	// book broken, and its view stale.
 	if err := b.brokenErr(); err != nil {
 		b.fail(batch, err)
 		return nil
 	}
-	b.seqMu.Lock()
-	defer b.seqMu.Unlock()
 	st := b.seq
 	rng, err := rangeFactory.NewRange(st.rng.Begin(), st.rng.End(), slices.Clone(st.rng.Hashes()))
 	if err != nil {
@@ -353,7 +355,7 @@ func (b *Bank) signEntries(es []*Entry) error {
 func (b *Bank) backupWriter() {
 	defer close(b.backupDone)
 	var lag []*batchWrite
-	retry := time.NewTicker(time.Second)
+	retry := time.NewTicker(b.backup.retryEvery())
 	defer retry.Stop()
 	flush := func() {
 		for len(lag) > 0 {

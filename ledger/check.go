@@ -412,28 +412,32 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Every missing entry is vetted first, then all go back in one
+	// transaction: a restore that fails leaves the book as it was.
 	var out []Recovered
+	var fixes []restoration
+	vetted := map[uint64]*Entry{}
 	for _, k := range rep.Missing {
 		clue, err := b.Reconstruct(ctx, k)
 		if err != nil {
-			return out, rep, err
+			return nil, rep, err
 		}
 		e, money, err := b.backup.Entry(ctx, k)
 		if err != nil {
-			return out, rep, fmt.Errorf("ledger: entry %d from the hot backup: %w", k, err)
+			return nil, rep, fmt.Errorf("ledger: entry %d from the hot backup: %w", k, err)
 		}
-		m, err := b.vetRecovered(ctx, e, money, clue)
+		m, err := b.vetRecovered(ctx, e, money, clue, vetted)
 		if err != nil {
-			return out, rep, fmt.Errorf("ledger: entry %d from the hot backup does not fit the book: %w", k, err)
+			return nil, rep, fmt.Errorf("ledger: entry %d from the hot backup does not fit the book: %w", k, err)
 		}
-		// The chain row may survive while the entry is lost (or the reverse).
-		if err := b.store.DeleteEntry(ctx, k); err != nil {
-			return out, rep, err
-		}
-		if err := b.store.restoreEntry(ctx, e, money, m.Time); err != nil {
-			return out, rep, err
-		}
+		vetted[k] = e
+		fixes = append(fixes, restoration{entry: e, money: money, mtime: m.Time})
 		out = append(out, Recovered{Clue: clue, Entry: e, Money: m})
+	}
+	if len(fixes) > 0 {
+		if err := b.store.restoreEntries(ctx, fixes); err != nil {
+			return nil, rep, fmt.Errorf("ledger: recover restored nothing: %w", err)
+		}
 	}
 	rep, err = b.check(ctx)
 	if err != nil {
@@ -447,7 +451,9 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 	return out, rep, nil
 }
 
-func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *Clue) (*Money, error) {
+// vetRecovered checks entry e from the backup against the book and against
+// the entries vetted before it (missing ones, restored with it).
+func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *Clue, vetted map[uint64]*Entry) (*Money, error) {
 	if err := e.VerifySigs(b.verifier); err != nil {
 		return nil, err
 	}
@@ -467,7 +473,11 @@ func (b *Bank) vetRecovered(ctx context.Context, e *Entry, money []byte, clue *C
 	}
 	k := e.Index
 	if k > 0 {
-		if prev, _, err := b.store.Entry(ctx, k-1); err == nil {
+		prev, _, err := b.store.Entry(ctx, k-1)
+		if v, ok := vetted[k-1]; ok {
+			prev, err = v, nil
+		}
+		if err == nil {
 			if e.Prev != prev.Hash() {
 				return nil, errors.New("SM3 chain: prev is not the hash of the entry before")
 			}
@@ -513,10 +523,15 @@ func (b *Bank) drainCommits(ctx context.Context) error {
 	}
 }
 
-// reopen resets the booking state from a whole book (the caller holds seqMu).
+// reopen rebuilds the booking state from a whole book (the caller holds
+// seqMu): the committed size and checkpoint, the loop's view (chain heads,
+// Merkle range, next batch), every account's balance, and the replay set,
+// which forgets what this process booked so that every money is checked
+// in the book again (a commit that failed may still have happened). Only
+// then does booking resume; if any step fails, the bank stays broken.
 func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
-	b.stateMu.Lock()
-	defer b.stateMu.Unlock()
+	// Read everything first: stateMu is taken only to switch over (readers
+	// of balances hold b.mu before stateMu, and bookBalances takes b.mu).
 	nextBatch, err := b.store.nextBatch(ctx)
 	if err != nil {
 		return err
@@ -529,10 +544,38 @@ func (b *Bank) reopen(ctx context.Context, rep *CheckReport) error {
 	if err != nil {
 		return err
 	}
-	if err := b.loadBalances(ctx); err != nil {
+	var cp *Checkpoint
+	if rep.Size > 0 {
+		if cp, err = b.store.checkpoint(ctx, rep.Size); err != nil {
+			return err
+		}
+	}
+	bals, err := b.bookBalances(ctx, rep.Size)
+	if err != nil {
 		return err
 	}
-	b.next = rep.Size
+	// The balances must come from the book that was checked: an entry lost
+	// while they were read shows in a second check, and balances that do
+	// not add up to the openings are never booked on.
+	again, err := b.check(ctx)
+	if err != nil {
+		return err
+	}
+	if !again.OK() || again.Size != rep.Size {
+		return fmt.Errorf("%w: the book changed while its balances were read: %s", ErrBookBroken, again)
+	}
+	var sum, openings uint64
+	for a, v := range bals {
+		sum, openings = sum+v, openings+a.opening
+	}
+	if sum != openings {
+		return fmt.Errorf("%w: balances read from the book add up to %d, openings to %d", ErrBookBroken, sum, openings)
+	}
+	b.stateMu.Lock()
+	defer b.stateMu.Unlock()
+	setBalances(bals)
+	b.seen.reset(b.cfg.Now().Add(b.cfg.MaxSkew).UnixMilli())
+	b.next, b.cp = rep.Size, cp
 	b.seq = seqState{next: rep.Size, nextBatch: nextBatch, ecode: rep.lastEcode, prev: rep.lastHash, rng: rng}
 	b.gen.Add(1)
 	b.broken = nil

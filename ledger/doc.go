@@ -140,7 +140,14 @@
 //     same evidence before submitting.
 //   - The submission is signed by the payee: money is worth something only
 //     to its designated payee, and only once (the bank refuses a second
-//     booking of the same (payer, time)).
+//     booking of the same (payer, time)). The moneys booked are a structure
+//     of their own, ledger_moneys ((payer, time) → entry index), written in
+//     the booking transaction beside the entries; the replay check reads it,
+//     never the entry row, so money whose entry row is lost is still
+//     refused, and the refusal names the lost index (ErrReplayed, "entry k,
+//     which is lost from the book"). Books made before it get it filled from
+//     their entries when migrated (a row already lost then is not known
+//     until Recover puts it back).
 //   - The hot backup is a second database that serves entries by index
 //     only. A writer of its own copies each batch to it, in book order,
 //     right after the book has made the batch durable, so it lags the book
@@ -150,9 +157,36 @@
 //     lost from it later. Batches the backup had not taken when the process
 //     died are copied from the book when the bank opens, and Recover first
 //     waits for the backup to have every committed batch.
+//   - Recover vets every missing entry first and then restores them all in
+//     one transaction (entry row, chain record, booked-money row): a
+//     restore that fails leaves the book exactly as it was, and one whose
+//     money the book already holds under another index fails with
+//     ErrRestoreConflict (HTTP 409).
 //   - The paper leaves amounts unbounded; the book bounds them (package
 //     trustbank/internal/money): money above MaxAmount, an opening above
 //     MaxBalance (both 2^53 − 1), openings that would take the book past
 //     2^62 paid in, and a booking that would take the payee past
 //     MaxBalance are refused with ErrAmountRange, and book nothing.
+//
+// # Booking state, rebuilt from the book
+//
+// The pipeline keeps in memory what it books on: each account's committed
+// balance and its sequenced one (which includes the batch being committed),
+// the chain heads, the Merkle range, the next index and batch, and the set
+// of moneys this process booked. A batch whose commit fails — a write
+// error, or a commit whose answer was lost — leaves the book as it was (or,
+// for a lost answer, committed), but the batches sequenced on top of it are
+// built on balances the book does not hold. So a failed commit stops
+// booking (ErrBookBroken), and booking resumes only after Recover (or a
+// restart) has rebuilt all of that state from the book: every account's
+// balance is the one after the last entry naming it, or its opening balance
+// if none does; the replay set is emptied, so every money is checked in
+// the book again; and the book is checked a second time after the balances
+// are read, which must add up to the openings, or the bank stays broken.
+// TestFaultInjection fails random operations at every stage (signing while
+// sequencing, each step of the commit, a lost answer, the backup write,
+// the rebuild, Recover's restore) on the real databases while Recover runs
+// during live bookings and entry rows are lost; after every run the
+// balances add up and match the book's entries, every acknowledged booking
+// is in the book exactly once, and the chain checks whole.
 package ledger

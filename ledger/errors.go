@@ -53,6 +53,10 @@ var (
 	// ErrNoSM2Key: a balance notice is SM2-encrypted to the payer's key, and
 	// this payer (an SM9 account) has none.
 	ErrNoSM2Key = errors.New("ledger: balance notices are encrypted to an SM2 account key, and this account has none")
+	// ErrRestoreConflict: Recover found a recovered entry's money already
+	// booked under another index (or its row in the way); nothing was
+	// restored and the book is exactly as it was.
+	ErrRestoreConflict = errors.New("ledger: recovered entry conflicts with the book")
 	// ErrClosed: the bank is shut down.
 	ErrClosed = errors.New("ledger: bank closed")
 )

@@ -26,7 +26,21 @@ func newSeenSet(horizon int64) *seenSet {
 }
 
 // covers reports whether the set alone answers for money made at t.
-func (s *seenSet) covers(t int64) bool { return t > s.horizon }
+func (s *seenSet) covers(t int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return t > s.horizon
+}
+
+// reset forgets every money and moves the horizon (after the book is
+// reloaded: a money whose commit failed, or seemed to, is then checked in
+// the book).
+func (s *seenSet) reset(horizon int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.times)
+	s.horizon, s.adds = horizon, 0
+}
 
 func (s *seenSet) has(id []byte) bool {
 	h := maphash.Bytes(s.seed, id)

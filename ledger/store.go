@@ -24,6 +24,10 @@ type Store struct {
 	db     *sqldb.DB
 	booked *sql.Stmt // the replay check, prepared once
 	prep   *sqldb.Prepared
+
+	// fault, if set (tests only), is asked at each step of a write; an
+	// error it returns fails that step on the real database (see fault.go).
+	fault func(step string) error
 }
 
 // NewStore applies the ledger migrations to db.
@@ -31,7 +35,7 @@ func NewStore(ctx context.Context, db *sqldb.DB) (*Store, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "ledger", migrations); err != nil {
 		return nil, err
 	}
-	booked, err := db.PrepareContext(ctx, db.Rebind("SELECT idx FROM ledger_entries WHERE payer = ? AND mtime = ?"))
+	booked, err := db.PrepareContext(ctx, db.Rebind("SELECT idx FROM ledger_moneys WHERE payer = ? AND mtime = ?"))
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +100,14 @@ func (s *Store) appendBlockSQL() string {
 func (s *Store) editChainBlock(ctx context.Context, tx *sql.Tx, idx uint64, rec []byte) error {
 	block := int64(idx / chainBlock)
 	var data []byte
-	err := tx.QueryRowContext(ctx, s.q("SELECT data FROM ledger_chain_blocks WHERE block = ?"), block).Scan(&data)
+	// On PostgreSQL the row is locked as it is read, so a batch appending to
+	// the same block meanwhile is not overwritten (SQLite's transaction
+	// holds the write lock from its start).
+	lock := ""
+	if s.db.Dialect == sqldb.Postgres {
+		lock = " FOR UPDATE"
+	}
+	err := tx.QueryRowContext(ctx, s.q("SELECT data FROM ledger_chain_blocks WHERE block = ?"+lock), block).Scan(&data)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -168,14 +179,24 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, table string, cols [
 
 // writeBook commits a batch to the main book.
 func (s *Store) writeBook(ctx context.Context, w *batchWrite) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.writeBatch(ctx, tx, w) })
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error { return s.writeBatch(ctx, tx, w) })
+	if err == nil {
+		err = s.fail("book.answer") // committed, but the answer is lost
+	}
+	return err
 }
 
 func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, w *batchWrite) error {
 	if err := s.writeEntries(ctx, tx, w); err != nil {
 		return err
 	}
+	if err := s.fail("book.chain"); err != nil {
+		return err
+	}
 	if err := s.appendChainBlocks(ctx, tx, w.entries, w.hashes); err != nil {
+		return err
+	}
+	if err := s.fail("book.nodes"); err != nil {
 		return err
 	}
 	nodes := make([][]any, len(w.nodes))
@@ -185,35 +206,44 @@ func (s *Store) writeBatch(ctx context.Context, tx *sql.Tx, w *batchWrite) error
 	if err := s.insertRows(ctx, tx, "ledger_nodes", []string{"level", "idx", "hash"}, nodes); err != nil {
 		return err
 	}
+	if err := s.fail("book.checkpoint"); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_checkpoints (size, cp) VALUES (?, ?)"), int64(w.cpSize), w.cp)
 	return err
 }
 
+// writeEntries adds a batch's key, entries and booked moneys (the replay
+// structure, ledger_moneys, is written in the same transaction as the
+// entries, so it never lacks a money the book holds).
 func (s *Store) writeEntries(ctx context.Context, tx *sql.Tx, w *batchWrite) error {
+	if err := s.fail("book.batch"); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_batches (id, beta) VALUES (?, ?)"), int64(w.id), w.beta); err != nil {
 		return fmt.Errorf("ledger: insert batch: %w", err)
 	}
 	rows := make([][]any, len(w.entries))
+	ids := make([][]any, len(w.entries))
 	for i, e := range w.entries {
 		rows[i] = []any{int64(e.Index), e.Payer, e.Payee, w.mtimes[i], w.encoded[i], w.moneys[i]}
+		ids[i] = []any{e.Payer, w.mtimes[i], int64(e.Index)}
 	}
-	return s.insertRows(ctx, tx, "ledger_entries", []string{"idx", "payer", "payee", "mtime", "entry", "money"}, rows)
-}
-
-// restoreEntry puts a recovered entry back into the main book.
-func (s *Store) restoreEntry(ctx context.Context, e *Entry, money []byte, mtime int64) error {
-	enc, err := e.MarshalBinary()
-	if err != nil {
+	if err := s.insertRows(ctx, tx, "ledger_entries", []string{"idx", "payer", "payee", "mtime", "entry", "money"}, rows); err != nil {
 		return err
 	}
-	h := e.Hash()
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO ledger_entries (idx, payer, payee, mtime, entry, money) VALUES (?, ?, ?, ?, ?, ?)"),
-			int64(e.Index), e.Payer, e.Payee, mtime, enc, money); err != nil {
-			return fmt.Errorf("ledger: restore entry %d: %w", e.Index, err)
-		}
-		return s.editChainBlock(ctx, tx, e.Index, appendChain(nil, e, h))
-	})
+	if err := s.fail("book.moneys"); err != nil {
+		return err
+	}
+	return s.insertRows(ctx, tx, "ledger_moneys", []string{"payer", "mtime", "idx"}, ids)
+}
+
+// fail asks the test fault hook, if any, whether step fails.
+func (s *Store) fail(step string) error {
+	if s.fault == nil {
+		return nil
+	}
+	return s.fault(step)
 }
 
 func (s *Store) insertAccount(ctx context.Context, name string, tmpl []byte, opening uint64, opened int64) error {
@@ -458,8 +488,9 @@ func (s *Store) entryIndexes(ctx context.Context, fn func(idx uint64)) error {
 
 // DeleteEntry removes entry idx and its chain record from the book, as a
 // lost record or an attacker would: for recovery drills, the demo and
-// tests. (Recover also uses it to clear what is left of an entry before
-// restoring it.)
+// tests. Its booked-money row stays, as the replay structure outlives a
+// lost entry (Recover clears what is left of an entry in its own
+// transaction, restoreEntries).
 func (s *Store) DeleteEntry(ctx context.Context, idx uint64) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.q("DELETE FROM ledger_entries WHERE idx = ?"), int64(idx)); err != nil {

@@ -127,6 +127,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(ledger.ErrNotFound, "no_entry", http.StatusNotFound),
 	httpapi.Map(ledger.ErrProof, "proof", http.StatusUnprocessableEntity),
 	httpapi.Map(ledger.ErrNoSM2Key, "no_sm2_key", http.StatusUnprocessableEntity),
+	httpapi.Map(ledger.ErrRestoreConflict, "restore_conflict", http.StatusConflict),
 	httpapi.Map(ledger.ErrBookBroken, "book_broken", http.StatusServiceUnavailable),
 	httpapi.Map(ledger.ErrClosed, "closed", http.StatusServiceUnavailable),
 }
