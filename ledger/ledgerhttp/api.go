@@ -11,7 +11,9 @@
 //	GET  /ledger/v1/entries/{index}/balance    balance notice (QR4), encrypted to the payer
 //	GET  /ledger/v1/checkpoint[?size=N]        latest (or size-N) signed checkpoint
 //	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes
-//	POST /ledger/v1/check             (admin)  walk the evidence chains
+//	POST /ledger/v1/check             (admin)  walk the evidence chains (fast: the chain index only)
+//	POST /ledger/v1/check?deep=1      (admin)  deep check: re-read, re-hash and re-verify every entry
+//	POST /ledger/v1/close             (admin)  deep check, then (only if whole) sign a closing checkpoint
 //	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
 //
 // (admin) endpoints need "Authorization: Bearer <token>"; a handler made
@@ -72,6 +74,23 @@ type (
 		Breaks  []BreakJSON `json:"breaks"`
 		Report  string      `json:"report"`
 	}
+	FaultJSON struct {
+		Index  uint64 `json:"index"`
+		Check  string `json:"check"` // ledger.Failure's name: "money", "sign9", "hash-chain", …
+		Detail string `json:"detail"`
+	}
+	DeepCheckResponse struct {
+		OK      bool        `json:"ok"`
+		Size    uint64      `json:"size"`
+		Faults  []FaultJSON `json:"faults"`
+		Dropped int         `json:"dropped"` // faults past ledger.MaxFaults, counted only
+		Seconds float64     `json:"seconds"`
+		Report  string      `json:"report"`
+	}
+	CloseResponse struct {
+		Closing []byte            `json:"closing"` // ledger.Closing, signed by the bank
+		Check   DeepCheckResponse `json:"check"`
+	}
 	RecoveredJSON struct {
 		Index     uint64 `json:"index"`
 		Payer     string `json:"payer"`
@@ -119,4 +138,13 @@ func checkJSON(rep *ledger.CheckReport) CheckResponse {
 		c.Breaks = append(c.Breaks, BreakJSON{b.Index, b.Reason})
 	}
 	return c
+}
+
+func deepJSON(rep *ledger.DeepReport) DeepCheckResponse {
+	d := DeepCheckResponse{OK: rep.OK(), Size: rep.Size, Faults: []FaultJSON{}, Dropped: rep.Dropped,
+		Seconds: rep.Took.Seconds(), Report: rep.String()}
+	for _, f := range rep.Faults {
+		d.Faults = append(d.Faults, FaultJSON{f.Index, f.Failure.String(), f.Detail})
+	}
+	return d
 }
