@@ -21,7 +21,8 @@ import (
 //	ledger submit   the payee submits money to the bank (step 3) → settlement notice (QR3)
 //	ledger notice   fetch a settlement (QR3) or balance (QR4, decrypted) notice
 //	ledger receipt  the payee's receipt (QR5) for a settled money
-//	ledger check    walk the book's evidence chains (operator)
+//	ledger check    walk the book's evidence chains (operator); --deep re-verifies every entry
+//	ledger close    deep check, then a signed closing checkpoint if the book is whole (operator)
 //	ledger recover  restore lost entries from the hot backup (operator)
 //	ledger audit    check that the bank's log extends a saved checkpoint
 //	ledger qr       encode a message as a QR code PNG, or decode one
@@ -29,6 +30,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return subcommands(ctx, "ledger", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": ledgerInit, "request": ledgerRequest, "pay": ledgerPay, "submit": ledgerSubmit, "notice": ledgerNotice,
 		"receipt": ledgerReceipt, "check": ledgerCheck, "recover": ledgerRecover, "audit": ledgerAudit, "qr": ledgerQR,
+		"close": ledgerClose,
 	})
 }
 
@@ -367,8 +369,12 @@ func operatorClient(fs interface {
 func ledgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger check", stderr)
 	server, token := operatorClient(fs)
+	deep := fs.Bool("deep", false, "re-read every entry: re-hash, recompute lsum and the XOR chain, re-verify every signature (slow: 7 SM2 verifies an entry)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *deep {
+		return ledgerDeepCheck(ctx, &ledgerhttp.Client{Base: *server, AdminToken: *token}, stdout)
 	}
 	rep, err := (&ledgerhttp.Client{Base: *server, AdminToken: *token}).Check(ctx)
 	if err != nil {

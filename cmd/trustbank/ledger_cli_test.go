@@ -70,6 +70,12 @@ func TestLedgerCLI(t *testing.T) {
 	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "2 entries, evidence chain whole") {
 		t.Fatalf("check: %s", out)
 	}
+	if out := run("ledger", "check", "--deep", "--server", base, "--admin-token", tok); !strings.Contains(out, "2 entries deep-checked in") {
+		t.Fatalf("deep check: %s", out)
+	}
+	if out := run("ledger", "close", "--server", base, "--admin-token", tok); !strings.Contains(out, "closed at 2 entries") {
+		t.Fatalf("close: %s", out)
+	}
 }
 
 func mustB64(t *testing.T, s string) []byte {
