@@ -370,11 +370,12 @@ func ledgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("ledger check", stderr)
 	server, token := operatorClient(fs)
 	deep := fs.Bool("deep", false, "re-read every entry: re-hash, recompute lsum and the XOR chain, re-verify every signature (slow: 7 SM2 verifies an entry)")
+	wait := fs.Duration("timeout", 2*time.Hour, "with --deep: how long to wait for the answer")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *deep {
-		return ledgerDeepCheck(ctx, &ledgerhttp.Client{Base: *server, AdminToken: *token}, stdout)
+		return ledgerDeepCheck(ctx, longClient(*server, *token, *wait), stdout)
 	}
 	rep, err := (&ledgerhttp.Client{Base: *server, AdminToken: *token}).Check(ctx)
 	if err != nil {

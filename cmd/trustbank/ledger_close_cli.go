@@ -4,10 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"time"
 
 	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
 )
+
+// longClient is an operator client for requests that read the whole book.
+func longClient(server, token string, wait time.Duration) *ledgerhttp.Client {
+	return &ledgerhttp.Client{Base: server, AdminToken: token, HTTP: &http.Client{Timeout: wait}}
+}
 
 // ledgerDeepCheck prints the deep check's report, one line per fault.
 func ledgerDeepCheck(ctx context.Context, c *ledgerhttp.Client, stdout io.Writer) error {
@@ -39,10 +46,11 @@ func ledgerClose(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("ledger close", stderr)
 	server, token := operatorClient(fs)
 	bankKey := fs.String("bank-key", "", "the bank's public key (base64) to pin; default: the server's")
+	wait := fs.Duration("timeout", 2*time.Hour, "how long to wait for the deep check and the closing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c := &ledgerhttp.Client{Base: *server, AdminToken: *token}
+	c := longClient(*server, *token, *wait)
 	var pinned []byte
 	if *bankKey != "" {
 		var err error

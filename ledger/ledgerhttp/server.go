@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"trustbank/internal/httpapi"
 	"trustbank/ledger"
@@ -233,7 +234,15 @@ func (s *server) recover(w http.ResponseWriter, r *http.Request) {
 	httpapi.Reply(w, http.StatusOK, out)
 }
 
+// longRequest lifts the server's write timeout for an operator request
+// that reads the whole book (minutes for millions of entries); the
+// request still ends when its client goes away.
+func longRequest(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+}
+
 func (s *server) deepCheck(w http.ResponseWriter, r *http.Request) {
+	longRequest(w)
 	rep, err := s.bank.CheckDeep(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -248,6 +257,7 @@ func (s *server) deepCheck(w http.ResponseWriter, r *http.Request) {
 // closeDay answers 200 with the closing, or (book not whole) the error
 // book_broken, whose message is the deep check's report.
 func (s *server) closeDay(w http.ResponseWriter, r *http.Request) {
+	longRequest(w)
 	c, rep, err := s.bank.CloseDay(r.Context())
 	if err != nil {
 		if rep != nil {
