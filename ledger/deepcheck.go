@@ -54,7 +54,12 @@ type Fault struct {
 	Detail  string
 }
 
-func (f Fault) String() string { return fmt.Sprintf("entry %d: %s (%s)", f.Index, f.Failure, f.Detail) }
+func (f Fault) String() string {
+	if f.Failure == FailCheckpoint {
+		return fmt.Sprintf("checkpoint of size %d: %s", f.Index, f.Detail)
+	}
+	return fmt.Sprintf("entry %d: %s (%s)", f.Index, f.Failure, f.Detail)
+}
 
 // MaxFaults bounds the faults a deep check keeps; past it, it only counts.
 const MaxFaults = 10_000
