@@ -288,11 +288,17 @@ func ledgerCases(ctx context.Context, d time.Duration, rounds int) ([]bench.Case
 		b.close()
 		return nil, nil, err
 	}
+	deep, err := b.deepCase()
+	if err != nil {
+		b.close()
+		return nil, nil, err
+	}
 	const bound = "submission SM2 verify + 5 money field SM2 verifies"
 	const all = bound + " + the bank's sign9 and sign8 (SM2 signs)"
 	per := ledgerClients * parallelBatch
 	prepare := func(calls int) error { return b.prepare(calls * per) }
 	return []bench.Case{
+		deep, // first: the booking cases grow the book it checks
 		{Name: "booking", Op: parallel(ledgerClients, b.bookOp), Bound: fmt.Sprintf("%s, %d in parallel", bound, ledgerClients),
 			BoundOp: parallel(ledgerClients, vb), PerCall: per, Prepare: prepare},
 		{Name: "booking-all-crypto", Op: parallel(ledgerClients, b.bookOp), Bound: fmt.Sprintf("%s, %d in parallel", all, ledgerClients),
@@ -350,6 +356,9 @@ func ledgerNotes(ctx context.Context) (map[string]string, error) {
 			took = append(took, time.Since(t0).Round(time.Millisecond).String())
 		}
 		notes["check_real_book"] = fmt.Sprintf("%s in %s", rep, strings.Join(took, ", then "))
+		if notes["check_deep_real_book"], err = b.deepNote(); err != nil {
+			return nil, err
+		}
 	}
 	if benchRecords > 0 {
 		cd, err := syntheticCheck(ctx, benchRecords)

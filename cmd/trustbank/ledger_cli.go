@@ -21,7 +21,8 @@ import (
 //	ledger submit   the payee verifies the payment and submits it (step 3) → settlement notice (QR3)
 //	ledger notice   fetch a settlement (QR3) or balance (QR4, decrypted) notice, as a party of the entry
 //	ledger receipt  the payee's receipt (QR5) for a settled money
-//	ledger check    walk the book's evidence chains (operator)
+//	ledger check    walk the book's evidence chains (operator); --deep re-verifies every entry
+//	ledger close    deep check, then a signed closing checkpoint if the book is whole (operator)
 //	ledger recover  restore lost entries from the hot backup (operator)
 //	ledger sync     check that the bank's log extends the last checkpoint you saw
 //	ledger audit    check that the bank's log extends a saved checkpoint
@@ -37,7 +38,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return subcommands(ctx, "ledger", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": ledgerInit, "request": ledgerRequest, "pay": ledgerPay, "submit": ledgerSubmit, "notice": ledgerNotice,
 		"receipt": ledgerReceipt, "check": ledgerCheck, "recover": ledgerRecover, "audit": ledgerAudit, "qr": ledgerQR,
-		"sync": ledgerSync, "witness": ledgerWitness,
+		"sync": ledgerSync, "witness": ledgerWitness, "close": ledgerClose,
 	})
 }
 
@@ -452,8 +453,13 @@ func operatorClient(fs interface {
 func ledgerCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("ledger check", stderr)
 	server, token := operatorClient(fs)
+	deep := fs.Bool("deep", false, "re-read every entry: re-hash, recompute lsum and the XOR chain, re-verify every signature (slow: 7 SM2 verifies an entry)")
+	wait := fs.Duration("timeout", 2*time.Hour, "with --deep: how long to wait for the answer")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *deep {
+		return ledgerDeepCheck(ctx, longClient(*server, *token, *wait), stdout)
 	}
 	rep, err := (&ledgerhttp.Client{Base: *server, AdminToken: *token}).Check(ctx)
 	if err != nil {

@@ -84,6 +84,12 @@ func TestLedgerCLI(t *testing.T) {
 	if out := run("ledger", "check", "--server", base, "--admin-token", tok); !strings.Contains(out, "2 entries, evidence chain whole") {
 		t.Fatalf("check: %s", out)
 	}
+	if out := run("ledger", "check", "--deep", "--server", base, "--admin-token", tok); !strings.Contains(out, "2 entries deep-checked in") {
+		t.Fatalf("deep check: %s", out)
+	}
+	if out := run("ledger", "close", "--server", base, "--admin-token", tok); !strings.Contains(out, "closed at 2 entries") {
+		t.Fatalf("close: %s", out)
+	}
 	// Entry 0 lost from the book: recover restores it from the hot backup
 	// and prints the restored money's purpose, which the book alone could
 	// not find (alice paid nothing else for it).

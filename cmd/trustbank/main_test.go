@@ -150,12 +150,13 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestBenchLedgerJSON(t *testing.T) {
-	out, _, err := runCLI(t, "bench", "ledger", "--json", "--time", "5ms", "--rounds", "1", "--records", "3000")
+	out, _, err := runCLI(t, "bench", "ledger", "--json", "--time", "5ms", "--rounds", "1", "--records", "3000", "--book", "300")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{`"name": "booking"`, `"efficiency"`, `"bound_ns_per_op"`, `"settlement_latency_moderate_load"`,
-		`"check_synthetic_book": "3000 entries checked in`, `"money_bytes"`} {
+		`"check_synthetic_book": "3000 entries checked in`, `"money_bytes"`, `"name": "check-deep"`,
+		`"check_deep_real_book": "3800 entries deep-checked in`} {
 		if !strings.Contains(out, name) {
 			t.Errorf("bench ledger output lacks %s:\n%s", name, out)
 		}

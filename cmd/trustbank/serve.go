@@ -26,6 +26,7 @@ type serveConfig struct {
 	MaxDenom  uint
 	Lookahead uint
 	Maintain  time.Duration
+	Ledger    ledgerSchedule
 }
 
 // Validate checks the configuration and fills in the schedule.
@@ -38,6 +39,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.MaxDenom > uint(ecash.MaxDenom) {
 		return fmt.Errorf("%w: --max-denom at most %d", errUsage, ecash.MaxDenom)
+	}
+	if err := c.Ledger.validate(); err != nil {
+		return err
 	}
 	s := node.DefaultSchedule()
 	s.Denoms = s.Denoms[:0]
@@ -66,6 +70,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.Node.LedgerCurrency, "ledger-currency", "CNY", "currency of the ledger's book")
 	scheme := fs.String("ledger-scheme", "sm2", "the ledger's signatures: sm2, or sm9 (identity-based; the bank issues account keys); fixed at the book's first use")
 	fs.DurationVar(&cfg.Maintain, "maintain", time.Minute, "interval of key rotation and spent-registry pruning")
+	fs.DurationVar(&cfg.Ledger.CheckEvery, "check-every", 10*time.Minute, "interval of the ledger's fast check (the chain index); 0: none")
+	fs.StringVar(&cfg.Ledger.CloseAt, "close-at", "00:00", "daily ledger close, HH:MM UTC: a deep check of every entry, then a signed closing checkpoint if whole; empty: none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -123,6 +129,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		log.Error("ledger book is broken: booking refused until recovered (POST /ledger/v1/recover)", "check", rep.String())
 	}
 	go maintain(ctx, n, cfg.Maintain, log)
+	go runLedgerSchedule(ctx, n.Ledger, cfg.Ledger, log)
 	return httpapi.Serve(ctx, cfg.HTTP, ln, mux)
 }
 

@@ -13,7 +13,9 @@
 //	                                           c2sp.org/tlog-checkpoint signed note
 //	GET  /ledger/v1/consistency?from=A&to=B    consistency proof between two sizes (409
 //	                                           rolled_back if A or B exceeds the log)
-//	POST /ledger/v1/check             (admin)  walk the evidence chains
+//	POST /ledger/v1/check             (admin)  walk the evidence chains (fast: the chain index only)
+//	POST /ledger/v1/check?deep=1      (admin)  deep check: re-read, re-hash and re-verify every entry
+//	POST /ledger/v1/close             (admin)  deep check, then (only if whole) sign a closing checkpoint
 //	POST /ledger/v1/recover           (admin)  restore lost entries from the hot backup
 //
 // (admin) endpoints need "Authorization: Bearer <token>"; a handler made
@@ -91,6 +93,23 @@ type (
 		Split   string      `json:"split,omitempty"` // a rollback or fork of the book against the bank's own head
 		Report  string      `json:"report"`
 	}
+	FaultJSON struct {
+		Index  uint64 `json:"index"`
+		Check  string `json:"check"` // ledger.Failure's name: "money", "sign9", "hash-chain", …
+		Detail string `json:"detail"`
+	}
+	DeepCheckResponse struct {
+		OK      bool        `json:"ok"`
+		Size    uint64      `json:"size"`
+		Faults  []FaultJSON `json:"faults"`
+		Dropped int         `json:"dropped"` // faults past ledger.MaxFaults, counted only
+		Seconds float64     `json:"seconds"`
+		Report  string      `json:"report"`
+	}
+	CloseResponse struct {
+		Closing []byte            `json:"closing"` // ledger.Closing, signed by the bank
+		Check   DeepCheckResponse `json:"check"`
+	}
 	// RecoveredJSON is one restored entry: purpose and time are the
 	// restored money's; Confirmed says whether the book alone (the clue
 	// derived from balances and lsum) had already found them.
@@ -149,4 +168,13 @@ func checkJSON(rep *ledger.CheckReport) CheckResponse {
 		c.Breaks = append(c.Breaks, BreakJSON{b.Index, b.Reason})
 	}
 	return c
+}
+
+func deepJSON(rep *ledger.DeepReport) DeepCheckResponse {
+	d := DeepCheckResponse{OK: rep.OK(), Size: rep.Size, Faults: []FaultJSON{}, Dropped: rep.Dropped,
+		Seconds: rep.Took.Seconds(), Report: rep.String()}
+	for _, f := range rep.Faults {
+		d.Faults = append(d.Faults, FaultJSON{f.Index, f.Failure.String(), f.Detail})
+	}
+	return d
 }

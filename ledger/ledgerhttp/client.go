@@ -221,6 +221,26 @@ func (c *Client) Check(ctx context.Context) (CheckResponse, error) {
 	return r, c.do(ctx, http.MethodPost, "/ledger/v1/check", nil, &r)
 }
 
+// CheckDeep re-reads and re-verifies every entry (operator).
+func (c *Client) CheckDeep(ctx context.Context) (DeepCheckResponse, error) {
+	var r DeepCheckResponse
+	return r, c.do(ctx, http.MethodPost, "/ledger/v1/check?deep=1", nil, &r)
+}
+
+// CloseDay deep-checks the book and, only if it is whole, has the bank
+// sign a closing checkpoint, which is returned verified against bank.
+func (c *Client) CloseDay(ctx context.Context, bank ledger.Verifier) (*ledger.Closing, DeepCheckResponse, error) {
+	var r CloseResponse
+	if err := c.do(ctx, http.MethodPost, "/ledger/v1/close", nil, &r); err != nil {
+		return nil, r.Check, err
+	}
+	var cl ledger.Closing
+	if err := cl.UnmarshalBinary(r.Closing); err != nil {
+		return nil, r.Check, err
+	}
+	return &cl, r.Check, cl.Verify(bank)
+}
+
 // Recover restores lost entries from the hot backup (operator).
 func (c *Client) Recover(ctx context.Context) (RecoverResponse, error) {
 	var r RecoverResponse

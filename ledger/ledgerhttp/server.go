@@ -39,6 +39,7 @@ func NewHandler(bank *ledger.Bank, adminToken string, log *slog.Logger) http.Han
 	mux.HandleFunc("GET /ledger/v1/consistency", s.consistency)
 	mux.HandleFunc("POST /ledger/v1/check", httpapi.Admin(adminToken, s.check))
 	mux.HandleFunc("POST /ledger/v1/recover", httpapi.Admin(adminToken, s.recover))
+	mux.HandleFunc("POST /ledger/v1/close", httpapi.Admin(adminToken, s.closeDay))
 	return mux
 }
 
@@ -235,6 +236,15 @@ func (s *server) consistency(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) check(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Query().Get("deep") {
+	case "", "0":
+	case "1":
+		s.deepCheck(w, r)
+		return
+	default:
+		s.fail(w, r, fmt.Errorf("%w: deep is 0 or 1", ledger.ErrMalformed))
+		return
+	}
 	rep, err := s.bank.Check(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -256,4 +266,44 @@ func (s *server) recover(w http.ResponseWriter, r *http.Request) {
 			Purpose: m.Purpose, Time: m.Time, Confirmed: g.Clue.Confirmed})
 	}
 	httpapi.Reply(w, http.StatusOK, out)
+}
+
+// longRequest lifts the server's write timeout for an operator request
+// that reads the whole book (minutes for millions of entries); the
+// request still ends when its client goes away.
+func longRequest(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+}
+
+func (s *server) deepCheck(w http.ResponseWriter, r *http.Request) {
+	longRequest(w)
+	rep, err := s.bank.CheckDeep(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !rep.OK() {
+		s.log.Error("ledger deep check failed: booking stopped", "check", rep.String())
+	}
+	httpapi.Reply(w, http.StatusOK, deepJSON(rep))
+}
+
+// closeDay answers 200 with the closing, or (book not whole) the error
+// book_broken, whose message is the deep check's report.
+func (s *server) closeDay(w http.ResponseWriter, r *http.Request) {
+	longRequest(w)
+	c, rep, err := s.bank.CloseDay(r.Context())
+	if err != nil {
+		if rep != nil {
+			s.log.Error("ledger close refused: deep check failed, booking stopped", "check", rep.String())
+		}
+		s.fail(w, r, err)
+		return
+	}
+	b, err := c.MarshalBinary()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	httpapi.Reply(w, http.StatusOK, CloseResponse{Closing: b, Check: deepJSON(rep)})
 }
