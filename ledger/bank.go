@@ -175,6 +175,12 @@ type Bank struct {
 	stateMu sync.RWMutex
 	broken  error
 	split   *SplitViewError // the book is behind its own head file: never books
+	// changed: the entries the last failed deep check found changed, which
+	// Recover restores from the hot backup; changedAll is false when that
+	// check dropped faults past MaxFaults (Recover then repairs what it
+	// knows and leaves the book stopped for another deep check).
+	changed    []uint64
+	changedAll bool
 	next    uint64
 	cp      *Checkpoint
 

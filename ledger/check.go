@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -414,10 +415,13 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 	}
 	// Every missing entry is vetted first, then all go back in one
 	// transaction: a restore that fails leaves the book as it was.
+	b.stateMu.RLock()
+	changed, changedAll := slices.Clone(b.changed), b.changedAll || len(b.changed) == 0
+	b.stateMu.RUnlock()
 	var out []Recovered
 	var fixes []restoration
 	vetted := map[uint64]*Entry{}
-	for _, k := range rep.Missing {
+	for _, k := range repairList(rep.Missing, changed) {
 		clue, err := b.Reconstruct(ctx, k)
 		if err != nil {
 			return nil, rep, err
@@ -443,12 +447,26 @@ func (b *Bank) Recover(ctx context.Context) ([]Recovered, *CheckReport, error) {
 	if err != nil {
 		return out, nil, err
 	}
+	if !changedAll {
+		return out, rep, fmt.Errorf("%w: the deep check found more changed entries than it kept; run it again and recover", ErrBookBroken)
+	}
 	if rep.OK() {
 		if err := b.reopen(ctx, rep); err != nil {
 			return out, rep, err
 		}
+		b.stateMu.Lock()
+		b.changed, b.changedAll = nil, false
+		b.stateMu.Unlock()
 	}
 	return out, rep, nil
+}
+
+// repairList is the entries Recover restores: the lost ones and those a
+// deep check found changed, in index order, each once.
+func repairList(missing, changed []uint64) []uint64 {
+	out := slices.Concat(missing, changed)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // vetRecovered checks entry e from the backup against the book and against

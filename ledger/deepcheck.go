@@ -76,6 +76,23 @@ type DeepReport struct {
 // OK reports whether every entry passed every check.
 func (r *DeepReport) OK() bool { return len(r.Faults) == 0 && r.Dropped == 0 }
 
+// Changed lists the entries the report finds changed in the book — every
+// entry with a fault but a hash-chain link (which blames entry n−1 or n;
+// whichever was changed fails its own checks too) or the checkpoint — in
+// index order. Recover restores them from the hot backup.
+func (r *DeepReport) Changed() []uint64 {
+	var out []uint64
+	for _, f := range r.Faults {
+		if f.Failure == FailHashChain || f.Failure == FailCheckpoint {
+			continue
+		}
+		if n := len(out); n == 0 || out[n-1] != f.Index {
+			out = append(out, f.Index)
+		}
+	}
+	return out
+}
+
 // Failed lists the checks entry idx failed.
 func (r *DeepReport) Failed(idx uint64) []Failure {
 	var out []Failure
@@ -117,6 +134,8 @@ func (b *Bank) CheckDeep(ctx context.Context) (*DeepReport, error) {
 		if b.broken == nil {
 			b.broken = fmt.Errorf("%w: deep check: %s", ErrBookBroken, rep)
 		}
+		b.changed = rep.Changed()
+		b.changedAll = rep.Dropped == 0
 		b.stateMu.Unlock()
 	}
 	return rep, err

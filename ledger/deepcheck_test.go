@@ -213,6 +213,18 @@ func TestDeepCheckSeesWhatCheckCannot(t *testing.T) {
 		if _, _, err := bk.pay("bob", "carol", 1, "after tampering"); !errors.Is(err, ErrBookBroken) {
 			t.Fatalf("booking after a failed deep check: %v, want ErrBookBroken", err)
 		}
+		// Recover restores the changed entry from the hot backup, not only
+		// lost ones: the book is whole again, deep too, and books on.
+		got, rep2, err := bk.bank.Recover(bk.ctx)
+		if err != nil || !rep2.OK() || len(got) != 1 || got[0].Entry.Index != 4 || got[0].Entry.Amount != 50 {
+			t.Fatalf("recover after the deep check: %v, %v, %v", got, rep2, err)
+		}
+		if rep, err := bk.bank.CheckDeep(bk.ctx); err != nil || !rep.OK() {
+			t.Fatalf("deep check after recover: %v, %v", rep, err)
+		}
+		if _, _, err := bk.pay("bob", "carol", 1, "after recovery"); err != nil {
+			t.Fatalf("booking after recovery: %v", err)
+		}
 	})
 }
 
