@@ -2,19 +2,15 @@ package ledger
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/transparency-dev/merkle/compact"
-	"github.com/transparency-dev/merkle/proof"
 
 	"trustbank/internal/money"
 )
@@ -59,69 +55,6 @@ func (c *Config) defaults() error {
 		c.Now = time.Now
 	}
 	return nil
-}
-
-// Keys are a bank's secrets: its signing key (SM2, or in an SM9 deployment
-// its SM9 master, from which it takes its own key as identity Name), and
-// its SM2 encryption key, to which balance batch keys are wrapped (β).
-type Keys struct {
-	Sign *SM2Signer // SM2 deployments
-	SM9  *SM9Master // SM9 deployments
-	Enc  *sm2.PrivateKey
-}
-
-// GenerateKeys makes fresh keys for scheme.
-func GenerateKeys(scheme Scheme) (*Keys, error) {
-	enc, err := sm2.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	k := &Keys{Enc: enc}
-	switch scheme {
-	case SM2:
-		k.Sign, err = GenerateSM2()
-	case SM9:
-		k.SM9, err = GenerateSM9Master()
-	default:
-		err = fmt.Errorf("ledger: unknown scheme %v", scheme)
-	}
-	return k, err
-}
-
-// Scheme is the deployment's signature scheme.
-func (k *Keys) Scheme() Scheme {
-	if k.SM9 != nil {
-		return SM9
-	}
-	return SM2
-}
-
-// PublicKey is what clients pin: the bank's SM2 key, or its SM9 master
-// public key.
-func (k *Keys) PublicKey() []byte {
-	if k.SM9 != nil {
-		return k.SM9.PublicKey()
-	}
-	return k.Sign.PublicKey()
-}
-
-// BankVerifier checks a bank's signatures from its published scheme, name
-// and public key.
-func BankVerifier(scheme Scheme, name string, pub []byte) (Verifier, error) {
-	if scheme == SM9 {
-		return NewSM9Verifier(pub, name)
-	}
-	return NewSM2Verifier(pub, nil)
-}
-
-// AccountVerifier checks an account's signatures from its template (the
-// template itself must be verified first) and, for SM9, the bank's master
-// public key.
-func AccountVerifier(t *Template, master []byte) (Verifier, error) {
-	if t.Scheme == SM9 {
-		return NewSM9Verifier(master, t.Account)
-	}
-	return NewSM2Verifier(t.PublicKey, nil)
 }
 
 // MaxAmount bounds the amount of any money booked, MaxBalance every
@@ -181,8 +114,8 @@ type Bank struct {
 	// knows and leaves the book stopped for another deep check).
 	changed    []uint64
 	changedAll bool
-	next    uint64
-	cp      *Checkpoint
+	next       uint64
+	cp         *Checkpoint
 
 	nodes *nodeCache // Merkle nodes for new entries' proofs
 	head  *headFile  // the latest checkpoint, outside the database
@@ -324,76 +257,6 @@ func (b *Bank) load(ctx context.Context) error {
 	}
 	setBalances(bals)
 	return nil
-}
-
-// bookBalances reads every account's balance after the first size
-// entries of the book: the balance after the last entry naming it, or its
-// opening balance if none does — whatever batches the loop sequenced and
-// the book never committed held. It takes b.mu only to list the accounts
-// (an account opened meanwhile has its opening balance, and no entry).
-func (b *Bank) bookBalances(ctx context.Context, size uint64) (map[*account]uint64, error) {
-	if err := b.store.fail("state.load"); err != nil {
-		return nil, err
-	}
-	b.mu.RLock()
-	accts := maps.Clone(b.accounts)
-	b.mu.RUnlock()
-	keys := map[uint64][]byte{}
-	bals := make(map[*account]uint64, len(accts))
-	for name, a := range accts {
-		bals[a] = a.opening
-		e, err := b.store.neighbour(ctx, name, size, false)
-		if err != nil {
-			return nil, err
-		}
-		if e == nil {
-			continue
-		}
-		if bals[a], err = b.entryBalance(ctx, e, name, keys); err != nil {
-			return nil, err
-		}
-	}
-	return bals, nil
-}
-
-// setBalances makes bals every account's committed and sequenced balance
-// (the caller holds seqMu and stateMu, or owns the bank).
-func setBalances(bals map[*account]uint64) {
-	for a, v := range bals {
-		a.balance, a.seq = v, v
-	}
-}
-
-// batchKey unwraps the balance key of a batch (β) with the bank's key.
-func (b *Bank) batchKey(ctx context.Context, id uint64, cache map[uint64][]byte) ([]byte, error) {
-	if k, ok := cache[id]; ok {
-		return k, nil
-	}
-	beta, err := b.store.batchBeta(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	k, err := sm2.Decrypt(b.keys.Enc, beta)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: unwrap key of batch %d: %w", id, err)
-	}
-	if cache != nil {
-		cache[id] = k
-	}
-	return k, nil
-}
-
-// entryBalance decrypts account's balance after entry e.
-func (b *Bank) entryBalance(ctx context.Context, e *Entry, name string, cache map[uint64][]byte) (uint64, error) {
-	k, err := b.batchKey(ctx, e.Batch, cache)
-	if err != nil {
-		return 0, err
-	}
-	ct := e.PayeeBalance
-	if e.Payer == name {
-		ct = e.PayerBalance
-	}
-	return openBalance(k, e.Index, name, ct)
 }
 
 // Close stops booking after the batch in progress. It does not close the stores.
@@ -630,148 +493,6 @@ func (b *Bank) verifySubmission(ctx context.Context, s *Submission, d Digest, pa
 		return fmt.Errorf("%w: not signed by %s", ErrNotPayee, s.Money.Payee)
 	}
 	return s.Money.Verify(payer.verifier)
-}
-
-// inclusion is the inclusion proof of entry idx in the tree of size.
-func (b *Bank) inclusion(ctx context.Context, idx, size uint64) ([][]byte, error) {
-	nodes, err := proof.Inclusion(idx, size)
-	return b.proofHashes(ctx, nodes, err)
-}
-
-// proofHashes reads the stored nodes a proof needs and folds them into
-// the proof's hashes.
-func (b *Bank) proofHashes(ctx context.Context, nodes proof.Nodes, err error) ([][]byte, error) {
-	if err != nil {
-		return nil, err
-	}
-	hashes, missing := b.nodes.get(nodes.IDs)
-	if len(missing) > 0 {
-		ids := make([]compact.NodeID, len(missing))
-		for i, m := range missing {
-			ids[i] = nodes.IDs[m]
-		}
-		stored, err := b.store.nodeHashes(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for i, m := range missing {
-			hashes[m] = stored[i]
-		}
-	}
-	return nodes.Rehash(hashes, TreeHasher.HashChildren)
-}
-
-// Consistency is the consistency proof between tree sizes older and newer.
-func (b *Bank) Consistency(ctx context.Context, older, newer uint64) ([][]byte, error) {
-	nodes, err := proof.Consistency(older, newer)
-	return b.proofHashes(ctx, nodes, err)
-}
-
-// Checkpoint returns the latest checkpoint (size 0) or the one of size.
-func (b *Bank) Checkpoint(ctx context.Context, size uint64) (*Checkpoint, error) {
-	return b.store.checkpoint(ctx, size)
-}
-
-// Notice rebuilds the settlement notice (QR3) of entry idx against the
-// latest checkpoint.
-func (b *Bank) Notice(ctx context.Context, idx uint64) (*Settlement, error) {
-	e, _, err := b.store.Entry(ctx, idx)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := b.store.checkpoint(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	pr, err := b.inclusion(ctx, idx, cp.Size)
-	if err != nil {
-		return nil, err
-	}
-	return &Settlement{Entry: *e, Checkpoint: *cp, Proof: pr}, nil
-}
-
-// BalanceNotice is QR4 for entry idx (step 6): the payer's balance after
-// it, SM2-encrypted to the payer's key and signed by the bank with the
-// entry's hash. SM2 deployments only.
-func (b *Bank) BalanceNotice(ctx context.Context, idx uint64) (*Settlement, error) {
-	n, err := b.Notice(ctx, idx)
-	if err != nil {
-		return nil, err
-	}
-	payer, err := b.account(n.Entry.Payer)
-	if err != nil {
-		return nil, err
-	}
-	if payer.tmpl.Scheme != SM2 {
-		return nil, fmt.Errorf("%w: %s is an %v account", ErrNoSM2Key, payer.tmpl.Account, payer.tmpl.Scheme)
-	}
-	bal, err := b.entryBalance(ctx, &n.Entry, n.Entry.Payer, nil)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := sm2.NewPublicKey(payer.tmpl.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	var pt [8]byte
-	putU64(pt[:], bal)
-	ct, err := sm2.Encrypt(rand.Reader, pub, pt[:], nil)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := b.signer.Sign(balanceNoticeMsg(n.Entry.Hash(), ct))
-	if err != nil {
-		return nil, err
-	}
-	n.Balance, n.BalanceSig = ct, sig
-	return n, nil
-}
-
-// Parties returns the verifiers of entry idx's payer and payee: the two
-// account holders its notices (QR3, QR4) are for. A server answers a
-// notice request signed by one of them, or by its operator, and no one
-// else (package ledgerhttp).
-func (b *Bank) Parties(ctx context.Context, idx uint64) ([]Verifier, error) {
-	e, _, err := b.store.Entry(ctx, idx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Verifier, 0, 2)
-	for _, name := range []string{e.Payer, e.Payee} {
-		a, err := b.account(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a.verifier)
-	}
-	return out, nil
-}
-
-// Balance is the current balance of account name (the bank decrypts it).
-func (b *Bank) Balance(name string) (uint64, error) {
-	a, err := b.account(name)
-	if err != nil {
-		return 0, err
-	}
-	b.stateMu.RLock()
-	defer b.stateMu.RUnlock()
-	return a.balance, nil
-}
-
-// Totals returns the sum of all balances and the sum of opening balances:
-// they are equal while no money is lost or created. Neither can overflow:
-// openings add up to at most money.MaxSupply, and so do balances while
-// the invariant holds.
-func (b *Bank) Totals() (balances, opening uint64) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	b.stateMu.RLock()
-	defer b.stateMu.RUnlock()
-	for _, a := range b.accounts {
-		balances += a.balance
-		opening += a.opening
-	}
-	return balances, opening
 }
 
 // Size is the number of entries in the book.
