@@ -25,6 +25,9 @@ type CheckReport struct {
 	// Split: the book is shorter than (ErrRollback), or differs from
 	// (ErrFork), the bank's own latest signed checkpoint (Config.HeadFile).
 	Split *SplitViewError
+	// Warnings do not make the book broken but need the operator: the
+	// head file failing to be written.
+	Warnings []string
 
 	lastEcode, lastHash Digest
 }
@@ -37,6 +40,9 @@ func (r *CheckReport) String() string {
 		return fmt.Sprintf("%d entries: %v: the bank signed more than the book holds; restore the newer database", r.Size, r.Split)
 	}
 	if r.OK() {
+		if len(r.Warnings) > 0 {
+			return fmt.Sprintf("%d entries, evidence chain whole; warning: %s", r.Size, strings.Join(r.Warnings, "; "))
+		}
 		return fmt.Sprintf("%d entries, evidence chain whole", r.Size)
 	}
 	var parts []string
@@ -58,6 +64,9 @@ func (b *Bank) Check(ctx context.Context) (*CheckReport, error) {
 	rep, err := CheckStore(ctx, b.store)
 	if err == nil {
 		rep.Split = b.split
+		if w := b.head.failure(); w != "" {
+			rep.Warnings = append(rep.Warnings, w)
+		}
 	}
 	if err == nil && !rep.OK() && rep.Split == nil {
 		b.stateMu.Lock()

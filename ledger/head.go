@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -30,6 +32,10 @@ type headFile struct {
 	note func(*Checkpoint) ([]byte, error)
 	ch   chan *Checkpoint
 	done chan struct{}
+
+	mu      sync.Mutex
+	lastErr error     // the last write's failure, nil after a success
+	since   time.Time // when the writes began to fail
 }
 
 func startHead(path string, note func(*Checkpoint) ([]byte, error)) *headFile {
@@ -64,11 +70,32 @@ func (h *headFile) run() {
 		if err == nil {
 			err = atomicfile.Write(h.path, b)
 		}
-		if err != nil {
-			// The head only ever lags; the next commit tries again.
-			continue
+		// The head only ever lags; the next commit tries again. Until then
+		// a rollback past it would go unseen, so Check reports the failure.
+		h.mu.Lock()
+		switch {
+		case err == nil:
+			h.lastErr = nil
+		case h.lastErr == nil:
+			h.lastErr, h.since = err, time.Now()
+		default:
+			h.lastErr = err
 		}
+		h.mu.Unlock()
 	}
+}
+
+// failure says why the head file has not been written since when, or "".
+func (h *headFile) failure() string {
+	if h == nil {
+		return ""
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.lastErr == nil {
+		return ""
+	}
+	return fmt.Sprintf("head file not written since %s (%v): a rollback of the database past it would not be seen", h.since.UTC().Format(time.RFC3339), h.lastErr)
 }
 
 func (h *headFile) close() {

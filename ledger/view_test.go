@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -200,4 +201,41 @@ func TestLegacyCheckpointMigrates(t *testing.T) {
 		t.Fatal(err)
 	}
 	bk.mustPay("alice", "bob", 1, "new")
+}
+
+// A head file that cannot be written is not silent: the book is still
+// whole, but Check warns that a rollback past the head would go unseen,
+// until a write succeeds again.
+func TestHeadWriteFailureIsReported(t *testing.T) {
+	bk := newBook(t, sqliteOpen(t), SM2)
+	bk.head = filepath.Join(t.TempDir(), "head.note")
+	bk.reopen()
+	os.RemoveAll(bk.head)
+	if err := os.Mkdir(bk.head, 0o700); err != nil { // a file cannot be renamed onto it
+		t.Fatal(err)
+	}
+	bk.mustPay("alice", "bob", 1, "x")
+	var rep *CheckReport
+	for range 200 { // the writer runs right behind the commit
+		var err error
+		if rep, err = bk.bank.Check(bk.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Warnings) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !rep.OK() || len(rep.Warnings) != 1 || !strings.Contains(rep.String(), "head file not written since") {
+		t.Fatalf("check after failed head writes: %s", rep)
+	}
+	os.Remove(bk.head)
+	bk.mustPay("bob", "carol", 1, "y")
+	for range 200 {
+		if rep, _ = bk.bank.Check(bk.ctx); len(rep.Warnings) == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("warning outlived a successful write: %s", rep)
 }
