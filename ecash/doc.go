@@ -1,6 +1,6 @@
 // Package ecash implements multi-bank anonymous e-cash with device binding,
 // after seed 000 (朱变 et al., "云计算中基于TPM的多银行电子现金系统",
-// a TPM-based multi-bank e-cash scheme for cloud platforms), as SPEC.md §1
+// a TPM-based multi-bank e-cash scheme for cloud platforms), as docs/design.md §1
 // distils it.
 //
 // # Roles
@@ -58,17 +58,17 @@
 //     (unique across the system), and a bank credits a payment only to
 //     that account.
 //
-// # Departures from the paper and from SPEC.md, and why
+// # Departures from the paper and from docs/design.md, and why
 //
 //   - The paper's coin signature (an ad-hoc ECC blind signature, §3.3) is
-//     replaced by RFC 9474, as SPEC.md decides.
+//     replaced by RFC 9474, as docs/design.md decides.
 //   - The paper sends PK_AIK to the merchant with every payment; that names
 //     the user's platform and links all its payments. The AIK is shown only
 //     to the withdrawing bank (which knows the account anyway).
-//   - SPEC.md has the bank check a TPM2_Certify of the coin key K at
+//   - docs/design.md has the bank check a TPM2_Certify of the coin key K at
 //     withdrawal. That would show K_pub to the bank, and K_pub is revealed
 //     at payment: bank and merchant (or the module at deposit) could link a
-//     withdrawal to its payment, breaking the anonymity SPEC.md §1 demands
+//     withdrawal to its payment, breaking the anonymity docs/design.md §1 demands
 //     ("withdraw and deposit views share no value"). Instead the bank checks
 //     a TPM2_Quote over the golden PCRs whose qualifying data is the hash
 //     of the withdrawal request (so the attestation is fresh and bound to

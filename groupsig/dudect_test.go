@@ -16,7 +16,7 @@ import (
 
 // Timing tests of signing (dudect; see internal/dudect), by hand only:
 //
-//	go test ./groupsig -run Dudect -dudect -v [-dudect.n 20000]
+//	go test ./groupsig -run '^$' -bench DudectSign -benchtime 1x -v [-dudect.n 20000]
 //
 // The signer's pairing R3 takes points that depend on the secrets, and
 // gnark-crypto's Miller loop and final exponentiation branch on their
@@ -24,14 +24,11 @@ import (
 // it); the second shows the blinding Sign uses removes it; the third times
 // all of Sign with fixed against fresh nonces (the blinding stays fresh).
 var (
-	dudectOn = flag.Bool("dudect", false, "run the dudect timing-leak tests (minutes)")
 	dudectN  = flag.Int("dudect.n", 20000, "timed calls per dudect test")
 )
 
-func TestDudectSign(t *testing.T) {
-	if !*dudectOn {
-		t.Skip("timing test: run with -dudect")
-	}
+func BenchmarkDudectSign(b *testing.B) {
+	t := b
 	g := newTestGroup(t, 1)
 	pre := g.pk.precomp()
 	mk := g.members[0]
@@ -69,7 +66,7 @@ func TestDudectSign(t *testing.T) {
 	}
 	fixed, _ := bls12.RandomScalar(rand.Reader)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.B) {
 			r := timeClasses(t, *dudectN, &fixed, c.prep)
 			t.Logf("%s: max |t| = %.2f (%s) over %d calls, fixed vs random secret", c.name, r.T, r.Crop, *dudectN)
 			if c.leaks && r.T <= dudect.Threshold {
@@ -85,7 +82,7 @@ func TestDudectSign(t *testing.T) {
 
 // timeClasses times n calls, each prepared (untimed) from the fixed scalar
 // or a fresh one, and judges the timings.
-func timeClasses(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) dudect.Result {
+func timeClasses(t testing.TB, n int, fixed *fr.Element, prep func(*fr.Element) func()) dudect.Result {
 	return dudect.Run(n, func(isFixed bool) func() {
 		s := *fixed
 		if !isFixed {

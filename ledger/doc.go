@@ -1,7 +1,7 @@
 // Package ledger is the evidence-chain bank book with digital account money
 // of Nan Xianghao, "基于证据链的银行记账方法" (a bank bookkeeping method
 // based on an evidence chain), 金融电子化 — seed 001 of trustbank, distilled
-// in SPEC.md §2.
+// in docs/design.md §2.
 //
 // # Roles and messages
 //
@@ -53,7 +53,7 @@
 // identity-based signatures (GB/T 38635) instead: the bank is the key
 // generation centre and an account's identity is its name. The paper uses
 // CPK, which is proprietary and has known collusion attacks; SM9 is the
-// standardised identity-based replacement (SPEC.md §2).
+// standardised identity-based replacement (docs/design.md §2).
 //
 // # Checkpoints, witnesses and clients that cannot be lied to
 //

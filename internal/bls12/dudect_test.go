@@ -18,23 +18,21 @@ import (
 // slowest measurements at several percentiles; and run Welch's t-test on each
 // cropped set. |t| above 4.5 means the two classes' timings differ: a leak.
 //
-// It takes about two minutes (-dudect.n 1000000: ten), so it runs only with the flag:
+// It takes about two minutes (-dudect.n 1000000: ten), and timing on a
+// shared machine is no CI check, so it is a benchmark, run by hand:
 //
-//	go test ./internal/bls12 -run Dudect -dudect -v [-dudect.n 200000]
+//	go test ./internal/bls12 -run '^$' -bench Dudect -benchtime 1x -v [-dudect.n 200000]
 //
 // It checks both ways: the constant-time functions must stay below 4.5,
 // and their variable-time twins must exceed it (else the harness is blind).
 var (
-	dudectOn = flag.Bool("dudect", false, "run the dudect timing-leak tests (about a minute)")
 	dudectN  = flag.Int("dudect.n", 200000, "timed calls per dudect test (the slow ones use a fraction)")
 )
 
 const dudectThreshold = dudect.Threshold
 
-func TestDudect(t *testing.T) {
-	if !*dudectOn {
-		t.Skip("timing test: run with -dudect")
-	}
+func BenchmarkDudect(b *testing.B) {
+	t := b
 	_, _, g1, g2 := bls.Generators()
 	tab := NewTable(&g1)
 	var sink bls.G1Jac
@@ -76,7 +74,7 @@ func TestDudect(t *testing.T) {
 	}{{"2^128+1", sparse}, {"0", fr.Element{}}, {"random", random}}
 	for _, c := range cases {
 		for _, fx := range fixed {
-			t.Run(c.name+"/fixed="+fx.name, func(t *testing.T) {
+			t.Run(c.name+"/fixed="+fx.name, func(t *testing.B) {
 				n := *dudectN / c.div
 				maxT, crop := timeClasses(t, n, &fx.s, c.prep)
 				t.Logf("%s, fixed %s vs random: max |t| = %.2f (%s) over %d timed calls", c.name, fx.name, maxT, crop, n)
@@ -95,7 +93,7 @@ func TestDudect(t *testing.T) {
 // timeClasses times n calls, each made by prep from the fixed scalar or a
 // fresh random one, and returns the largest |t| over the uncropped and
 // cropped sample sets, naming the set.
-func timeClasses(t *testing.T, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
+func timeClasses(t testing.TB, n int, fixed *fr.Element, prep func(*fr.Element) func()) (float64, string) {
 	t.Helper()
 	r := dudect.Run(n, func(isFixed bool) func() {
 		s := *fixed
