@@ -2,6 +2,7 @@ package cert
 
 import (
 	"bytes"
+	"encoding/asn1"
 	"fmt"
 
 	"github.com/emmansun/gmsm/pkcs7"
@@ -33,7 +34,14 @@ func ParseBundle(der []byte) ([]*smx509.Certificate, error) {
 	if len(der) == 0 || len(der) > MaxBundle {
 		return nil, fmt.Errorf("%w: %d bytes", ErrBundle, len(der))
 	}
-	p7, err := pkcs7.Parse(der)
+	var outer struct {
+		ContentType asn1.ObjectIdentifier
+		Content     asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if rest, err := asn1.Unmarshal(der, &outer); err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: not a DER ContentInfo", ErrBundle)
+	}
+	p7, err := parsePKCS7(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
@@ -48,4 +56,16 @@ func ParseBundle(der []byte) ([]*smx509.Certificate, error) {
 		return nil, fmt.Errorf("%w: not in canonical DER form", ErrBundle)
 	}
 	return p7.Certificates, nil
+}
+
+// parsePKCS7 is pkcs7.Parse, which panics on some malformed input (gmsm
+// v0.44.0's BER reader indexes past the end of a 2-byte message; found by
+// FuzzParseBundle, seed f955bac3299a1120): a panic becomes an error.
+func parsePKCS7(der []byte) (p7 *pkcs7.PKCS7, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p7, err = nil, fmt.Errorf("pkcs7 parser panicked: %v", r)
+		}
+	}()
+	return pkcs7.Parse(der)
 }
