@@ -32,6 +32,9 @@ func TestIssueAndVerify(t *testing.T) {
 	if len(leaf.CRLDistributionPoints) != 1 || leaf.SerialNumber.BitLen() != 127 {
 		t.Fatalf("CRL DP %v, serial of %d bits", leaf.CRLDistributionPoints, leaf.SerialNumber.BitLen())
 	}
+	if len(leaf.AuthorityKeyId) == 0 || len(tc.h.Issuing.SubjectKeyId) == 0 || len(tc.h.Root.SubjectKeyId) == 0 {
+		t.Fatal("key identifiers missing")
+	}
 	if !tc.h.Issuing.IsCA || !tc.h.Issuing.MaxPathLenZero || tc.h.Root.MaxPathLen != 1 {
 		t.Fatal("CA path lengths are not root 1, issuing 0")
 	}
