@@ -122,4 +122,3 @@ func FuzzSessionTransfer(f *testing.F) {
 	fuzzCodec(f, KindSessionTransfer, func() codec { return new(SessionTransfer) })
 }
 func FuzzReceipt(f *testing.F) { fuzzCodec(f, KindReceipt, func() codec { return new(Receipt) }) }
-
