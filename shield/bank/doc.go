@@ -1,0 +1,117 @@
+// Package bank is the bank server of secure-element ("film shield",
+// 貼膜盾) mobile banking, after seed 002 (黃一平 et al., a mobile-banking
+// client with a thin-film smart card holding an SM2 certificate), as
+// SPEC.md §3 distils it: enrollment, certificate login, transaction
+// signing, and the PBOC rule that non-counter transfers over 50,000 CNY a
+// day need certificate signing.
+//
+// # Roles
+//
+//	Server   the bank's internet application server with its signing and
+//	         encryption machines (Config.Key is the server certificate's
+//	         SM2 key; an HSM would implement crypto.Signer)
+//	CA       issues certificates from PKCS#10, answers PKCS#7 (shield/ca)
+//	Device   the banking app and middleware on the phone (Device)
+//	Card     the secure element behind it (Card: shield/middleware
+//	         implements it over shield/card's APDUs)
+//
+// # Enrollment (paper §2, steps 1–8)
+//
+//	Device                         Server                          CA
+//	── PasswordLogin ─────────────▶ check PBKDF2-SM3 password
+//	◀──────────────────── Session (level password)
+//	card: GenerateKey, PKCS#10 signed by the card key
+//	── EnrollRequest(session, code, P10) ▶ code valid for the account?
+//	                               ── P10 ──────────────────────▶ issue
+//	                               ◀──────────────── P7 (leaf, chain)
+//	                               leaf chains to the pinned root; use up
+//	                               the code, record pending (one tx)
+//	◀──────────── EnrollResponse(id, P7)
+//	card: check the chain, store the certificate, sign id‖SM3(cert)
+//	── EnrollConfirm(id, stored, sig) ▶ verify with the new certificate;
+//	                               Pending → Bound: certificate bound
+//
+// # Certificate login (steps 1–7)
+//
+//	── Challenge(account) ─────────▶ nonce ← random, sign with server key,
+//	                                store (id, encoding, expiry)
+//	◀── LoginChallenge(id, account, nonce, expiry, sig_server)
+//	card: verify sig_server with the pinned server certificate, sign
+//	── LoginResponse(id, sig_card over the challenge) ──▶
+//	                                verify with the account's certificate
+//	                                (chain to the pinned root, not revoked);
+//	                                mark the challenge used + store the
+//	                                session in ONE transaction, then answer
+//	◀── Session (level certificate)
+//
+// # Transaction signing (steps 1–5)
+//
+//	── PreSubmit(session, account, payee, name, amount) ─▶
+//	                                Order = payment + nonce + expiry,
+//	                                signed by the server, SM2-encrypted to
+//	                                the key of the account's certificate
+//	◀── PreSubmitResponse(id, sealed order)
+//	card: decrypt; app: order == what was submitted; card: verify
+//	sig_server; PIN; sign
+//	── Confirm(order text, sig_card) ─▶ text == the order issued, sig ok;
+//	                                one tx: nonce used, day total, debit,
+//	                                credit, receipt
+//	◀── Receipt
+//
+// A payment may instead go as a SessionTransfer (session only, the weaker
+// path) while the account's non-counter total of the day, this transfer
+// included, stays ≤ DailyLimit (5,000,000 fen); above it the server
+// answers ErrCertificateRequired. Card-signed transfers are allowed
+// above the limit and count toward the day's total.
+//
+// # Replays and retries
+//
+// Every challenge and every order nonce is single-use, expires
+// (Config.ChallengeTTL, OrderTTL: two minutes by default), and its use
+// is committed before the answer is given, so a replay fails after a
+// restart too. A login response is never accepted twice
+// (ErrChallengeUsed). A confirmation byte-for-byte identical to one that
+// was booked is a retry: it returns the first receipt and moves no money;
+// any other confirmation of a used nonce (e.g. a fresh signature over it)
+// is ErrNonceUsed. A SessionTransfer is idempotent by its id.
+//
+// # Atomicity of the daily rule
+//
+// SQLStore.Transfer locks the payer's and the payee's rows (in id order)
+// before it reads the day's total, adds the amount with checked
+// arithmetic (package internal/money) and writes it back in the same
+// transaction, so concurrent transfers of one account are serialised and
+// cannot together slip under the limit.
+//
+// # Errors
+//
+// Sentinels Err… in errors.go; decoders wrap ErrMalformed and change
+// nothing; signature failures are ErrBadSignature without detail.
+//
+// # Departures from the paper, and why
+//
+//   - "A day" is the calendar day in China Standard Time (UTC+8, fixed:
+//     China has had no daylight saving since 1991), the zone the PBOC
+//     notice is written for, whatever the server's zone.
+//   - The PBOC notice exempts transfers to the customer's own accounts at
+//     the same bank; we count every transfer (stricter, simpler).
+//   - The paper does not say what authorises enrollment beyond the login
+//     and the code; we require a password session AND the code, check the
+//     code before the CA issues anything, and use it up when the P7 is
+//     returned (a failed store needs a new code from the operator).
+//   - The paper binds the certificate when the CA issues it; we bind it
+//     only when the card confirms it stored it and proves, by a signature,
+//     that it holds the key.
+//   - The paper encrypts with an "encryption machine" without naming the
+//     key; we SM2-encrypt the order to the key of the account's signing
+//     certificate (one key pair, as the card has one certificate). GM/T
+//     practice would use a separate encryption certificate.
+//   - The PIN is checked by the card (Card.VerifyPIN), as in the paper;
+//     the server never sees it.
+//   - The paper's card holds the server certificate; our Device pins it
+//     (Device.Server), which the middleware will keep in the card.
+//   - Revocation is a Revocation interface (CRL implements it from one
+//     CRL signed by the issuing CA); the paper does not discuss it.
+//   - Sessions are bearer tokens kept hashed (SM3) in the store; a retry
+//     of a session transfer under a fresh session is the same request.
+package bank

@@ -1,0 +1,154 @@
+package bank
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+)
+
+// CA issues certificates: shield/ca implements it. Issue takes a PKCS#10
+// request (DER) and returns a PKCS#7 certs-only bundle whose first
+// certificate is the one issued for the request's key.
+type CA interface {
+	Issue(ctx context.Context, csr []byte) (p7 []byte, err error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Store Store
+	CA    CA
+	Trust Trust         // the pinned CA root, intermediates, revocation
+	Key   crypto.Signer // the server certificate's SM2 key (an HSM in production)
+	Now   func() time.Time
+
+	ChallengeTTL time.Duration // how long a login challenge may be answered
+	OrderTTL     time.Duration // how long a pre-submitted order may be confirmed
+	SessionTTL   time.Duration
+	CodeTTL      time.Duration // authorization codes
+}
+
+// Validate checks that c is complete.
+func (c *Config) Validate() error {
+	switch {
+	case c.Store == nil || c.CA == nil || c.Key == nil || c.Now == nil:
+		return errors.New("bank: config needs Store, CA, Key and Now")
+	case c.Trust.Roots == nil || c.Trust.Revocation == nil:
+		return errors.New("bank: config needs the pinned CA root and a revocation source")
+	case c.ChallengeTTL <= 0 || c.OrderTTL <= 0 || c.SessionTTL <= 0 || c.CodeTTL <= 0:
+		return errors.New("bank: config needs positive TTLs")
+	}
+	return nil
+}
+
+// DefaultConfig has the TTLs we use: a challenge and an order are good
+// for two minutes, a session for fifteen, an authorization code for a day.
+func DefaultConfig() Config {
+	return Config{Now: time.Now, ChallengeTTL: 2 * time.Minute, OrderTTL: 2 * time.Minute,
+		SessionTTL: 15 * time.Minute, CodeTTL: 24 * time.Hour}
+}
+
+// Server is the bank's internet application server: the paper's
+// application server with its signing and encryption machines.
+type Server struct {
+	c Config
+}
+
+// NewServer returns a server after validating c.
+func NewServer(c Config) (*Server, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &Server{c: c}, nil
+}
+
+const pbkdfIter = 4096
+
+func hashPassword(password string, salt []byte) []byte {
+	k, err := pbkdf2.Key(sm3.New, password, salt, pbkdfIter, 32)
+	if err != nil {
+		panic(err) // only for lengths we never ask
+	}
+	return k
+}
+
+// OpenAccount opens an account at the counter with a password and an
+// opening balance in fen.
+func (s *Server) OpenAccount(ctx context.Context, id, owner, password string, balance uint64) error {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	return s.c.Store.OpenAccount(ctx, Account{ID: id, Owner: owner, PasswordSalt: salt,
+		PasswordHash: hashPassword(password, salt), Balance: balance})
+}
+
+// IssueAuthCode is the operator issuing a one-time authorization code
+// for enrolling a certificate to account. Only its hash is stored.
+func (s *Server) IssueAuthCode(ctx context.Context, account string) (string, error) {
+	var b [10]byte
+	rand.Read(b[:])
+	code := hex.EncodeToString(b[:])
+	err := s.c.Store.AddAuthCode(ctx, AuthCode{Hash: sm3Sum([]byte(code)), Account: account, Expires: s.c.Now().Add(s.c.CodeTTL)})
+	return code, err
+}
+
+// PasswordLogin checks account and password and opens a password-level
+// session.
+func (s *Server) PasswordLogin(ctx context.Context, m *PasswordLogin) (*Session, error) {
+	a, err := s.c.Store.Account(ctx, m.Account)
+	if errors.Is(err, ErrUnknownAccount) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(hashPassword(m.Password, a.PasswordSalt), a.PasswordHash) != 1 {
+		return nil, ErrBadCredentials
+	}
+	ses, rec := s.newSession(a.ID, LevelPassword)
+	return ses, s.c.Store.AddSession(ctx, rec)
+}
+
+func (s *Server) newSession(account string, level Level) (*Session, SessionRecord) {
+	ses := &Session{Account: account, Level: level, Expires: s.c.Now().Add(s.c.SessionTTL).Truncate(time.Second).UTC()}
+	rand.Read(ses.Token[:])
+	return ses, SessionRecord{TokenHash: sm3Sum(ses.Token[:]), Account: account, Level: level, Expires: ses.Expires}
+}
+
+// session returns the live session with this token.
+func (s *Server) session(ctx context.Context, token [TokenSize]byte) (SessionRecord, error) {
+	rec, err := s.c.Store.Session(ctx, sm3Sum(token[:]))
+	if err != nil {
+		return rec, err
+	}
+	if !s.c.Now().Before(rec.Expires) {
+		return rec, fmt.Errorf("%w: expired", ErrSession)
+	}
+	return rec, nil
+}
+
+// accountKey returns the public key of the account's bound certificate,
+// checked against the pinned root and revocation now.
+func (s *Server) accountKey(ctx context.Context, account string) (*ecdsa.PublicKey, error) {
+	a, err := s.c.Store.Account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if a.Cert == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotEnrolled, account)
+	}
+	_, pub, err := s.c.Trust.Verify(ctx, a.Cert, s.c.Now())
+	return pub, err
+}
+
+func newID() (id [IDSize]byte) {
+	rand.Read(id[:])
+	return id
+}

@@ -1,0 +1,151 @@
+package bank
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Account is a customer account.
+type Account struct {
+	ID           string
+	Owner        string
+	PasswordSalt []byte
+	PasswordHash []byte // PBKDF2-SM3 of the password
+	Balance      uint64 // fen
+	Cert         []byte // the bound certificate (DER), nil before enrollment
+}
+
+// AuthCode is an operator-issued one-time authorization code for
+// enrollment, kept as its SM3 hash.
+type AuthCode struct {
+	Hash    [32]byte
+	Account string
+	Expires time.Time
+}
+
+// EnrollState is the state of an enrollment.
+//
+//	Pending ──(card stored the certificate and signed)──▶ Bound
+//	Pending ──(card reported failure)──────────────────▶ Failed
+type EnrollState uint8
+
+const (
+	StatePending EnrollState = 1
+	StateBound   EnrollState = 2
+	StateFailed  EnrollState = 3
+)
+
+// Next is the one transition function of an enrollment: from Pending on
+// the device's status; every other step is an error.
+func (s EnrollState) Next(status EnrollStatus) (EnrollState, error) {
+	switch {
+	case s != StatePending:
+		return s, fmt.Errorf("%w: enrollment is no longer pending", ErrEnrollment)
+	case status == EnrollStored:
+		return StateBound, nil
+	case status == EnrollFailed:
+		return StateFailed, nil
+	default:
+		return s, fmt.Errorf("%w: status %d", ErrMalformed, status)
+	}
+}
+
+// Enrollment is one certificate issued for an account.
+type Enrollment struct {
+	ID      [IDSize]byte
+	Account string
+	Cert    []byte // the leaf certificate the CA issued
+	P7      []byte // the bundle returned to the device
+	State   EnrollState
+	At      time.Time
+}
+
+// Challenge is a login challenge as the server issued it.
+type Challenge struct {
+	ID       [IDSize]byte
+	Account  string
+	Encoding []byte // the signed LoginChallenge the card signs
+	Expires  time.Time
+}
+
+// SessionRecord is a session as the server keeps it.
+type SessionRecord struct {
+	TokenHash [32]byte
+	Account   string
+	Level     Level
+	Expires   time.Time
+}
+
+// OrderRecord is a signed order as the server issued it.
+type OrderRecord struct {
+	ID       [IDSize]byte
+	Account  string
+	Encoding []byte // the signed Order the card signs
+	Expires  time.Time
+}
+
+// Transfer is everything one transfer commits at once.
+type Transfer struct {
+	ID          [IDSize]byte // order id (Order true) or session request id
+	RequestHash [32]byte     // SM3 of the confirm or request; a retry must match it
+	Order       bool         // a card-signed order: its nonce is used up in the same transaction
+	Payment
+	Level Level
+	At    time.Time
+}
+
+// Store persists accounts, enrollment, challenges, sessions, orders and
+// transfers. Every method is atomic and durable on return and safe for
+// concurrent use.
+type Store interface {
+	// OpenAccount creates an account with an opening balance paid in at
+	// the counter. ErrAccountExists, ErrAmountRange.
+	OpenAccount(ctx context.Context, a Account) error
+	// Account returns an account. ErrUnknownAccount.
+	Account(ctx context.Context, id string) (Account, error)
+	// AddAuthCode stores an authorization code. ErrUnknownAccount.
+	AddAuthCode(ctx context.Context, c AuthCode) error
+	// AuthCodeValid reports ErrCodeInvalid unless the code with this hash
+	// is the account's, unused and unexpired at now (the server asks before
+	// it has the CA issue anything).
+	AuthCodeValid(ctx context.Context, code [32]byte, account string, now time.Time) error
+	// BeginEnrollment uses up the code with this hash (it must be the
+	// account's, unused and unexpired at now: else ErrCodeInvalid) and
+	// records e as pending, in one transaction.
+	BeginEnrollment(ctx context.Context, code [32]byte, now time.Time, e Enrollment) error
+	// Enrollment returns an enrollment. ErrEnrollment.
+	Enrollment(ctx context.Context, id [IDSize]byte) (Enrollment, error)
+	// FinishEnrollment moves a pending enrollment to Bound (binding its
+	// certificate to the account, replacing any earlier one) or Failed.
+	// ErrEnrollment if it is not pending.
+	FinishEnrollment(ctx context.Context, id [IDSize]byte, to EnrollState) error
+	// AddChallenge stores a fresh login challenge.
+	AddChallenge(ctx context.Context, c Challenge) error
+	// Challenge returns a challenge and whether it was used. ErrChallenge.
+	Challenge(ctx context.Context, id [IDSize]byte) (Challenge, bool, error)
+	// UseChallenge marks the challenge used and stores the session, in one
+	// transaction: ErrChallengeUsed if it was used, ErrChallenge if it is
+	// unknown or expired at now.
+	UseChallenge(ctx context.Context, id [IDSize]byte, now time.Time, s SessionRecord) error
+	// AddSession stores a session; Session returns one. ErrSession.
+	AddSession(ctx context.Context, s SessionRecord) error
+	Session(ctx context.Context, tokenHash [32]byte) (SessionRecord, error)
+	// AddOrder stores a signed order; Order returns one. ErrOrder.
+	AddOrder(ctx context.Context, o OrderRecord) error
+	Order(ctx context.Context, id [IDSize]byte) (OrderRecord, error)
+	// Transfer commits t in one transaction: for an order, use up its
+	// nonce (ErrNonceUsed if a different confirmation used it, ErrOrder if
+	// it is unknown or expired at t.At); add the amount to the payer's
+	// total of the day of t.At (China time), refusing with
+	// ErrCertificateRequired a total above DailyLimit unless t.Level is
+	// LevelCertificate; debit the payer (ErrInsufficientFunds), credit the
+	// payee (ErrAmountRange); record the receipt. A retry with the same id
+	// and request hash returns the first receipt and changes nothing; the
+	// same id with another hash is ErrNonceUsed (orders) or
+	// ErrRequestReused. ErrUnknownAccount, ErrSameAccount.
+	Transfer(ctx context.Context, t Transfer) (Receipt, error)
+	// Totals returns the sum of all balances and the money paid in at the
+	// counter; transfers keep them equal.
+	Totals(ctx context.Context) (balances, paidIn uint64, err error)
+}

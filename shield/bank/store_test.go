@@ -1,0 +1,140 @@
+package bank
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"trustbank/internal/dbtest"
+	"trustbank/internal/sqldb"
+)
+
+// TestStore is the shared store suite: the Store contract, run on every
+// backend (SQLite, PostgreSQL).
+func TestStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, open func() *sqldb.DB) {
+		newStore := func() Store {
+			s, err := NewSQLStore(ctx, open())
+			must(t, err)
+			return s
+		}
+		RunStoreSuite(t, newStore)
+	})
+}
+
+// RunStoreSuite checks a Store; newStore returns a new handle on the same
+// (initially empty) database each time, so the suite can check what
+// survives a restart.
+func RunStoreSuite(t *testing.T, newStore func() Store) {
+	s := newStore()
+	now := time.Now()
+	for _, a := range []Account{{ID: "a", Owner: "A", PasswordSalt: []byte{1}, PasswordHash: []byte{2}, Balance: 1000},
+		{ID: "b", Owner: "B", PasswordSalt: []byte{1}, PasswordHash: []byte{2}}} {
+		must(t, s.OpenAccount(ctx, a))
+	}
+	t.Run("accounts", func(t *testing.T) {
+		if err := s.OpenAccount(ctx, Account{ID: "a", PasswordSalt: []byte{}, PasswordHash: []byte{}}); !errors.Is(err, ErrAccountExists) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		if err := s.OpenAccount(ctx, Account{ID: "big", PasswordSalt: []byte{}, PasswordHash: []byte{}, Balance: 1 << 53}); !errors.Is(err, ErrAmountRange) {
+			t.Fatalf("balance over MaxBalance: %v", err)
+		}
+		if _, err := s.Account(ctx, "nobody"); !errors.Is(err, ErrUnknownAccount) {
+			t.Fatalf("unknown: %v", err)
+		}
+	})
+	t.Run("enrollment", func(t *testing.T) {
+		code := sm3Sum([]byte("code"))
+		if err := s.AddAuthCode(ctx, AuthCode{Hash: code, Account: "nobody", Expires: now.Add(time.Hour)}); !errors.Is(err, ErrUnknownAccount) {
+			t.Fatalf("code for no account: %v", err)
+		}
+		must(t, s.AddAuthCode(ctx, AuthCode{Hash: code, Account: "a", Expires: now.Add(time.Hour)}))
+		must(t, s.AuthCodeValid(ctx, code, "a", now))
+		if err := s.AuthCodeValid(ctx, code, "b", now); !errors.Is(err, ErrCodeInvalid) {
+			t.Fatalf("another account's code: %v", err)
+		}
+		e := Enrollment{ID: newID(), Account: "a", Cert: []byte("cert"), P7: []byte("p7"), At: now}
+		if err := s.BeginEnrollment(ctx, code, now.Add(2*time.Hour), e); !errors.Is(err, ErrCodeInvalid) {
+			t.Fatalf("expired code: %v", err)
+		}
+		must(t, s.BeginEnrollment(ctx, code, now, e))
+		if err := s.BeginEnrollment(ctx, code, now, Enrollment{ID: newID(), Account: "a", Cert: []byte{}, P7: []byte{}}); !errors.Is(err, ErrCodeInvalid) {
+			t.Fatalf("used code: %v", err)
+		}
+		s = newStore()
+		got, err := s.Enrollment(ctx, e.ID)
+		must(t, err)
+		if got.State != StatePending || string(got.Cert) != "cert" {
+			t.Fatalf("enrollment %+v", got)
+		}
+		must(t, s.FinishEnrollment(ctx, e.ID, StateBound))
+		if err := s.FinishEnrollment(ctx, e.ID, StateFailed); !errors.Is(err, ErrEnrollment) {
+			t.Fatalf("second transition: %v", err)
+		}
+		a, err := s.Account(ctx, "a")
+		must(t, err)
+		if string(a.Cert) != "cert" {
+			t.Fatal("certificate not bound")
+		}
+	})
+	t.Run("challenges", func(t *testing.T) {
+		c := Challenge{ID: newID(), Account: "a", Encoding: []byte("ch"), Expires: now.Add(time.Minute)}
+		must(t, s.AddChallenge(ctx, c))
+		ses := SessionRecord{TokenHash: sm3Sum([]byte("t1")), Account: "a", Level: LevelCertificate, Expires: now.Add(time.Hour)}
+		if err := s.UseChallenge(ctx, c.ID, now.Add(2*time.Minute), ses); !errors.Is(err, ErrChallenge) {
+			t.Fatalf("expired: %v", err)
+		}
+		must(t, s.UseChallenge(ctx, c.ID, now, ses))
+		s = newStore()
+		ses.TokenHash = sm3Sum([]byte("t2"))
+		if err := s.UseChallenge(ctx, c.ID, now, ses); !errors.Is(err, ErrChallengeUsed) {
+			t.Fatalf("reused after restart: %v", err)
+		}
+		if _, err := s.Session(ctx, ses.TokenHash); !errors.Is(err, ErrSession) {
+			t.Fatal("a refused use stored its session")
+		}
+		got, err := s.Session(ctx, sm3Sum([]byte("t1")))
+		must(t, err)
+		if got.Account != "a" || got.Level != LevelCertificate {
+			t.Fatalf("session %+v", got)
+		}
+	})
+	t.Run("transfers", func(t *testing.T) {
+		o := OrderRecord{ID: newID(), Account: "a", Encoding: []byte("order"), Expires: now.Add(time.Minute)}
+		must(t, s.AddOrder(ctx, o))
+		tr := Transfer{ID: o.ID, RequestHash: sm3Sum([]byte("c1")), Order: true,
+			Payment: Payment{Account: "a", Payee: "b", Amount: 300}, Level: LevelCertificate, At: now}
+		first, err := s.Transfer(ctx, tr)
+		must(t, err)
+		s = newStore()
+		again, err := s.Transfer(ctx, tr)
+		must(t, err)
+		if again != first {
+			t.Fatalf("retry: %+v vs %+v", again, first)
+		}
+		tr.RequestHash = sm3Sum([]byte("c2"))
+		if _, err := s.Transfer(ctx, tr); !errors.Is(err, ErrNonceUsed) {
+			t.Fatalf("nonce reused: %v", err)
+		}
+		late := OrderRecord{ID: newID(), Account: "a", Encoding: []byte("o"), Expires: now.Add(time.Minute)}
+		must(t, s.AddOrder(ctx, late))
+		tr.ID, tr.At = late.ID, now.Add(time.Hour)
+		if _, err := s.Transfer(ctx, tr); !errors.Is(err, ErrOrder) {
+			t.Fatalf("expired order: %v", err)
+		}
+		st := Transfer{ID: newID(), Payment: Payment{Account: "a", Payee: "b", Amount: 800}, Level: LevelPassword, At: now}
+		if _, err := s.Transfer(ctx, st); !errors.Is(err, ErrInsufficientFunds) {
+			t.Fatalf("overdraft: %v", err)
+		}
+		st.Payee = "nobody"
+		st.Amount = 1
+		if _, err := s.Transfer(ctx, st); !errors.Is(err, ErrUnknownAccount) {
+			t.Fatalf("unknown payee: %v", err)
+		}
+		bal, paid, err := s.Totals(ctx)
+		must(t, err)
+		if bal != 1000 || paid != 1000 {
+			t.Fatalf("totals %d %d", bal, paid)
+		}
+	})
+}
