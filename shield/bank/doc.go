@@ -1,7 +1,7 @@
 // Package bank is the bank server of secure-element ("film shield",
 // 貼膜盾) mobile banking, after seed 002 (黃一平 et al., a mobile-banking
 // client with a thin-film smart card holding an SM2 certificate), as
-// SPEC.md §3 distils it: enrollment, certificate login, transaction
+// docs/design.md §3 distils it: enrollment, certificate login, transaction
 // signing, and the PBOC rule that non-counter transfers over 50,000 CNY a
 // day need certificate signing.
 //
