@@ -1,5 +1,5 @@
 // Package ca is the SM2 certificate authority of the secure-element mobile
-// banking system (SPEC §3, seed paper 002: a "film shield" secure element
+// banking system (docs/design.md §3, seed paper 002: a "film shield" secure element
 // on the phone whose SM2 key is certified by the bank's CA).
 //
 // # What the paper asks
