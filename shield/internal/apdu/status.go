@@ -12,6 +12,7 @@ const (
 	SWOK                   StatusWord = 0x9000
 	SWWrongPIN             StatusWord = 0x63C0 // 63Cx: x tries left
 	SWMemoryFailure        StatusWord = 0x6581
+	SWVerifyFailed         StatusWord = 0x6300 // authentication or verification failed
 	SWWrongLength          StatusWord = 0x6700
 	SWSecurityNotSatisfied StatusWord = 0x6982
 	SWAuthBlocked          StatusWord = 0x6983
@@ -55,7 +56,7 @@ func (s StatusWord) Is(target error) bool {
 }
 
 var names = map[StatusWord]string{
-	SWOK: "ok", SWMemoryFailure: "memory failure", SWWrongLength: "wrong length",
+	SWOK: "ok", SWVerifyFailed: "verification failed", SWMemoryFailure: "memory failure", SWWrongLength: "wrong length",
 	SWSecurityNotSatisfied: "security status not satisfied", SWAuthBlocked: "authentication method blocked",
 	SWConditionsNotMet: "conditions of use not satisfied", SWSMIncorrect: "SM data objects incorrect",
 	SWWrongData: "wrong data", SWFileNotFound: "file not found", SWNotEnoughMemory: "not enough memory",
