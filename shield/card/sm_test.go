@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-
 	"trustbank/internal/fuzzcorpus"
 	"trustbank/shield/internal/apdu"
 )
