@@ -4,6 +4,7 @@
 //	trustbank demo                 the integrated story, step by step
 //	trustbank serve                the roles over HTTP+JSON
 //	trustbank ledger …             an account holder, operator or auditor of the ledger
+//	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -54,6 +55,7 @@ var commands = []command{
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
 	{"users", "the operator's user registry: users revoke|updates", runUsers},
 	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
+	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }

@@ -144,3 +144,31 @@ func (ch *Channel) Close() {
 		ch.s = nil
 	}
 }
+
+// VerifyPIN presents the holder's PIN (VERIFY); a wrong PIN is a 63Cx
+// apdu.StatusWord error, a locked one 6983.
+func (ch *Channel) VerifyPIN(pin string) error {
+	b, err := PINBlock(pin)
+	if err != nil {
+		return err
+	}
+	_, err = ch.Transmit(&apdu.Command{INS: insVerify, P2: 0x81, Data: b})
+	return err
+}
+
+// ChangePIN replaces the PIN (CHANGE REFERENCE DATA); old costs a try if wrong.
+func (ch *Channel) ChangePIN(old, newPIN string) error { return ch.twoBlocks(insChangeRef, old, newPIN) }
+
+// Unblock sets a new PIN with the PUK (RESET RETRY COUNTER), resetting
+// the PIN's tries; a wrong PUK costs one of the PUK's tries.
+func (ch *Channel) Unblock(puk, newPIN string) error { return ch.twoBlocks(insResetRetry, puk, newPIN) }
+
+func (ch *Channel) twoBlocks(ins byte, a, b string) error {
+	x, err1 := PINBlock(a)
+	y, err2 := PINBlock(b)
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	_, err := ch.Transmit(&apdu.Command{INS: ins, P2: 0x81, Data: append(x, y...)})
+	return err
+}
