@@ -157,7 +157,9 @@ func (ch *Channel) VerifyPIN(pin string) error {
 }
 
 // ChangePIN replaces the PIN (CHANGE REFERENCE DATA); old costs a try if wrong.
-func (ch *Channel) ChangePIN(old, newPIN string) error { return ch.twoBlocks(insChangeRef, old, newPIN) }
+func (ch *Channel) ChangePIN(old, newPIN string) error {
+	return ch.twoBlocks(insChangeRef, old, newPIN)
+}
 
 // Unblock sets a new PIN with the PUK (RESET RETRY COUNTER), resetting
 // the PIN's tries; a wrong PUK costs one of the PUK's tries.
