@@ -15,6 +15,12 @@ var (
 	ErrBadState  = errors.New("card: card state is damaged")
 	ErrPINFormat = errors.New("card: a PIN or PUK is 4 to 8 digits")
 	ErrCardAuth  = errors.New("card: the card failed internal authentication")
+
+	// Status words callers outside shield match with errors.Is.
+	ErrWrongPIN    error = apdu.SWWrongPIN             // 63Cx: wrong PIN or PUK, x tries left
+	ErrPINBlocked  error = apdu.SWAuthBlocked          // 6983
+	ErrNotAllowed  error = apdu.SWSecurityNotSatisfied // 6982
+	ErrSMIncorrect error = apdu.SWSMIncorrect          // 6988
 )
 
 // AID is the card application's identifier: a proprietary AID (RID F0 is
