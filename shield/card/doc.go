@@ -67,8 +67,8 @@
 //
 // Three bits: SecInternal (the card proved itself: INTERNAL AUTHENTICATE),
 // SecExternal (the host proved itself: EXTERNAL AUTHENTICATE; a session is
-// open), SecPIN (VERIFY, CHANGE REFERENCE DATA or RESET RETRY COUNTER
-// succeeded in this session). Set on success; a failed VERIFY clears
+// open), SecPIN (VERIFY or CHANGE REFERENCE DATA succeeded in this
+// session). Set on success; a failed VERIFY clears
 // SecPIN, a failed EXTERNAL AUTHENTICATE clears SecExternal and SecPIN and
 // closes the session, an SM error clears all; SELECT of the application,
 // reset and power-off clear all. Each INS checks its bits and answers
