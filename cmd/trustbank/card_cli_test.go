@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -172,6 +174,24 @@ func TestCardPINTearingKill9(t *testing.T) {
 	}
 	if got := pinTries(t, state); got != "PIN tries left 6" {
 		t.Fatal(got)
+	}
+	out, _, err := runCLI(t, "card", "pin", "--state", state, "--host", hostPath, "--old", "2468", "--new", "1357")
+	if err != nil || !strings.Contains(out, "PIN changed") {
+		t.Fatalf("card pin: %v %s", err, out)
+	}
+	if _, _, err := runCLI(t, "card", "pin", "--state", state, "--host", hostPath, "--old", "2468", "--new", "1111"); !errors.Is(err, card.ErrWrongPIN) {
+		t.Fatalf("card pin with the old PIN: %v", err)
+	}
+	var st card.State
+	must(t, loadJSON(state, &st))
+	out, _, _ = runCLI(t, "card", "status", "--state", state)
+	for _, secret := range [][]byte{st.Key, st.PINHash, st.PUKHash, st.SMKey} {
+		if strings.Contains(out, hex.EncodeToString(secret)) || strings.Contains(out, base64.StdEncoding.EncodeToString(secret)) {
+			t.Fatalf("status shows a secret:\n%s", out)
+		}
+	}
+	if !strings.Contains(out, "PIN tries left 5 of 6") || !strings.Contains(out, "PUK tries left 10 of 10") {
+		t.Fatalf("status:\n%s", out)
 	}
 }
 
