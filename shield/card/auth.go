@@ -11,6 +11,9 @@ import (
 // ChallengeLen is the length of card and host challenges.
 const ChallengeLen = 16
 
+// maxSigLen is the longest DER encoding of an SM2 signature.
+const maxSigLen = 72
+
 // Labels of what the card and the host sign in mutual authentication.
 var (
 	internalLabel = []byte("trustbank-card-internal-auth")
@@ -48,7 +51,7 @@ func (c *Card) internalAuth(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if p1p2(cmd) != 0 {
 		return nil, apdu.SWIncorrectP1P2
 	}
-	if len(cmd.Data) != ChallengeLen {
+	if len(cmd.Data) != ChallengeLen || (cmd.Ne != 0 && cmd.Ne < maxSigLen) {
 		return nil, apdu.SWWrongLength
 	}
 	sig, sw := c.sign(InternalMessage(c.st.Serial, cmd.Data), sm2.NewSM2SignerOption(true, nil))

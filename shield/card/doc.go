@@ -59,7 +59,10 @@
 //	CA  01 01  GET DATA: public key     —                                      04‖x‖y
 //	CA  01 02  GET DATA: status         —                                      Status (14 bytes)
 //
-// An empty uid means GM/T 0009's default "1234567812345678". No command
+// An empty uid means GM/T 0009's default "1234567812345678". Offsets are
+// P1-P2 with P1 bit 8 clear (up to 7FFF). An absent Le takes the whole
+// response; a response longer than Le is 6700, checked before any state
+// changes for GENERATE and INTERNAL AUTHENTICATE. No command
 // returns the private key, the PIN or PUK hashes or the channel key
 // (tested: every INS 00–FF in every security state, plain and under SM).
 //

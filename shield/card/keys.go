@@ -17,6 +17,9 @@ func (c *Card) generate(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if p1p2(cmd) != 0 || len(cmd.Data) != 0 {
 		return nil, apdu.SWIncorrectP1P2
 	}
+	if cmd.Ne != 0 && cmd.Ne < 65 { // checked first: a lost public key would be a lost key pair
+		return nil, apdu.SWWrongLength
+	}
 	k, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, apdu.SWNoPreciseDiagnosis

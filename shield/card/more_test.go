@@ -154,3 +154,24 @@ func BenchmarkOpenChannel(b *testing.B) {
 		f.channel(b)
 	}
 }
+
+// A response that would not fit Le is refused before anything changes.
+func TestShortLeChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	ch := f.channel(t)
+	sw(t, f, ch, verifyCmd(t, testPIN))
+	before, _ := f.store.Load()
+	s, _ := sw(t, f, ch, &apdu.Command{INS: insGenerate, Ne: 64})
+	want(t, s, apdu.SWWrongLength)
+	after, _ := f.store.Load()
+	if !bytes.Equal(before.Key, after.Key) {
+		t.Fatal("GENERATE with a short Le replaced the key")
+	}
+	f.card.Reset()
+	Select(f.card)
+	s, _ = sw(t, f, nil, &apdu.Command{INS: insInternalAuth, Data: randBytes(16), Ne: 8})
+	want(t, s, apdu.SWWrongLength)
+	if f.card.Security() != 0 {
+		t.Fatal("INTERNAL AUTHENTICATE with a short Le set the register")
+	}
+}
