@@ -5,6 +5,7 @@
 //	trustbank serve                the roles over HTTP+JSON
 //	trustbank ledger …             an account holder, operator or auditor of the ledger
 //	trustbank ca init|issue|revoke|crl  the SM2 certificate authority (shield/ca)
+//	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -56,6 +57,7 @@ var commands = []command{
 	{"users", "the operator's user registry: users revoke|updates", runUsers},
 	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
+	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }
