@@ -24,7 +24,7 @@ import (
 // it); the second shows the blinding Sign uses removes it; the third times
 // all of Sign with fixed against fresh nonces (the blinding stays fresh).
 var (
-	dudectN  = flag.Int("dudect.n", 20000, "timed calls per dudect test")
+	dudectN = flag.Int("dudect.n", 20000, "timed calls per dudect test")
 )
 
 func BenchmarkDudectSign(b *testing.B) {

@@ -26,7 +26,7 @@ import (
 // It checks both ways: the constant-time functions must stay below 4.5,
 // and their variable-time twins must exceed it (else the harness is blind).
 var (
-	dudectN  = flag.Int("dudect.n", 200000, "timed calls per dudect test (the slow ones use a fraction)")
+	dudectN = flag.Int("dudect.n", 200000, "timed calls per dudect test (the slow ones use a fraction)")
 )
 
 const dudectThreshold = dudect.Threshold
