@@ -28,6 +28,7 @@ type Shield struct {
 	Server    *bank.Server
 	Store     *bank.SQLStore
 	Authority *ca.Authority
+	CAStore   ca.Store // the CA's issuance log and revocations
 	// Cert is the bank server's certificate (issued by the issuing CA):
 	// devices pin it and check login challenges and orders with it.
 	Cert *smx509.Certificate
@@ -167,7 +168,7 @@ func (n *Node) openShield(ctx context.Context, sec *secrets, path string) error 
 	if err != nil {
 		return err
 	}
-	n.Shield = &Shield{Server: srv, Store: store, Authority: auth, Cert: certs[2]}
+	n.Shield = &Shield{Server: srv, Store: store, Authority: auth, CAStore: caStore, Cert: certs[2]}
 	return nil
 }
 
