@@ -1,7 +1,8 @@
 // Package node assembles an all-in-one trustbank deployment from a data
 // directory: the database (SQLite in the directory, or PostgreSQL by DSN),
-// the long-term secrets, and every role of the e-cash system. `trustbank
-// serve` and the demo run on it.
+// the long-term secrets, every role of the e-cash system, the ledger bank,
+// and the shield bank with its SM2 CA (shield.go). `trustbank serve` and
+// the demo run on it.
 package node
 
 import (

@@ -230,6 +230,14 @@ func (r revocations) Revoked(ctx context.Context, c *smx509.Certificate) (bool, 
 // must exist), its owner's name as held by the bank, and the ID-card
 // number of the request's subject serialNumber ("IDCCN-<number>"). The
 // key also decrypts (Encipherment): orders are SM2-encrypted to it.
+//
+// Known gap: bank.CA passes only the PKCS#10, and the bank keeps no
+// ID-card number, so the account and the ID number come from the
+// request, not from the bank as shield/ca wants. The bank binds the
+// certificate to the session's account whatever it names, so a customer
+// gains no access to another account, but could have a certificate
+// issued that names one. The fix is in shield/bank: CA.Issue taking the
+// authenticated account, and accounts holding the ID-card number.
 type shieldCA struct {
 	auth     *ca.Authority
 	accounts bank.Store
