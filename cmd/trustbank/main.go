@@ -51,7 +51,7 @@ type command struct {
 // commands is the static list of subcommands (no hidden registration).
 var commands = []command{
 	{"demo", "run the integrated trustbank story, printing what each step proves", runDemo},
-	{"serve", "run the e-cash module, banks, user registry and the ledger bank over HTTP+JSON", runServe},
+	{"serve", "run the e-cash module, banks, user registry, the ledger bank and the shield bank over HTTP+JSON", runServe},
 	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay|restore", runWallet},
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
 	{"users", "the operator's user registry: users revoke|updates", runUsers},

@@ -17,6 +17,7 @@ import (
 	"trustbank/internal/node"
 	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
+	"trustbank/shield/bank/bankhttp"
 )
 
 // serveConfig is what `trustbank serve` runs.
@@ -66,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ekCA := fs.String("ek-ca", "", "PEM file of the TPM manufacturer CAs whose EK certificates AIK enrolment trusts (default: ek-ca.pem in the data directory, if any)")
 	fs.UintVar(&cfg.MaxDenom, "max-denom", 20, "largest denomination exponent (coins of 1 to 2^N minor units)")
 	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
+	fs.StringVar(&cfg.Node.ShieldCRLURL, "shield-crl-url", "", "CRL distribution point written into the shield CA's certificates (default http://127.0.0.1:8080"+node.ShieldCRLPath+")")
 	fs.StringVar(&cfg.Node.LedgerBank, "ledger-bank", "bank-a", "name of the evidence-chain ledger bank")
 	fs.StringVar(&cfg.Node.LedgerCurrency, "ledger-currency", "CNY", "currency of the ledger's book")
 	scheme := fs.String("ledger-scheme", "sm2", "the ledger's signatures: sm2, or sm9 (identity-based; the bank issues account keys); fixed at the book's first use")
@@ -115,6 +117,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	}
 	mux := httpapi.NewMux()
 	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
+	mux.Handle("/shield/", bankhttp.NewHandler(bankhttp.Deps{Server: n.Shield.Server, Authority: n.Shield.Authority,
+		Cert: n.Shield.Cert, Log: log, AdminToken: n.AdminToken}))
 	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Enroll: n.Enroll, Banks: n.Banks, Store: n.Store,
 		Log: log, AdminToken: n.AdminToken}))
 	// The address line is for people and for tests that listen on :0.

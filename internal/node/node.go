@@ -1,7 +1,8 @@
 // Package node assembles an all-in-one trustbank deployment from a data
 // directory: the database (SQLite in the directory, or PostgreSQL by DSN),
-// the long-term secrets, and every role of the e-cash system. `trustbank
-// serve` and the demo run on it.
+// the long-term secrets, every role of the e-cash system, the ledger bank,
+// and the shield bank with its SM2 CA (shield.go). `trustbank serve` and
+// the demo run on it.
 package node
 
 import (
@@ -40,6 +41,9 @@ type Config struct {
 	LedgerBank     string        // name of the ledger bank (default "bank-a")
 	LedgerCurrency string        // its book's currency (default "CNY")
 	LedgerScheme   ledger.Scheme // SM2 (default) or SM9, fixed at the book's first use
+	// ShieldCRLURL is written into every certificate the shield CA issues
+	// (default http://127.0.0.1:8080 + ShieldCRLPath).
+	ShieldCRLURL string
 	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
 }
@@ -69,6 +73,8 @@ type Node struct {
 	Ledger      *ledger.Bank
 	LedgerStore *ledger.Store
 	BackupDB    *sqldb.DB
+	// Shield is the secure-element bank (seed 002) with its CA.
+	Shield *Shield
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -87,6 +93,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ShieldCRLURL == "" {
+		cfg.ShieldCRLURL = "http://127.0.0.1:8080" + ShieldCRLPath
 	}
 	sec, err := loadOrCreateSecrets(cfg.DataDir)
 	if err != nil {
@@ -140,7 +149,10 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 			return err
 		}
 	}
-	return n.openLedger(ctx, sec)
+	if err := n.openLedger(ctx, sec); err != nil {
+		return err
+	}
+	return n.openShield(ctx, sec, filepath.Join(n.cfg.DataDir, secretsFile))
 }
 
 // ekCAFile is the default trust file of TPM manufacturer CAs.

@@ -37,6 +37,9 @@ type secrets struct {
 	// ("sm2" or "sm9"); LedgerSM9Master its SM9 master key (ASN.1) if sm9.
 	LedgerScheme    string `json:"ledger_scheme,omitempty"`
 	LedgerSM9Master []byte `json:"ledger_sm9_master,omitempty"`
+	// Shield holds the shield bank's CA and server key (sealed) and
+	// certificates, made at first use.
+	Shield *shieldSecrets `json:"shield,omitempty"`
 }
 
 const secretsFile = "secrets.json"
