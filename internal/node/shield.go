@@ -226,34 +226,29 @@ func (r revocations) Revoked(ctx context.Context, c *smx509.Certificate) (bool, 
 }
 
 // shieldCA is bank.CA through shield/ca: the identity in the certificate
-// is the bank account named by the request's subject commonName (which
-// must exist), its owner's name as held by the bank, and the ID-card
+// is the account the enrollment's session authenticated (never one the
+// request names), its owner's name as held by the bank, and the ID-card
 // number of the request's subject serialNumber ("IDCCN-<number>"). The
 // key also decrypts (Encipherment): orders are SM2-encrypted to it.
 //
-// Known gap: bank.CA passes only the PKCS#10, and the bank keeps no
-// ID-card number, so the account and the ID number come from the
-// request, not from the bank as shield/ca wants. The bank binds the
-// certificate to the session's account whatever it names, so a customer
-// gains no access to another account, but could have a certificate
-// issued that names one. The fix is in shield/bank: CA.Issue taking the
-// authenticated account, and accounts holding the ID-card number.
+// Known gap: the bank keeps no ID-card number yet, so that one field is
+// the holder's claim (its GB 11643 check character is verified); it names
+// no account and grants nothing.
 type shieldCA struct {
 	auth     *ca.Authority
 	accounts bank.Store
 }
 
-func (s *shieldCA) Issue(ctx context.Context, csr []byte) ([]byte, error) {
+func (s *shieldCA) Issue(ctx context.Context, account string, csr []byte) ([]byte, error) {
 	r, err := ca.ParseRequest(csr, nil)
 	if err != nil {
 		return nil, err
 	}
-	subj := r.CSR.Subject
-	a, err := s.accounts.Account(ctx, subj.CommonName)
+	a, err := s.accounts.Account(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	idCard, ok := strings.CutPrefix(subj.SerialNumber, "IDCCN-")
+	idCard, ok := strings.CutPrefix(r.CSR.Subject.SerialNumber, "IDCCN-")
 	if !ok {
 		return nil, fmt.Errorf("%w: the request's subject serialNumber is not IDCCN-<ID number>", cert.ErrIdentity)
 	}

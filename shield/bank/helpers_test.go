@@ -71,8 +71,9 @@ func (ca *testCA) sign(pub *ecdsa.PublicKey, cn string) ([]byte, error) {
 	return smx509.CreateCertificate(rand.Reader, tmpl, ca.issuer, pub, ca.issuerKey)
 }
 
-// Issue implements CA: the leaf then the issuing CA, as a PKCS#7 bundle.
-func (ca *testCA) Issue(_ context.Context, csrDER []byte) ([]byte, error) {
+// Issue implements CA: the leaf (named after the account) then the issuing
+// CA, as a PKCS#7 bundle.
+func (ca *testCA) Issue(_ context.Context, account string, csrDER []byte) ([]byte, error) {
 	csr, err := smx509.ParseCertificateRequest(csrDER)
 	if err != nil {
 		return nil, err
@@ -84,7 +85,7 @@ func (ca *testCA) Issue(_ context.Context, csrDER []byte) ([]byte, error) {
 	if !ok {
 		return nil, errors.New("not SM2")
 	}
-	leaf, err := ca.sign(pub, csr.Subject.CommonName)
+	leaf, err := ca.sign(pub, account)
 	if err != nil {
 		return nil, err
 	}

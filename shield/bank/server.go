@@ -19,7 +19,10 @@ import (
 // request (DER) and returns a PKCS#7 certs-only bundle whose first
 // certificate is the one issued for the request's key.
 type CA interface {
-	Issue(ctx context.Context, csr []byte) (p7 []byte, err error)
+	// Issue certifies the key of csr for account — the account the
+	// enrollment's session authenticated, never one the request names —
+	// and returns the leaf then the issuing CA as a PKCS#7 bundle.
+	Issue(ctx context.Context, account string, csr []byte) (p7 []byte, err error)
 }
 
 // Config configures a Server.

@@ -29,7 +29,7 @@ func (s *Server) Enroll(ctx context.Context, m *EnrollRequest) (*EnrollResponse,
 	if err := s.c.Store.AuthCodeValid(ctx, code, ses.Account, s.c.Now()); err != nil {
 		return nil, err
 	}
-	p7, err := s.c.CA.Issue(ctx, m.CSR)
+	p7, err := s.c.CA.Issue(ctx, ses.Account, m.CSR)
 	if err != nil {
 		return nil, fmt.Errorf("bank: CA: %w", err)
 	}

@@ -2,6 +2,7 @@ package bankhttp_test
 
 import (
 	"crypto/rand"
+	"crypto/x509/pkix"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,4 +154,27 @@ func TestOperatorEndpointsNeedToken(t *testing.T) {
 	wantCode(t, err, http.StatusConflict, "account_exists", bank.ErrAccountExists)
 	_, err = e.c.IssueAuthCode(ctx, bob)
 	wantCode(t, err, http.StatusNotFound, "unknown_account", bank.ErrUnknownAccount)
+}
+
+// The certificate names the account the enrollment's session
+// authenticated, whatever account the card's request names: mallory,
+// logged in to her own account, asks for a certificate naming alice's.
+func TestEnrollCannotNameAnotherAccount(t *testing.T) {
+	e := newEnv(t, dbtest.Target{})
+	customer(t, e.c, "6222000000000001", 1000*yuan)
+	const mallory = "6222000000000002"
+	must(t, e.c.OpenAccount(ctx, mallory, "Mallory", "pw-m", 0))
+	d, card := device(t, e.c)
+	ses, err := e.c.PasswordLogin(ctx, &bank.PasswordLogin{Account: mallory, Password: "pw-m"})
+	must(t, err)
+	code, err := e.c.IssueAuthCode(ctx, mallory)
+	must(t, err)
+	req, err := d.EnrollRequest(ses, code, pkix.Name{CommonName: "6222000000000001", SerialNumber: "IDCCN-" + idCard})
+	must(t, err)
+	resp, err := e.c.Enroll(ctx, req)
+	must(t, err)
+	conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+	must(t, err)
+	must(t, e.c.ConfirmEnrollment(ctx, conf))
+	e.checkIssued(mallory) // Account: mallory's, Name: "Mallory"
 }
