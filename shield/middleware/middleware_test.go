@@ -175,3 +175,29 @@ func TestStoreCertificateChecksChain(t *testing.T) {
 		t.Fatalf("foreign CA: %v", err)
 	}
 }
+
+func TestSandboxFromTheWrongCardOrBeyondRepair(t *testing.T) {
+	s := newSystem(t)
+	c, other := newCard(t), newCard(t)
+	if _, err := s.Middleware(c.Card, other.Sandbox); !errors.Is(err, middleware.ErrSandbox) {
+		t.Fatalf("another card's sandbox: %v", err)
+	}
+	// Corrupt every slot: the file's shares are somewhere among them.
+	for _, v := range c.Sandbox.Slots {
+		v[31] ^= 1
+	}
+	if _, err := s.Middleware(c.Card, c.Sandbox); !errors.Is(err, middleware.ErrSandbox) {
+		t.Fatalf("all file shares corrupted: %v", err)
+	}
+	// One corrupted file share is tolerated (3 of 4), and noticed.
+	d := newCard(t)
+	for i := range d.Sandbox.Slots {
+		d.Sandbox.Slots[i][31] ^= 1
+		mw, err := s.Middleware(d.Card, d.Sandbox)
+		d.Sandbox.Slots[i][31] ^= 1
+		if err != nil {
+			t.Fatalf("slot %d corrupted: %v", i, err)
+		}
+		mw.Close()
+	}
+}
