@@ -77,16 +77,18 @@ func TestTMinusOneSharesRevealNothing(t *testing.T) {
 func TestCorruptedShareDetected(t *testing.T) {
 	sb, rec, plain, _ := testDispersal(t)
 	cc := make([]byte, 16)
-	sb.Slots[rec.Positions[0]][31] ^= 1 // one file share corrupted: tolerated
 	shares, _ := rec.shares(sb, cc)
+	shares[0].v[31] ^= 1 // the first share tried (in the file or the card): tolerated
 	got, failed, err := rebuild(sb, rec.T, shares)
 	if err != nil || !bytes.Equal(got, plain) || failed == 0 {
 		t.Fatalf("one corrupted share: failed %d, %v", failed, err)
 	}
-	rec.Card[0][31] ^= 1 // and one card share: two of four, beyond repair
-	shares, _ = rec.shares(sb, cc)
+	shares[1].v[31] ^= 1 // two of four: beyond repair
 	if _, _, err := rebuild(sb, rec.T, shares); !errors.Is(err, ErrSandbox) {
 		t.Fatalf("two corrupted shares: %v", err)
+	}
+	if _, _, err := rebuild(sb, rec.T, shares[2:]); !errors.Is(err, ErrSandbox) {
+		t.Fatalf("t-1 shares: %v", err)
 	}
 }
 
