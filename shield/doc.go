@@ -6,6 +6,8 @@
 //
 //	shield/card          the virtual secure element, plugged into PC/SC
 //	                     through vsmartcard-vpcd; its transports
+//	shield/middleware    the app's API: channel management, security
+//	                     state, Shamir-dispersed host keys, bank.Card
 //	shield/internal/apdu ISO 7816-4 APDUs and status words
 //	shield/internal/vpcd the vpcd driver's frames
 //

@@ -28,6 +28,7 @@ var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds in
 	},
 	"ecash":  ecashCases,
 	"ledger": ledgerCases,
+	"shield": shieldCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
 	fs.StringVar(&benchPG, "pg", "", "ecash, ledger: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -54,7 +55,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield)", errUsage, area)
 	}
 	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
@@ -81,6 +82,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		rep.PeakRSS = bench.PeakRSS()
+	}
+	if area == "shield" {
+		rep.Notes = shieldNotes()
 	}
 	if area == "ecash" {
 		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}

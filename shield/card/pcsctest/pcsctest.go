@@ -2,8 +2,9 @@
 // vsmartcard's vpcd driver in a running pcscd (Debian packages pcscd and
 // vsmartcard-vpcd; .ci/run installs and starts them). vpcd offers two
 // slots: "Virtual PCD 00 00" whose card connects to port 35963 and
-// "Virtual PCD 00 01" on port 35964, so two test packages can each own
-// one. Without pcscd and vpcd a test fails under CI (CI set) and is
+// "Virtual PCD 00 01" on port 35964. A test holds its slot (an flock on
+// a file in the temporary directory) until it ends, so test packages
+// that `go test ./...` runs in parallel take turns on a slot. Without pcscd and vpcd a test fails under CI (CI set) and is
 // skipped elsewhere.
 package pcsctest
 
@@ -11,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"trustbank/shield/card/pcsc"
@@ -31,6 +34,7 @@ func VPCD(t testing.TB, n int) Slot {
 	rs, err := pcsc.Readers()
 	for _, r := range rs {
 		if r == s.Reader {
+			hold(t, n)
 			return s
 		}
 	}
@@ -54,4 +58,18 @@ func missing(t testing.TB, what string) {
 		t.Fatalf("%s is not available; CI must provide it (.ci/run)", what)
 	}
 	t.Skipf("%s is not available", what)
+}
+
+// hold locks slot n for the rest of the test.
+func hold(t testing.TB, n int) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("trustbank-vpcd-%d.lock", n)), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
