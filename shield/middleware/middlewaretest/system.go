@@ -44,17 +44,13 @@ type System struct {
 	dbs    []*sqldb.DB
 }
 
-// caAdapter is the bank.CA over shield/ca: the identity comes from the
-// account the request's subject names (the bank vouches for it).
+// caAdapter is the bank.CA over shield/ca: the identity is the account
+// the enrollment's session authenticated (the bank vouches for it).
 type caAdapter struct{ a *ca.Authority }
 
-func (c caAdapter) Issue(ctx context.Context, csr []byte) ([]byte, error) {
-	req, err := smx509.ParseCertificateRequest(csr)
-	if err != nil {
-		return nil, err
-	}
+func (c caAdapter) Issue(ctx context.Context, account string, csr []byte) ([]byte, error) {
 	is, err := c.a.Issue(ctx, ca.IssueRequest{CSR: csr, Encipherment: true,
-		Identity: cert.Identity{Name: "Customer " + req.Subject.CommonName, IDCard: idCard, Account: req.Subject.CommonName}})
+		Identity: cert.Identity{Name: "Customer " + account, IDCard: idCard, Account: account}})
 	if err != nil {
 		return nil, err
 	}
