@@ -6,6 +6,7 @@
 //	trustbank ledger …             an account holder, operator or auditor of the ledger
 //	trustbank ca init|issue|revoke|crl  the SM2 certificate authority (shield/ca)
 //	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
+//	trustbank mobile …             the secure-element banking app (shield/bank over shield/middleware)
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -58,6 +59,7 @@ var commands = []command{
 	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
 	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
+	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code", runMobile},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }
