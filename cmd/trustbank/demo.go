@@ -69,7 +69,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := d.ecashStory(ctx, n, dev, ca); err != nil {
 		return err
 	}
-	return d.ledgerStory(ctx, n)
+	if err := d.ledgerStory(ctx, n); err != nil {
+		return err
+	}
+	return d.shieldStory(ctx, n)
 }
 
 // dropSchema removes the demo's PostgreSQL schema.

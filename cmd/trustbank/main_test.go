@@ -59,6 +59,14 @@ func TestDemoSQLite(t *testing.T) {
 		"evidence chain whole",
 		"the bank did not rewrite its history",
 		"no money was lost or created in the ledger",
+		"the CA issues alice's certificate through enrollment",
+		"session level certificate",
+		"a transfer signed on the card after the PIN",
+		"bank: order nonce already used",
+		"a replayed confirm is refused",
+		"certificate signing required",
+		"over the day's limit only card-signed transfers pass",
+		"tries left",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
