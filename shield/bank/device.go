@@ -149,7 +149,7 @@ func (d *Device) OpenOrder(p *PreSubmit, m *PreSubmitResponse) (*Order, error) {
 // SignOrder verifies the PIN on the card and has it sign the order.
 func (d *Device) SignOrder(o *Order, pin []byte) (*Confirm, error) {
 	if err := d.Card.VerifyPIN(pin); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPIN, err)
+		return nil, fmt.Errorf("%w: %w", ErrPIN, err)
 	}
 	enc, err := o.MarshalBinary()
 	if err != nil {
