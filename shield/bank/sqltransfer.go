@@ -21,7 +21,7 @@ func (s *SQLStore) Transfer(ctx context.Context, t Transfer) (Receipt, error) {
 	}
 	var rc Receipt
 	run := func() error {
-		return s.db.Tx(ctx, func(tx *sql.Tx) (err error) { rc, err = s.transfer(ctx, tx, t); return err })
+		return s.batch.Do(ctx, func(tx *sql.Tx) (err error) { rc, err = s.transfer(ctx, tx, t); return err })
 	}
 	err := run()
 	if s.db.IsUniqueViolation(err) {
@@ -34,7 +34,7 @@ func (s *SQLStore) transfer(ctx context.Context, tx *sql.Tx, t Transfer) (Receip
 	if rc, found, err := s.prior(ctx, tx, t); found || err != nil {
 		return rc, err
 	}
-	if t.Order {
+	if t.Order != nil {
 		if err := s.useNonce(ctx, tx, t); err != nil {
 			if rc, found, e := s.prior(ctx, tx, t); found || e != nil {
 				return rc, e // a concurrent identical confirmation committed first
@@ -73,7 +73,7 @@ func (s *SQLStore) prior(ctx context.Context, tx *sql.Tx, t Transfer) (Receipt, 
 		return Receipt{}, false, nil
 	case err != nil:
 		return Receipt{}, false, err
-	case string(hash) != string(t.RequestHash[:]) && t.Order:
+	case string(hash) != string(t.RequestHash[:]) && t.Order != nil:
 		return Receipt{}, false, fmt.Errorf("%w: order %x", ErrNonceUsed, t.ID[:])
 	case string(hash) != string(t.RequestHash[:]):
 		return Receipt{}, false, fmt.Errorf("%w: %x", ErrRequestReused, t.ID[:])
@@ -82,17 +82,22 @@ func (s *SQLStore) prior(ctx context.Context, tx *sql.Tx, t Transfer) (Receipt, 
 	return rc, true, rc.UnmarshalBinary(enc)
 }
 
-// useNonce marks the order's nonce used, if it is the payer's, unused and
-// unexpired.
+// useNonce records the order with its nonce used, if it is t's and the
+// payer's and unexpired at t.At. The order's id is the table's key: a
+// second use, concurrent or after a restart, inserts nothing.
 func (s *SQLStore) useNonce(ctx context.Context, tx *sql.Tx, t Transfer) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE bank_orders SET used_at = ?
-		WHERE id = ? AND account = ? AND used_at IS NULL AND expires > ?`),
-		t.At.UnixNano(), t.ID[:], t.Account, t.At.UnixNano())
+	o := t.Order
+	if o.ID != t.ID || o.Account != t.Account || !t.At.Before(o.Expires) {
+		return fmt.Errorf("%w: %x", ErrOrder, t.ID[:])
+	}
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO bank_orders (id, account, encoding, expires, used_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		o.ID[:], o.Account, o.Encoding, o.Expires.UnixNano(), t.At.UnixNano())
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(fmt.Errorf("%w: %x", ErrOrder, t.ID[:]), err)
+		return errors.Join(fmt.Errorf("%w: order %x", ErrNonceUsed, t.ID[:]), err)
 	}
 	return nil
 }
