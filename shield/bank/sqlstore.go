@@ -29,6 +29,7 @@ var migrations embed.FS
 type SQLStore struct {
 	db    *sqldb.DB
 	batch *sqldb.Batcher
+	prep  *sqldb.Prepared // the hot statements, parsed once
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -38,11 +39,28 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "shield-bank", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64)}, nil
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db)}, nil
 }
 
-// Close stops the group-commit loop; it does not close the database.
-func (s *SQLStore) Close() { s.batch.Close() }
+// Close stops the group-commit loop and closes the prepared statements;
+// it does not close the database.
+func (s *SQLStore) Close() {
+	s.batch.Close()
+	s.prep.Close()
+}
+
+// row runs a one-row query ('?' placeholders) with a prepared statement,
+// in tx unless tx is nil.
+func (s *SQLStore) row(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	st, err := s.prep.Stmt(ctx, tx, query)
+	if err != nil { // unpreparable: the plain query reports the error at Scan
+		if tx != nil {
+			return tx.QueryRowContext(ctx, s.q(query), args...)
+		}
+		return s.db.QueryRowContext(ctx, s.q(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
 
@@ -81,7 +99,7 @@ func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
 func (s *SQLStore) Account(ctx context.Context, id string) (Account, error) {
 	a := Account{ID: id}
 	var bal int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT owner, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`), id).
+	err := s.row(ctx, nil, `SELECT owner, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`, id).
 		Scan(&a.Owner, &a.PasswordSalt, &a.PasswordHash, &bal, &a.Cert)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
@@ -198,8 +216,8 @@ func (s *SQLStore) UseChallenge(ctx context.Context, c Challenge, now time.Time,
 		return fmt.Errorf("%w: %x expired", ErrChallenge, c.ID[:])
 	}
 	return s.batch.Do(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO bank_challenges (id, account, encoding, expires, used_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+		res, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_challenges (id, account, encoding, expires, used_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			c.ID[:], c.Account, c.Encoding, c.Expires.UnixNano(), now.UnixNano())
 		if err != nil {
 			return err
@@ -212,7 +230,7 @@ func (s *SQLStore) UseChallenge(ctx context.Context, c Challenge, now time.Time,
 }
 
 func (s *SQLStore) addSession(ctx context.Context, tx *sql.Tx, ses SessionRecord) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO bank_sessions (token_hash, account, level, expires) VALUES (?, ?, ?, ?)`),
+	_, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_sessions (token_hash, account, level, expires) VALUES (?, ?, ?, ?)`,
 		ses.TokenHash[:], ses.Account, int(ses.Level), ses.Expires.UnixNano())
 	return err
 }
@@ -227,7 +245,7 @@ func (s *SQLStore) Session(ctx context.Context, tokenHash [32]byte) (SessionReco
 	ses := SessionRecord{TokenHash: tokenHash}
 	var level int
 	var exp int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, level, expires FROM bank_sessions WHERE token_hash = ?`), tokenHash[:]).
+	err := s.row(ctx, nil, `SELECT account, level, expires FROM bank_sessions WHERE token_hash = ?`, tokenHash[:]).
 		Scan(&ses.Account, &level, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ses, ErrSession

@@ -67,7 +67,7 @@ func (s *SQLStore) transfer(ctx context.Context, tx *sql.Tx, t Transfer) (Receip
 // prior returns the receipt of a transfer committed with t's id, if any.
 func (s *SQLStore) prior(ctx context.Context, tx *sql.Tx, t Transfer) (Receipt, bool, error) {
 	var hash, enc []byte
-	err := tx.QueryRowContext(ctx, s.q(`SELECT request_hash, receipt FROM bank_transfers WHERE id = ?`), t.ID[:]).Scan(&hash, &enc)
+	err := s.row(ctx, tx, `SELECT request_hash, receipt FROM bank_transfers WHERE id = ?`, t.ID[:]).Scan(&hash, &enc)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Receipt{}, false, nil
@@ -90,8 +90,8 @@ func (s *SQLStore) useNonce(ctx context.Context, tx *sql.Tx, t Transfer) error {
 	if o.ID != t.ID || o.Account != t.Account || !t.At.Before(o.Expires) {
 		return fmt.Errorf("%w: %x", ErrOrder, t.ID[:])
 	}
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO bank_orders (id, account, encoding, expires, used_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+	res, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_orders (id, account, encoding, expires, used_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 		o.ID[:], o.Account, o.Encoding, o.Expires.UnixNano(), t.At.UnixNano())
 	if err != nil {
 		return err
@@ -110,7 +110,11 @@ func (s *SQLStore) lockAccounts(ctx context.Context, tx *sql.Tx, payer, payee st
 	if s.db.Dialect == "postgres" {
 		query += ` FOR UPDATE`
 	}
-	rows, err := tx.QueryContext(ctx, s.q(query), payer, payee)
+	st, err := s.prep.Stmt(ctx, tx, query)
+	if err != nil {
+		return out, err
+	}
+	rows, err := st.QueryContext(ctx, payer, payee)
 	if err != nil {
 		return out, err
 	}
@@ -142,7 +146,7 @@ func (s *SQLStore) lockAccounts(ctx context.Context, tx *sql.Tx, payer, payee st
 // refusing a session transfer that takes it above DailyLimit.
 func (s *SQLStore) dayTotal(ctx context.Context, tx *sql.Tx, t Transfer, day string) (uint64, error) {
 	var cur int64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT total FROM bank_daily WHERE account = ? AND day = ?`), t.Account, day).Scan(&cur)
+	err := s.row(ctx, tx, `SELECT total FROM bank_daily WHERE account = ? AND day = ?`, t.Account, day).Scan(&cur)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
@@ -175,7 +179,7 @@ func (s *SQLStore) book(ctx context.Context, tx *sql.Tx, t Transfer, rc Receipt,
 			int(t.Level), rc.Day, t.At.UnixNano(), enc}},
 	}
 	for _, st := range stmts {
-		if _, err := tx.ExecContext(ctx, s.q(st.q), st.args...); err != nil {
+		if _, err := s.prep.Exec(ctx, tx, st.q, st.args...); err != nil {
 			return err
 		}
 	}
