@@ -107,6 +107,11 @@
 // issued and may still be used; the durable record says what was used,
 // and it is written before any answer that relies on the use.
 //
+// The memory is bounded (2^16 challenges, 2^16 orders). Challenge needs
+// no session, so a client flooding it can fill the bound until its
+// challenges expire, and logins meanwhile get ErrBusy: rate-limit
+// Challenge per client in front of the server.
+//
 // # Atomicity of the daily rule
 //
 // SQLStore.Transfer locks the payer's and the payee's rows (in id order)
