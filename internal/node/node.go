@@ -257,6 +257,9 @@ func (n *Node) Close() error {
 	if n.Store != nil {
 		n.Store.Close()
 	}
+	if n.Shield != nil {
+		n.Shield.Store.Close()
+	}
 	if n.BackupDB != nil {
 		n.BackupDB.Close()
 	}

@@ -28,6 +28,16 @@ func (p *Prepared) Exec(ctx context.Context, tx *sql.Tx, query string, args ...a
 	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
 
+// Stmt returns the cached prepared statement for query ('?' placeholders),
+// bound to tx unless tx is nil.
+func (p *Prepared) Stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil || tx == nil {
+		return st, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
 func (p *Prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -34,13 +34,13 @@
 // # Certificate login (steps 1–7)
 //
 //	── Challenge(account) ─────────▶ nonce ← random, sign with server key,
-//	                                store (id, encoding, expiry)
+//	                                hold (id, encoding, expiry) in memory
 //	◀── LoginChallenge(id, account, nonce, expiry, sig_server)
 //	card: verify sig_server with the pinned server certificate, sign
 //	── LoginResponse(id, sig_card over the challenge) ──▶
 //	                                verify with the account's certificate
 //	                                (chain to the pinned root, not revoked);
-//	                                mark the challenge used + store the
+//	                                record the challenge used + store the
 //	                                session in ONE transaction, then answer
 //	◀── Session (level certificate)
 //
@@ -49,13 +49,14 @@
 //	── PreSubmit(session, account, payee, name, amount) ─▶
 //	                                Order = payment + nonce + expiry,
 //	                                signed by the server, SM2-encrypted to
-//	                                the key of the account's certificate
+//	                                the key of the account's certificate,
+//	                                held in memory
 //	◀── PreSubmitResponse(id, sealed order)
 //	card: decrypt; app: order == what was submitted; card: verify
 //	sig_server; PIN; sign
 //	── Confirm(order text, sig_card) ─▶ text == the order issued, sig ok;
-//	                                one tx: nonce used, day total, debit,
-//	                                credit, receipt
+//	                                one tx: order + nonce used, day total,
+//	                                debit, credit, receipt
 //	◀── Receipt
 //
 // A payment may instead go as a SessionTransfer (session only, the weaker
@@ -69,11 +70,47 @@
 // Every challenge and every order nonce is single-use, expires
 // (Config.ChallengeTTL, OrderTTL: two minutes by default), and its use
 // is committed before the answer is given, so a replay fails after a
-// restart too. A login response is never accepted twice
+// restart too: the store's record of a used challenge or order is keyed
+// by its id, and a second use, concurrent or later, inserts nothing. A login response is never accepted twice
 // (ErrChallengeUsed). A confirmation byte-for-byte identical to one that
 // was booked is a retry: it returns the first receipt and moves no money;
 // any other confirmation of a used nonce (e.g. a fresh signature over it)
 // is ErrNonceUsed. A SessionTransfer is idempotent by its id.
+//
+// # Durability: what is written when, and what a crash does
+//
+// A login costs one durable commit, a card-signed transfer one: what the
+// server issues (a challenge, an order) is held in memory only (bounded,
+// ErrBusy when full; forgotten when it expires or is used), and only its
+// use is written, in the same transaction as what it authorises (the
+// session; the transfer). Concurrent logins and transfers share that
+// commit (sqldb.Batcher: one transaction, a savepoint each, nobody
+// answered before the commit). A crash
+//
+//   - after Challenge, before Login: the challenge is gone; the card's
+//     answer is refused with ErrChallenge, no session; the device asks
+//     for a new challenge. Nothing was acknowledged that is lost.
+//   - during Login's commit: either the challenge's use and the session
+//     are both durable (a replay is ErrChallengeUsed; the lost answer's
+//     session token is unknown to the device, which logs in again) or
+//     neither is (the challenge is gone as above).
+//   - after PreSubmit, before Confirm: the order is gone; its
+//     confirmation is refused with ErrOrder, no money moves and nothing
+//     is recorded; the device submits again and gets a fresh order (new
+//     id, new nonce), so the lost one can never be booked later.
+//   - during Confirm's commit: either the order, its used nonce and the
+//     transfer are all durable (a byte-identical retry returns the
+//     receipt, any other confirmation is ErrNonceUsed) or none is (the
+//     order is gone as above).
+//
+// Single use therefore never rests on memory: memory only says what was
+// issued and may still be used; the durable record says what was used,
+// and it is written before any answer that relies on the use.
+//
+// The memory is bounded (2^16 challenges, 2^16 orders). Challenge needs
+// no session, so a client flooding it can fill the bound until its
+// challenges expire, and logins meanwhile get ErrBusy: rate-limit
+// Challenge per client in front of the server.
 //
 // # Atomicity of the daily rule
 //

@@ -29,6 +29,7 @@ var (
 	ErrInsufficientFunds   = errors.New("bank: insufficient funds")
 	ErrSameAccount         = errors.New("bank: payer and payee are the same account")
 	ErrPIN                 = errors.New("bank: PIN refused by the card")
+	ErrBusy                = errors.New("bank: too many outstanding challenges or orders, try again later")
 	// ErrAmountRange is money.ErrRange: an amount, a balance or a daily
 	// total would leave its range.
 	ErrAmountRange = money.ErrRange

@@ -199,6 +199,7 @@ func (s *system) restart() {
 	s.t.Cleanup(func() { db.Close() })
 	s.store, err = NewSQLStore(ctx, db)
 	must(s.t, err)
+	s.t.Cleanup(s.store.Close)
 	c := DefaultConfig()
 	c.Store, c.CA, c.Trust, c.Key, c.Now = s.store, s.ca, s.ca.trust(), s.key, s.clock.Now
 	s.srv, err = NewServer(c)

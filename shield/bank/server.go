@@ -62,7 +62,9 @@ func DefaultConfig() Config {
 // Server is the bank's internet application server: the paper's
 // application server with its signing and encryption machines.
 type Server struct {
-	c Config
+	c          Config
+	challenges pending[Challenge]   // issued, not yet used: memory only
+	orders     pending[OrderRecord] // issued, not yet confirmed: memory only
 }
 
 // NewServer returns a server after validating c.

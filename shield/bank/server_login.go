@@ -3,13 +3,14 @@ package bank
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 )
 
 // Challenge starts a certificate login (the paper's step 2): a fresh
-// random nonce, signed with the server key, stored until it is used or
-// expires.
+// random nonce, signed with the server key, held in memory until it is
+// used or expires (a crash forgets it: the device asks again).
 func (s *Server) Challenge(ctx context.Context, account string) (*LoginChallenge, error) {
 	if err := checkField("account", account, maxAccountID); err != nil {
 		return nil, err
@@ -27,7 +28,7 @@ func (s *Server) Challenge(ctx context.Context, account string) (*LoginChallenge
 	if err != nil {
 		return nil, err
 	}
-	return c, s.c.Store.AddChallenge(ctx, Challenge{ID: c.ID, Account: account, Encoding: enc, Expires: c.Expires})
+	return c, s.challenges.put(c.ID, Challenge{ID: c.ID, Account: account, Encoding: enc, Expires: c.Expires}, c.Expires, s.c.Now())
 }
 
 // Login verifies the card's signature over the challenge with the
@@ -35,12 +36,9 @@ func (s *Server) Challenge(ctx context.Context, account string) (*LoginChallenge
 // records the challenge used and the new session in one transaction
 // before answering: a replayed response fails, also after a restart.
 func (s *Server) Login(ctx context.Context, m *LoginResponse) (*Session, error) {
-	c, used, err := s.c.Store.Challenge(ctx, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	if used {
-		return nil, fmt.Errorf("%w: %x", ErrChallengeUsed, m.ID[:])
+	c, ok := s.challenges.get(m.ID)
+	if !ok {
+		return nil, s.lostChallenge(ctx, m.ID)
 	}
 	if !s.c.Now().Before(c.Expires) {
 		return nil, fmt.Errorf("%w: expired", ErrChallenge)
@@ -53,5 +51,23 @@ func (s *Server) Login(ctx context.Context, m *LoginResponse) (*Session, error) 
 		return nil, err
 	}
 	ses, rec := s.newSession(c.Account, LevelCertificate)
-	return ses, s.c.Store.UseChallenge(ctx, m.ID, s.c.Now(), rec)
+	if err := s.c.Store.UseChallenge(ctx, c, s.c.Now(), rec); err != nil {
+		return nil, err
+	}
+	s.challenges.drop(c.ID)
+	return ses, nil
+}
+
+// lostChallenge is the error for a challenge the server does not hold:
+// ErrChallengeUsed if the store recorded its use, else ErrChallenge (never
+// issued, expired, or issued before a restart).
+func (s *Server) lostChallenge(ctx context.Context, id [IDSize]byte) error {
+	_, err := s.c.Store.Challenge(ctx, id)
+	if err == nil {
+		return fmt.Errorf("%w: %x", ErrChallengeUsed, id[:])
+	}
+	if errors.Is(err, ErrChallenge) {
+		return fmt.Errorf("%w: %x is not outstanding (expired, or issued before a restart: ask again)", ErrChallenge, id[:])
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,7 +39,8 @@ func (s *Server) PreSubmit(ctx context.Context, m *PreSubmit) (*PreSubmitRespons
 	if err != nil {
 		return nil, err
 	}
-	if err := s.c.Store.AddOrder(ctx, OrderRecord{ID: o.ID, Account: o.Account, Encoding: enc, Expires: o.Expires}); err != nil {
+	rec := OrderRecord{ID: o.ID, Account: o.Account, Encoding: enc, Expires: o.Expires}
+	if err := s.orders.put(o.ID, rec, o.Expires, s.c.Now()); err != nil {
 		return nil, err
 	}
 	return &PreSubmitResponse{ID: o.ID, Sealed: sealed}, nil
@@ -65,7 +67,7 @@ func (s *Server) Confirm(ctx context.Context, m *Confirm) (*Receipt, error) {
 	if err := o.UnmarshalBinary(m.Order); err != nil {
 		return nil, err
 	}
-	rec, err := s.c.Store.Order(ctx, o.ID)
+	rec, err := s.issuedOrder(ctx, o.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +85,28 @@ func (s *Server) Confirm(ctx context.Context, m *Confirm) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.c.Store.Transfer(ctx, Transfer{ID: o.ID, RequestHash: sm3Sum(enc), Order: true,
+	rc, err := s.c.Store.Transfer(ctx, Transfer{ID: o.ID, RequestHash: sm3Sum(enc), Order: &rec,
 		Payment: o.Payment, Level: LevelCertificate, At: s.c.Now()})
 	if err != nil {
 		return nil, err
 	}
+	s.orders.drop(o.ID)
 	return &rc, nil
+}
+
+// issuedOrder returns the order as issued: held in memory until its
+// first confirmation, then recorded by the store with its transfer (a
+// retry finds it there). An order neither holds was never issued, has
+// expired, or was lost in a restart before it was confirmed.
+func (s *Server) issuedOrder(ctx context.Context, id [IDSize]byte) (OrderRecord, error) {
+	if rec, ok := s.orders.get(id); ok {
+		return rec, nil
+	}
+	rec, err := s.c.Store.Order(ctx, id)
+	if errors.Is(err, ErrOrder) {
+		return rec, fmt.Errorf("%w: %x is not outstanding (expired, or issued before a restart: submit again)", ErrOrder, id[:])
+	}
+	return rec, err
 }
 
 // Transfer books a payment on the session alone: allowed while the

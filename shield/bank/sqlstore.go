@@ -22,8 +22,14 @@ var migrations embed.FS
 // write lock from their start), so all transfers of one account are
 // serialised and the daily total each reads is the one it then writes:
 // concurrent transfers cannot both slip under the limit.
+//
+// Logins and transfers go through group commit (sqldb.Batcher):
+// concurrent ones share one transaction and one durable commit, each in
+// its own savepoint, and none is answered before that commit.
 type SQLStore struct {
-	db *sqldb.DB
+	db    *sqldb.DB
+	batch *sqldb.Batcher
+	prep  *sqldb.Prepared // the hot statements, parsed once
 }
 
 var _ Store = (*SQLStore)(nil)
@@ -33,7 +39,27 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "shield-bank", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db}, nil
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db)}, nil
+}
+
+// Close stops the group-commit loop and closes the prepared statements;
+// it does not close the database.
+func (s *SQLStore) Close() {
+	s.batch.Close()
+	s.prep.Close()
+}
+
+// row runs a one-row query ('?' placeholders) with a prepared statement,
+// in tx unless tx is nil.
+func (s *SQLStore) row(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	st, err := s.prep.Stmt(ctx, tx, query)
+	if err != nil { // unpreparable: the plain query reports the error at Scan
+		if tx != nil {
+			return tx.QueryRowContext(ctx, s.q(query), args...)
+		}
+		return s.db.QueryRowContext(ctx, s.q(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 func (s *SQLStore) q(query string) string { return s.db.Rebind(query) }
@@ -73,7 +99,7 @@ func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
 func (s *SQLStore) Account(ctx context.Context, id string) (Account, error) {
 	a := Account{ID: id}
 	var bal int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT owner, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`), id).
+	err := s.row(ctx, nil, `SELECT owner, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`, id).
 		Scan(&a.Owner, &a.PasswordSalt, &a.PasswordHash, &bal, &a.Cert)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
@@ -170,56 +196,48 @@ func (s *SQLStore) FinishEnrollment(ctx context.Context, id [IDSize]byte, to Enr
 	})
 }
 
-// AddChallenge implements Store.
-func (s *SQLStore) AddChallenge(ctx context.Context, c Challenge) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO bank_challenges (id, account, encoding, expires) VALUES (?, ?, ?, ?)`),
-		c.ID[:], c.Account, c.Encoding, c.Expires.UnixNano())
-	return err
-}
-
 // Challenge implements Store.
-func (s *SQLStore) Challenge(ctx context.Context, id [IDSize]byte) (Challenge, bool, error) {
+func (s *SQLStore) Challenge(ctx context.Context, id [IDSize]byte) (Challenge, error) {
 	c := Challenge{ID: id}
 	var exp int64
-	var used sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, encoding, expires, used_at FROM bank_challenges WHERE id = ?`), id[:]).
-		Scan(&c.Account, &c.Encoding, &exp, &used)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, encoding, expires FROM bank_challenges WHERE id = ? AND used_at IS NOT NULL`), id[:]).
+		Scan(&c.Account, &c.Encoding, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, fmt.Errorf("%w: %x", ErrChallenge, id[:])
+		return c, fmt.Errorf("%w: %x", ErrChallenge, id[:])
 	}
 	c.Expires = time.Unix(0, exp)
-	return c, used.Valid, err
+	return c, err
 }
 
-// UseChallenge implements Store.
-func (s *SQLStore) UseChallenge(ctx context.Context, id [IDSize]byte, now time.Time, ses SessionRecord) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE bank_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires > ?`),
-			now.UnixNano(), id[:], now.UnixNano())
+// UseChallenge implements Store. The challenge's id is the table's key:
+// a second use, concurrent or after a restart, inserts nothing.
+func (s *SQLStore) UseChallenge(ctx context.Context, c Challenge, now time.Time, ses SessionRecord) error {
+	if !now.Before(c.Expires) {
+		return fmt.Errorf("%w: %x expired", ErrChallenge, c.ID[:])
+	}
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		res, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_challenges (id, account, encoding, expires, used_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			c.ID[:], c.Account, c.Encoding, c.Expires.UnixNano(), now.UnixNano())
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			var used sql.NullInt64
-			e := tx.QueryRowContext(ctx, s.q(`SELECT used_at FROM bank_challenges WHERE id = ?`), id[:]).Scan(&used)
-			if e == nil && used.Valid {
-				return fmt.Errorf("%w: %x", ErrChallengeUsed, id[:])
-			}
-			return errors.Join(fmt.Errorf("%w: %x", ErrChallenge, id[:]), err)
+			return errors.Join(fmt.Errorf("%w: %x", ErrChallengeUsed, c.ID[:]), err)
 		}
 		return s.addSession(ctx, tx, ses)
 	})
 }
 
 func (s *SQLStore) addSession(ctx context.Context, tx *sql.Tx, ses SessionRecord) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO bank_sessions (token_hash, account, level, expires) VALUES (?, ?, ?, ?)`),
+	_, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_sessions (token_hash, account, level, expires) VALUES (?, ?, ?, ?)`,
 		ses.TokenHash[:], ses.Account, int(ses.Level), ses.Expires.UnixNano())
 	return err
 }
 
 // AddSession implements Store.
 func (s *SQLStore) AddSession(ctx context.Context, ses SessionRecord) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.addSession(ctx, tx, ses) })
+	return s.batch.Do(ctx, func(tx *sql.Tx) error { return s.addSession(ctx, tx, ses) })
 }
 
 // Session implements Store.
@@ -227,7 +245,7 @@ func (s *SQLStore) Session(ctx context.Context, tokenHash [32]byte) (SessionReco
 	ses := SessionRecord{TokenHash: tokenHash}
 	var level int
 	var exp int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, level, expires FROM bank_sessions WHERE token_hash = ?`), tokenHash[:]).
+	err := s.row(ctx, nil, `SELECT account, level, expires FROM bank_sessions WHERE token_hash = ?`, tokenHash[:]).
 		Scan(&ses.Account, &level, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ses, ErrSession
@@ -236,18 +254,11 @@ func (s *SQLStore) Session(ctx context.Context, tokenHash [32]byte) (SessionReco
 	return ses, err
 }
 
-// AddOrder implements Store.
-func (s *SQLStore) AddOrder(ctx context.Context, o OrderRecord) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO bank_orders (id, account, encoding, expires) VALUES (?, ?, ?, ?)`),
-		o.ID[:], o.Account, o.Encoding, o.Expires.UnixNano())
-	return s.fk(err, o.Account)
-}
-
 // Order implements Store.
 func (s *SQLStore) Order(ctx context.Context, id [IDSize]byte) (OrderRecord, error) {
 	o := OrderRecord{ID: id}
 	var exp int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, encoding, expires FROM bank_orders WHERE id = ?`), id[:]).
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT account, encoding, expires FROM bank_orders WHERE id = ? AND used_at IS NOT NULL`), id[:]).
 		Scan(&o.Account, &o.Encoding, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("%w: %x", ErrOrder, id[:])

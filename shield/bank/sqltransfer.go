@@ -21,7 +21,7 @@ func (s *SQLStore) Transfer(ctx context.Context, t Transfer) (Receipt, error) {
 	}
 	var rc Receipt
 	run := func() error {
-		return s.db.Tx(ctx, func(tx *sql.Tx) (err error) { rc, err = s.transfer(ctx, tx, t); return err })
+		return s.batch.Do(ctx, func(tx *sql.Tx) (err error) { rc, err = s.transfer(ctx, tx, t); return err })
 	}
 	err := run()
 	if s.db.IsUniqueViolation(err) {
@@ -34,7 +34,7 @@ func (s *SQLStore) transfer(ctx context.Context, tx *sql.Tx, t Transfer) (Receip
 	if rc, found, err := s.prior(ctx, tx, t); found || err != nil {
 		return rc, err
 	}
-	if t.Order {
+	if t.Order != nil {
 		if err := s.useNonce(ctx, tx, t); err != nil {
 			if rc, found, e := s.prior(ctx, tx, t); found || e != nil {
 				return rc, e // a concurrent identical confirmation committed first
@@ -67,13 +67,13 @@ func (s *SQLStore) transfer(ctx context.Context, tx *sql.Tx, t Transfer) (Receip
 // prior returns the receipt of a transfer committed with t's id, if any.
 func (s *SQLStore) prior(ctx context.Context, tx *sql.Tx, t Transfer) (Receipt, bool, error) {
 	var hash, enc []byte
-	err := tx.QueryRowContext(ctx, s.q(`SELECT request_hash, receipt FROM bank_transfers WHERE id = ?`), t.ID[:]).Scan(&hash, &enc)
+	err := s.row(ctx, tx, `SELECT request_hash, receipt FROM bank_transfers WHERE id = ?`, t.ID[:]).Scan(&hash, &enc)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Receipt{}, false, nil
 	case err != nil:
 		return Receipt{}, false, err
-	case string(hash) != string(t.RequestHash[:]) && t.Order:
+	case string(hash) != string(t.RequestHash[:]) && t.Order != nil:
 		return Receipt{}, false, fmt.Errorf("%w: order %x", ErrNonceUsed, t.ID[:])
 	case string(hash) != string(t.RequestHash[:]):
 		return Receipt{}, false, fmt.Errorf("%w: %x", ErrRequestReused, t.ID[:])
@@ -82,17 +82,22 @@ func (s *SQLStore) prior(ctx context.Context, tx *sql.Tx, t Transfer) (Receipt, 
 	return rc, true, rc.UnmarshalBinary(enc)
 }
 
-// useNonce marks the order's nonce used, if it is the payer's, unused and
-// unexpired.
+// useNonce records the order with its nonce used, if it is t's and the
+// payer's and unexpired at t.At. The order's id is the table's key: a
+// second use, concurrent or after a restart, inserts nothing.
 func (s *SQLStore) useNonce(ctx context.Context, tx *sql.Tx, t Transfer) error {
-	res, err := tx.ExecContext(ctx, s.q(`UPDATE bank_orders SET used_at = ?
-		WHERE id = ? AND account = ? AND used_at IS NULL AND expires > ?`),
-		t.At.UnixNano(), t.ID[:], t.Account, t.At.UnixNano())
+	o := t.Order
+	if o.ID != t.ID || o.Account != t.Account || !t.At.Before(o.Expires) {
+		return fmt.Errorf("%w: %x", ErrOrder, t.ID[:])
+	}
+	res, err := s.prep.Exec(ctx, tx, `INSERT INTO bank_orders (id, account, encoding, expires, used_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		o.ID[:], o.Account, o.Encoding, o.Expires.UnixNano(), t.At.UnixNano())
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return errors.Join(fmt.Errorf("%w: %x", ErrOrder, t.ID[:]), err)
+		return errors.Join(fmt.Errorf("%w: order %x", ErrNonceUsed, t.ID[:]), err)
 	}
 	return nil
 }
@@ -105,7 +110,11 @@ func (s *SQLStore) lockAccounts(ctx context.Context, tx *sql.Tx, payer, payee st
 	if s.db.Dialect == "postgres" {
 		query += ` FOR UPDATE`
 	}
-	rows, err := tx.QueryContext(ctx, s.q(query), payer, payee)
+	st, err := s.prep.Stmt(ctx, tx, query)
+	if err != nil {
+		return out, err
+	}
+	rows, err := st.QueryContext(ctx, payer, payee)
 	if err != nil {
 		return out, err
 	}
@@ -137,7 +146,7 @@ func (s *SQLStore) lockAccounts(ctx context.Context, tx *sql.Tx, payer, payee st
 // refusing a session transfer that takes it above DailyLimit.
 func (s *SQLStore) dayTotal(ctx context.Context, tx *sql.Tx, t Transfer, day string) (uint64, error) {
 	var cur int64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT total FROM bank_daily WHERE account = ? AND day = ?`), t.Account, day).Scan(&cur)
+	err := s.row(ctx, tx, `SELECT total FROM bank_daily WHERE account = ? AND day = ?`, t.Account, day).Scan(&cur)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
@@ -170,7 +179,7 @@ func (s *SQLStore) book(ctx context.Context, tx *sql.Tx, t Transfer, rc Receipt,
 			int(t.Level), rc.Day, t.At.UnixNano(), enc}},
 	}
 	for _, st := range stmts {
-		if _, err := tx.ExecContext(ctx, s.q(st.q), st.args...); err != nil {
+		if _, err := s.prep.Exec(ctx, tx, st.q, st.args...); err != nil {
 			return err
 		}
 	}

@@ -61,7 +61,9 @@ type Enrollment struct {
 	At      time.Time
 }
 
-// Challenge is a login challenge as the server issued it.
+// Challenge is a login challenge as the server issued it. The server
+// holds it in memory until it is used; the store records it only when
+// it is used.
 type Challenge struct {
 	ID       [IDSize]byte
 	Account  string
@@ -77,7 +79,9 @@ type SessionRecord struct {
 	Expires   time.Time
 }
 
-// OrderRecord is a signed order as the server issued it.
+// OrderRecord is a signed order as the server issued it. The server
+// holds it in memory until it is confirmed; the store records it only
+// with the transfer that uses up its nonce.
 type OrderRecord struct {
 	ID       [IDSize]byte
 	Account  string
@@ -89,14 +93,14 @@ type OrderRecord struct {
 type Transfer struct {
 	ID          [IDSize]byte // order id (Order true) or session request id
 	RequestHash [32]byte     // SM3 of the confirm or request; a retry must match it
-	Order       bool         // a card-signed order: its nonce is used up in the same transaction
+	Order       *OrderRecord // a card-signed order as issued (ID is t's): its nonce is used up in the same transaction
 	Payment
 	Level Level
 	At    time.Time
 }
 
-// Store persists accounts, enrollment, challenges, sessions, orders and
-// transfers. Every method is atomic and durable on return and safe for
+// Store persists accounts, enrollment, used challenges, sessions, used
+// orders and transfers. Every method is atomic and durable on return and safe for
 // concurrent use.
 type Store interface {
 	// OpenAccount creates an account with an opening balance paid in at
@@ -120,23 +124,21 @@ type Store interface {
 	// certificate to the account, replacing any earlier one) or Failed.
 	// ErrEnrollment if it is not pending.
 	FinishEnrollment(ctx context.Context, id [IDSize]byte, to EnrollState) error
-	// AddChallenge stores a fresh login challenge.
-	AddChallenge(ctx context.Context, c Challenge) error
-	// Challenge returns a challenge and whether it was used. ErrChallenge.
-	Challenge(ctx context.Context, id [IDSize]byte) (Challenge, bool, error)
-	// UseChallenge marks the challenge used and stores the session, in one
-	// transaction: ErrChallengeUsed if it was used, ErrChallenge if it is
-	// unknown or expired at now.
-	UseChallenge(ctx context.Context, id [IDSize]byte, now time.Time, s SessionRecord) error
+	// Challenge returns a used challenge. ErrChallenge if none with this
+	// id was used.
+	Challenge(ctx context.Context, id [IDSize]byte) (Challenge, error)
+	// UseChallenge records c used and stores the session, in one
+	// transaction: ErrChallengeUsed if a challenge with c's id was used,
+	// ErrChallenge if c is expired at now.
+	UseChallenge(ctx context.Context, c Challenge, now time.Time, s SessionRecord) error
 	// AddSession stores a session; Session returns one. ErrSession.
 	AddSession(ctx context.Context, s SessionRecord) error
 	Session(ctx context.Context, tokenHash [32]byte) (SessionRecord, error)
-	// AddOrder stores a signed order; Order returns one. ErrOrder.
-	AddOrder(ctx context.Context, o OrderRecord) error
+	// Order returns an order whose nonce a transfer used. ErrOrder.
 	Order(ctx context.Context, id [IDSize]byte) (OrderRecord, error)
-	// Transfer commits t in one transaction: for an order, use up its
-	// nonce (ErrNonceUsed if a different confirmation used it, ErrOrder if
-	// it is unknown or expired at t.At); add the amount to the payer's
+	// Transfer commits t in one transaction: for an order, record it and
+	// its nonce used (ErrNonceUsed if a different confirmation used it,
+	// ErrOrder if it is not the payer's, not t's id or expired at t.At); add the amount to the payer's
 	// total of the day of t.At (China time), refusing with
 	// ErrCertificateRequired a total above DailyLimit unless t.Level is
 	// LevelCertificate; debit the payer (ErrInsufficientFunds), credit the

@@ -16,6 +16,7 @@ func TestStore(t *testing.T) {
 		newStore := func() Store {
 			s, err := NewSQLStore(ctx, open())
 			must(t, err)
+			t.Cleanup(s.Close)
 			return s
 		}
 		RunStoreSuite(t, newStore)
@@ -79,15 +80,20 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 	})
 	t.Run("challenges", func(t *testing.T) {
 		c := Challenge{ID: newID(), Account: "a", Encoding: []byte("ch"), Expires: now.Add(time.Minute)}
-		must(t, s.AddChallenge(ctx, c))
 		ses := SessionRecord{TokenHash: sm3Sum([]byte("t1")), Account: "a", Level: LevelCertificate, Expires: now.Add(time.Hour)}
-		if err := s.UseChallenge(ctx, c.ID, now.Add(2*time.Minute), ses); !errors.Is(err, ErrChallenge) {
+		if err := s.UseChallenge(ctx, c, now.Add(2*time.Minute), ses); !errors.Is(err, ErrChallenge) {
 			t.Fatalf("expired: %v", err)
 		}
-		must(t, s.UseChallenge(ctx, c.ID, now, ses))
+		if _, err := s.Challenge(ctx, c.ID); !errors.Is(err, ErrChallenge) {
+			t.Fatalf("an unused challenge is recorded: %v", err)
+		}
+		must(t, s.UseChallenge(ctx, c, now, ses))
 		s = newStore()
+		if got, err := s.Challenge(ctx, c.ID); err != nil || string(got.Encoding) != "ch" || got.Account != "a" {
+			t.Fatalf("used challenge after restart: %+v, %v", got, err)
+		}
 		ses.TokenHash = sm3Sum([]byte("t2"))
-		if err := s.UseChallenge(ctx, c.ID, now, ses); !errors.Is(err, ErrChallengeUsed) {
+		if err := s.UseChallenge(ctx, c, now, ses); !errors.Is(err, ErrChallengeUsed) {
 			t.Fatalf("reused after restart: %v", err)
 		}
 		if _, err := s.Session(ctx, ses.TokenHash); !errors.Is(err, ErrSession) {
@@ -101,12 +107,17 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 	})
 	t.Run("transfers", func(t *testing.T) {
 		o := OrderRecord{ID: newID(), Account: "a", Encoding: []byte("order"), Expires: now.Add(time.Minute)}
-		must(t, s.AddOrder(ctx, o))
-		tr := Transfer{ID: o.ID, RequestHash: sm3Sum([]byte("c1")), Order: true,
+		if _, err := s.Order(ctx, o.ID); !errors.Is(err, ErrOrder) {
+			t.Fatalf("an unconfirmed order is recorded: %v", err)
+		}
+		tr := Transfer{ID: o.ID, RequestHash: sm3Sum([]byte("c1")), Order: &o,
 			Payment: Payment{Account: "a", Payee: "b", Amount: 300}, Level: LevelCertificate, At: now}
 		first, err := s.Transfer(ctx, tr)
 		must(t, err)
 		s = newStore()
+		if got, err := s.Order(ctx, o.ID); err != nil || string(got.Encoding) != "order" {
+			t.Fatalf("used order after restart: %+v, %v", got, err)
+		}
 		again, err := s.Transfer(ctx, tr)
 		must(t, err)
 		if again != first {
@@ -117,10 +128,14 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 			t.Fatalf("nonce reused: %v", err)
 		}
 		late := OrderRecord{ID: newID(), Account: "a", Encoding: []byte("o"), Expires: now.Add(time.Minute)}
-		must(t, s.AddOrder(ctx, late))
-		tr.ID, tr.At = late.ID, now.Add(time.Hour)
+		tr.ID, tr.Order, tr.At = late.ID, &late, now.Add(time.Hour)
 		if _, err := s.Transfer(ctx, tr); !errors.Is(err, ErrOrder) {
 			t.Fatalf("expired order: %v", err)
+		}
+		other := OrderRecord{ID: newID(), Account: "b", Encoding: []byte("o"), Expires: now.Add(time.Minute)}
+		tr.ID, tr.Order, tr.At = other.ID, &other, now
+		if _, err := s.Transfer(ctx, tr); !errors.Is(err, ErrOrder) {
+			t.Fatalf("another account's order: %v", err)
 		}
 		st := Transfer{ID: newID(), Payment: Payment{Account: "a", Payee: "b", Amount: 800}, Level: LevelPassword, At: now}
 		if _, err := s.Transfer(ctx, st); !errors.Is(err, ErrInsufficientFunds) {

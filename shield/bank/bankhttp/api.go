@@ -52,6 +52,7 @@
 //	order_mismatch 422        ErrOrderMismatch: not the order as issued
 //	same_account 422          ErrSameAccount
 //	amount_range 422          ErrAmountRange: beyond money's bounds
+//	busy 429                  ErrBusy: too many challenges or orders outstanding
 //	identity 422              cert.ErrIdentity: the CA refuses the identity
 //
 // anything else 500 (logged; the message does not leak internals). A
@@ -133,6 +134,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(bank.ErrOrder, "order", http.StatusGone),
 	httpapi.Map(bank.ErrOrderMismatch, "order_mismatch", http.StatusUnprocessableEntity),
 	httpapi.Map(bank.ErrSameAccount, "same_account", http.StatusUnprocessableEntity),
+	httpapi.Map(bank.ErrBusy, "busy", http.StatusTooManyRequests),
 	httpapi.Map(bank.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(cert.ErrIdentity, "identity", http.StatusUnprocessableEntity),
 }

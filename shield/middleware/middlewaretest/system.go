@@ -96,8 +96,12 @@ func (s *System) fail(err error) error {
 	return err
 }
 
-// Close closes the databases.
+// Close stops the bank store's group commit and closes the databases.
 func (s *System) Close() {
+	if s.Store != nil {
+		s.Store.Close()
+		s.Store = nil
+	}
 	for _, db := range s.dbs {
 		db.Close()
 	}
