@@ -74,7 +74,7 @@ func (s *SQLStore) digestEvidence(ctx context.Context) error {
 			id             int64
 			serial, digest []byte
 		}
-		var todo []legacy
+		var unkeyed []legacy
 		for rows.Next() {
 			var l legacy
 			var payment []byte
@@ -84,12 +84,12 @@ func (s *SQLStore) digestEvidence(ctx context.Context) error {
 			}
 			d := sha256.Sum256(payment)
 			l.digest = d[:]
-			todo = append(todo, l)
+			unkeyed = append(unkeyed, l)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
-		for _, l := range todo {
+		for _, l := range unkeyed {
 			if err := s.digestOne(ctx, tx, l.id, l.serial, l.digest); err != nil {
 				return err
 			}
