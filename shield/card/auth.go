@@ -46,7 +46,8 @@ func ExternalMessage(serial, cardChallenge, hostChallenge []byte) []byte {
 }
 
 // internalAuth (P1=00 P2=00, data = host challenge Ch): the card signs
-// serial || Ch with its SM2 key (default user ID); sets SecInternal.
+// serial || Ch with its active SM2 key (default user ID, never the pending
+// one); sets SecInternal.
 func (c *Card) internalAuth(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if p1p2(cmd) != 0 {
 		return nil, apdu.SWIncorrectP1P2
@@ -54,7 +55,7 @@ func (c *Card) internalAuth(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if len(cmd.Data) != ChallengeLen || (cmd.Ne != 0 && cmd.Ne < maxSigLen) {
 		return nil, apdu.SWWrongLength
 	}
-	sig, sw := c.sign(InternalMessage(c.st.Serial, cmd.Data), sm2.NewSM2SignerOption(true, nil))
+	sig, sw := c.sign(c.key, InternalMessage(c.st.Serial, cmd.Data), sm2.NewSM2SignerOption(true, nil))
 	if sw != apdu.SWOK {
 		return nil, sw
 	}

@@ -48,7 +48,8 @@ type Card struct {
 	mu    sync.Mutex
 	store Store
 	st    *State
-	key   *sm2.PrivateKey
+	key   *sm2.PrivateKey // the active key: INTERNAL AUTHENTICATE, SIGN, DECIPHER
+	next  *sm2.PrivateKey // the pending key (GENERATE), signing only after MSE selects it
 	vol   volatile
 
 	// AfterPINDecrement, when set, runs after a PIN or PUK try counter has
@@ -64,6 +65,7 @@ type volatile struct {
 	hostChallenge []byte // from the last INTERNAL AUTHENTICATE
 	sm            *session
 	underSM       bool // the running command arrived under secure messaging
+	keyRef        byte // MANAGE SECURITY ENVIRONMENT's signing key: KeyActive (0 too) or KeyPending
 }
 
 // Open powers up the card whose state s holds.
@@ -81,9 +83,12 @@ func Open(s Store) (*Card, error) {
 }
 
 func (c *Card) loadKey() {
-	c.key = nil
+	c.key, c.next = nil, nil
 	if len(c.st.Key) == 32 {
 		c.key, _ = sm2.NewPrivateKey(c.st.Key)
+	}
+	if len(c.st.Pending) == 32 {
+		c.next, _ = sm2.NewPrivateKey(c.st.Pending)
 	}
 }
 

@@ -135,15 +135,18 @@ func TestGenerateKeepsPrivateKeyInside(t *testing.T) {
 	if len(pub) != 65 || bytes.Equal(pub, f.pub) {
 		t.Fatalf("new public key %x", pub)
 	}
-	s, got := sw(t, f, nil, &apdu.Command{INS: insGetData, P1: 1, P2: 1, Ne: 65})
+	s, got := sw(t, f, nil, &apdu.Command{INS: insGetData, P1: 1, P2: 4, Ne: 65})
 	want(t, s, apdu.SWOK)
 	if !bytes.Equal(got, pub) {
-		t.Fatal("GET DATA does not return the new key")
+		t.Fatal("GET DATA 0104 does not return the pending key")
+	}
+	if s, got = sw(t, f, nil, &apdu.Command{INS: insGetData, P1: 1, P2: 1, Ne: 65}); !bytes.Equal(got, f.pub) {
+		t.Fatalf("GENERATE changed the active key (%v)", s)
 	}
 	st, _ := f.store.Load()
-	k, _ := sm2.NewPrivateKey(st.Key)
+	k, _ := sm2.NewPrivateKey(st.Pending)
 	if !bytes.Equal(publicBytes(k), pub) {
-		t.Fatal("stored key is not the returned one's")
+		t.Fatal("stored pending key is not the returned one's")
 	}
 }
 
@@ -303,22 +306,27 @@ func TestCertificateFilesAndStoreLimit(t *testing.T) {
 	s, _ = sw(t, f, ch, &apdu.Command{INS: insReadBinary, Ne: 16})
 	want(t, s, apdu.SWConditionsNotMet)
 	chunk := bytes.Repeat([]byte{0xAB}, 1000)
-	used := 0
 	for fid := FirstEF; fid <= LastEF; fid++ {
 		s, _ = sw(t, f, ch, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{byte(fid >> 8), byte(fid)}})
 		want(t, s, apdu.SWOK)
-		for off := 0; off+len(chunk) <= 6400; off += len(chunk) {
+		if protected(fid) { // only ACTIVATE writes the certificate EFs
+			s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, Data: chunk})
+			want(t, s, apdu.SWSecurityNotSatisfied)
+			s, _ = sw(t, f, ch, &apdu.Command{INS: insEraseBinary})
+			want(t, s, apdu.SWSecurityNotSatisfied)
+			continue
+		}
+		for off := 0; off+len(chunk) <= 8000; off += len(chunk) {
 			s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: byte(off >> 8), P2: byte(off), Data: chunk})
 			want(t, s, apdu.SWOK)
-			used += len(chunk)
 		}
 	}
-	// 8 × 6000 = 48000 used; 3200 left.
-	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 6000 >> 8, P2: 6000 & 0xFF, Data: make([]byte, 3201)})
+	// 6 × 8000 = 48000 used; 3200 left.
+	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 8000 >> 8, P2: 8000 & 0xFF, Data: make([]byte, 3201)})
 	want(t, s, apdu.SWNotEnoughMemory)
-	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 6000 >> 8, P2: 6000 & 0xFF, Data: make([]byte, 3200)})
+	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 8000 >> 8, P2: 8000 & 0xFF, Data: make([]byte, 3200)})
 	want(t, s, apdu.SWOK)
-	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 9200 >> 8, P2: 9200 & 0xFF, Data: []byte{1}})
+	s, _ = sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, P1: 11200 >> 8, P2: 11200 & 0xFF, Data: []byte{1}})
 	want(t, s, apdu.SWNotEnoughMemory)
 	st, _ := ReadStatus(f.card)
 	if st.Used != StoreLimit {
@@ -328,16 +336,16 @@ func TestCertificateFilesAndStoreLimit(t *testing.T) {
 	again, _ := Open(f.store)
 	Select(again)
 	Send(again, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{0xC0, 0x08}})
-	r, err := Send(again, &apdu.Command{INS: insReadBinary, P1: 0x17, P2: 0x70, Ne: 256}) // offset 6000
+	r, err := Send(again, &apdu.Command{INS: insReadBinary, P1: 8000 >> 8, P2: 8000 & 0xFF, Ne: 256})
 	if err != nil || len(r.Data) != 256 || r.Data[0] != 0 {
 		t.Fatalf("read: %v %d", err, len(r.Data))
 	}
-	r, _ = Send(again, &apdu.Command{INS: insReadBinary, P1: 0x24, P2: 0x71}) // offset 9329 > 9200
+	r, _ = Send(again, &apdu.Command{INS: insReadBinary, P1: 11329 >> 8, P2: 11329 & 0xFF}) // beyond 11200
 	want(t, r.SW, apdu.SWWrongOffset)
 	s, _ = sw(t, f, ch, &apdu.Command{INS: insEraseBinary, P1: 0, P2: 0})
 	want(t, s, apdu.SWOK)
 	st, _ = ReadStatus(f.card)
-	if st.Used != StoreLimit-9200 {
+	if st.Used != StoreLimit-11200 {
 		t.Fatalf("used %d after erase", st.Used)
 	}
 }

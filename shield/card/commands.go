@@ -18,6 +18,9 @@ const (
 	insEraseBinary   = 0x0E
 	insGetData       = 0xCA
 	insPSODecipherP1 = 0x80
+	insMSE           = 0x22
+	insActivate      = 0x44
+	insPutData       = 0xDA
 )
 
 // handler is one INS: the register bits it needs and its body. A need
@@ -44,6 +47,9 @@ var handlers = map[byte]handler{
 	insUpdateBinary: {SecExternal | SecPIN, (*Card).updateBinary},
 	insEraseBinary:  {SecExternal | SecPIN, (*Card).eraseBinary},
 	insGetData:      {0, (*Card).getData},
+	insMSE:          {SecExternal, (*Card).manageEnv},
+	insActivate:     {SecExternal | SecPIN, (*Card).activate},
+	insPutData:      {SecExternal | SecPIN, (*Card).putRoot},
 }
 
 // needs checks the register for a command whose needs depend on P1-P2.

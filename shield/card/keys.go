@@ -12,7 +12,9 @@ import (
 )
 
 // generate (GENERATE ASYMMETRIC KEY PAIR, P1=00 P2=00): a new SM2 key pair
-// replaces the card's; the response is the public key 04||x||y.
+// goes into the pending slot (replacing any pending one) and is made
+// durable; the active key and the certificate EFs stay as they are until
+// ACTIVATE. The response is the pending public key 04||x||y.
 func (c *Card) generate(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if p1p2(cmd) != 0 || len(cmd.Data) != 0 {
 		return nil, apdu.SWIncorrectP1P2
@@ -24,7 +26,7 @@ func (c *Card) generate(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if err != nil {
 		return nil, apdu.SWNoPreciseDiagnosis
 	}
-	c.st.Key = k.D.FillBytes(make([]byte, 32))
+	c.st.Pending = k.D.FillBytes(make([]byte, 32))
 	if sw := c.save(); sw != apdu.SWOK {
 		return nil, sw
 	}
@@ -64,7 +66,7 @@ func (c *Card) signData(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if r.err != nil {
 		return nil, apdu.SWWrongData
 	}
-	return c.sign(msg, sm2.NewSM2SignerOption(true, uid))
+	return c.sign(c.signingKey(), msg, sm2.NewSM2SignerOption(true, uid))
 }
 
 // signDigest: data = e (32 bytes), already SM3(Z_A || message).
@@ -72,19 +74,20 @@ func (c *Card) signDigest(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if len(cmd.Data) != 32 {
 		return nil, apdu.SWWrongLength
 	}
-	return c.sign(cmd.Data, nil)
+	return c.sign(c.signingKey(), cmd.Data, nil)
 }
 
-func (c *Card) sign(m []byte, opts *sm2.SM2SignerOption) ([]byte, apdu.StatusWord) {
-	if c.key == nil {
+// sign signs m with key (6A88 when the slot is empty).
+func (c *Card) sign(key *sm2.PrivateKey, m []byte, opts *sm2.SM2SignerOption) ([]byte, apdu.StatusWord) {
+	if key == nil {
 		return nil, apdu.SWRefDataNotFound
 	}
 	var sig []byte
 	var err error
 	if opts == nil {
-		sig, err = sm2.SignASN1(rand.Reader, c.key, m, nil)
+		sig, err = sm2.SignASN1(rand.Reader, key, m, nil)
 	} else {
-		sig, err = sm2.SignASN1(rand.Reader, c.key, m, opts)
+		sig, err = sm2.SignASN1(rand.Reader, key, m, opts)
 	}
 	if err != nil {
 		return nil, apdu.SWNoPreciseDiagnosis

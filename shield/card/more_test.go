@@ -28,7 +28,7 @@ func TestVerifyWithStoredCertificate(t *testing.T) {
 	}
 	ch := f.channel(t)
 	sw(t, f, ch, verifyCmd(t, testPIN))
-	sw(t, f, ch, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{0xC0, 0x02}})
+	sw(t, f, ch, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{0xC0, 0x03}})
 	s, _ := sw(t, f, ch, &apdu.Command{INS: insUpdateBinary, Data: der})
 	want(t, s, apdu.SWOK)
 	msg := []byte("server challenge 42")
@@ -39,7 +39,7 @@ func TestVerifyWithStoredCertificate(t *testing.T) {
 	other, _ := sm2.SignASN1(rand.Reader, mustKey(t), msg, sm2.NewSM2SignerOption(true, nil))
 	s, _ = sw(t, f, nil, &apdu.Command{INS: insPSO, P1: 1, P2: 0xA8, Data: append(append([]byte{0, byte(len(other))}, other...), msg...)})
 	want(t, s, apdu.SWVerifyFailed)
-	sw(t, f, nil, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{0xC0, 0x03}}) // empty EF
+	sw(t, f, nil, &apdu.Command{INS: insSelect, P1: 2, P2: 0x0C, Data: []byte{0xC0, 0x04}}) // empty EF
 	s, _ = sw(t, f, nil, &apdu.Command{INS: insPSO, P1: 1, P2: 0xA8, Data: data})
 	want(t, s, apdu.SWFileNotFound)
 }

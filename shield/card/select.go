@@ -70,8 +70,8 @@ func (c *Card) updateBinary(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if len(cmd.Data) == 0 {
 		return nil, apdu.SWWrongLength
 	}
-	if c.vol.ef == 0 {
-		return nil, apdu.SWConditionsNotMet
+	if sw := c.writable(); sw != apdu.SWOK {
+		return nil, sw
 	}
 	f, off := c.st.Files[c.vol.ef], int(p1p2(cmd))
 	if off > len(f) {
@@ -93,14 +93,26 @@ func (c *Card) eraseBinary(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if cmd.P1&0x80 != 0 || len(cmd.Data) != 0 {
 		return nil, apdu.SWIncorrectP1P2
 	}
-	if c.vol.ef == 0 {
-		return nil, apdu.SWConditionsNotMet
+	if sw := c.writable(); sw != apdu.SWOK {
+		return nil, sw
 	}
 	f, off := c.st.Files[c.vol.ef], int(p1p2(cmd))
 	if off > len(f) {
 		return nil, apdu.SWWrongOffset
 	}
 	return c.setFile(append([]byte(nil), f[:off]...))
+}
+
+// writable checks that an EF is selected (6985) and that UPDATE and
+// ERASE BINARY may change it (6982 for the EFs only ACTIVATE writes).
+func (c *Card) writable() apdu.StatusWord {
+	switch {
+	case c.vol.ef == 0:
+		return apdu.SWConditionsNotMet
+	case protected(c.vol.ef):
+		return apdu.SWSecurityNotSatisfied
+	}
+	return apdu.SWOK
 }
 
 func (c *Card) setFile(f []byte) ([]byte, apdu.StatusWord) {
@@ -114,7 +126,8 @@ func (c *Card) setFile(f []byte) ([]byte, apdu.StatusWord) {
 	return nil, c.save()
 }
 
-// getData: P1-P2 0101 the card's public key; 0102 the status record.
+// getData: P1-P2 0101 the card's (active) public key; 0102 the status
+// record; 0103 the trusted root key; 0104 the pending public key.
 func (c *Card) getData(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 	if len(cmd.Data) != 0 {
 		return nil, apdu.SWWrongLength
@@ -127,6 +140,16 @@ func (c *Card) getData(cmd *apdu.Command) ([]byte, apdu.StatusWord) {
 		return publicBytes(c.key), apdu.SWOK
 	case 0x0102:
 		return c.statusRecord().MarshalBinary(), apdu.SWOK
+	case 0x0103:
+		if len(c.st.Root) == 0 {
+			return nil, apdu.SWRefDataNotFound
+		}
+		return append([]byte(nil), c.st.Root...), apdu.SWOK
+	case 0x0104:
+		if c.next == nil {
+			return nil, apdu.SWRefDataNotFound
+		}
+		return publicBytes(c.next), apdu.SWOK
 	}
 	return nil, apdu.SWIncorrectP1P2
 }

@@ -125,7 +125,9 @@ func TestMalformedAPDUsChangeNothing(t *testing.T) {
 		"fail/verify-sig-data": {[]byte{0x00, 0x2A, 0x00, 0xA8, 0x02, 0x04, 0x01}, apdu.SWWrongData},
 		"fail/encipher-key":    {append([]byte{0x00, 0x2A, 0x86, 0x80, 66, 4}, make([]byte, 65)...), apdu.SWWrongData},
 		"fail/select-aid":      {[]byte{0x00, 0xA4, 0x04, 0x00, 0x02, 0xF0, 0x00}, apdu.SWFileNotFound},
-		"fail/getdata-tag":     {[]byte{0x00, 0xCA, 0x01, 0x03, 0x00}, apdu.SWIncorrectP1P2},
+		"fail/getdata-tag":     {[]byte{0x00, 0xCA, 0x01, 0x05, 0x00}, apdu.SWIncorrectP1P2},
+		"fail/getdata-no-root": {[]byte{0x00, 0xCA, 0x01, 0x03, 0x00}, apdu.SWRefDataNotFound},
+		"fail/activate-plain":  {[]byte{0x00, 0x44, 0x00, 0x00}, apdu.SWSecurityNotSatisfied},
 	} {
 		t.Run(name, func(t *testing.T) {
 			want(t, transmitSW(t, f.card, tc.b), tc.sw)
@@ -148,8 +150,13 @@ func sameState(a, b *State) bool {
 // (whole or any 8-byte window of it), the PIN or PUK hash, or the channel key.
 func TestNoCommandRevealsSecrets(t *testing.T) {
 	f := newFixture(t)
+	ch0 := f.channel(t) // a pending key too, so that MSE can pick it
+	sw(t, f, ch0, verifyCmd(t, testPIN))
+	if s, _ := sw(t, f, ch0, &apdu.Command{INS: insGenerate}); s != apdu.SWOK {
+		t.Fatal(s)
+	}
 	st, _ := f.store.Load()
-	secrets := [][]byte{st.Key, st.PINHash, st.PUKHash, st.SMKey}
+	secrets := [][]byte{st.Key, st.Pending, st.PINHash, st.PUKHash, st.SMKey}
 	check := func(state string, out []byte) {
 		t.Helper()
 		for _, s := range secrets {
@@ -161,8 +168,8 @@ func TestNoCommandRevealsSecrets(t *testing.T) {
 		}
 	}
 	p1p2s := [][2]byte{{0, 0}, {4, 0}, {2, 0x0C}, {0, 0x81}, {0x9E, 0x9A}, {0x9E, 0x90}, {0, 0xA8}, {1, 0xA8},
-		{0x86, 0x80}, {0x80, 0x86}, {1, 1}, {1, 2}, {0xFF, 0xFF}}
-	datas := [][]byte{nil, AID, {0xC0, 0x01}, make([]byte, 8), make([]byte, 16), make([]byte, 32), randBytes(120)}
+		{0x86, 0x80}, {0x80, 0x86}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {0x41, 0xB6}, {0xFF, 0xFF}}
+	datas := [][]byte{nil, AID, {0xC0, 0x01}, {0x84, 1, KeyPending}, make([]byte, 8), make([]byte, 16), make([]byte, 32), randBytes(120)}
 	snap, _ := f.store.Load()
 	// enter restores the card's state and brings it into security state n:
 	// 0 not selected, 1 selected, 2 internal+external, 3 internal+external+pin.
@@ -212,8 +219,8 @@ func TestNoCommandRevealsSecrets(t *testing.T) {
 						outs = append(outs, out)
 					}
 				}
-				if st, _ := f.store.Load(); !bytes.Equal(st.Key, snap.Key) {
-					secrets = append(secrets, st.Key) // GENERATE made a new key: it must not leak either
+				if st, _ := f.store.Load(); !bytes.Equal(st.Pending, snap.Pending) {
+					secrets = append(secrets, st.Pending) // GENERATE made a new key: it must not leak either
 				}
 				for _, out := range outs {
 					check(fmt.Sprintf("%s (SM %v) INS %02X", state, useSM, ins), out)

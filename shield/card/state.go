@@ -33,10 +33,12 @@ type State struct {
 	PINTries int               `json:"pin_tries"`
 	PUKHash  []byte            `json:"puk_hash"`
 	PUKTries int               `json:"puk_tries"`
-	Key      []byte            `json:"key"`      // SM2 private scalar, 32 bytes
-	HostKey  []byte            `json:"host_key"` // the host's SM2 public key (04||x||y) for EXTERNAL AUTHENTICATE
-	SMKey    []byte            `json:"sm_key"`   // static SM4 channel key, 16 bytes
-	Files    map[uint16][]byte `json:"files"`    // certificate EFs by FID
+	Key      []byte            `json:"key"`               // active SM2 private scalar, 32 bytes
+	Pending  []byte            `json:"pending,omitempty"` // GENERATE's new scalar, until ACTIVATE makes it the Key
+	Root     []byte            `json:"root,omitempty"`    // the trusted CA root's SM2 public key (04||x||y)
+	HostKey  []byte            `json:"host_key"`          // the host's SM2 public key (04||x||y) for EXTERNAL AUTHENTICATE
+	SMKey    []byte            `json:"sm_key"`            // static SM4 channel key, 16 bytes
+	Files    map[uint16][]byte `json:"files"`             // certificate EFs by FID
 }
 
 // Store keeps a card's State. Load returns ErrNoState when there is none;
@@ -111,10 +113,17 @@ func (st *State) check() error {
 	case len(st.Serial) != 8, len(st.PINSalt) != 16, len(st.SMKey) != 16,
 		st.PINTries < 0 || st.PINTries > PINTries, st.PUKTries < 0 || st.PUKTries > PUKTries:
 		return ErrBadState
-	case len(st.Key) != 0:
-		if _, err := sm2.NewPrivateKey(st.Key); err != nil {
-			return fmt.Errorf("%w: key: %v", ErrBadState, err)
+	}
+	for _, k := range []struct {
+		name string
+		b    []byte
+	}{{"key", st.Key}, {"pending key", st.Pending}} {
+		if _, err := sm2.NewPrivateKey(k.b); len(k.b) != 0 && err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrBadState, k.name, err)
 		}
+	}
+	if _, err := sm2.NewPublicKey(st.Root); len(st.Root) != 0 && err != nil {
+		return fmt.Errorf("%w: root key: %v", ErrBadState, err)
 	}
 	if _, err := sm2.NewPublicKey(st.HostKey); err != nil {
 		return fmt.Errorf("%w: host key: %v", ErrBadState, err)
@@ -127,6 +136,7 @@ type Personalisation struct {
 	PIN, PUK []byte // 4–8 ASCII digits
 	HostKey  []byte // the host's SM2 public key, uncompressed
 	SMKey    []byte // 16-byte SM4 channel key shared with the host
+	Root     []byte // optional: the trusted CA root's SM2 public key, uncompressed (else PUT DATA sets it once)
 }
 
 // Personalise writes a fresh card into s: PIN, PUK, host key, channel key,
@@ -139,7 +149,7 @@ func Personalise(s Store, p Personalisation) ([]byte, error) {
 		return nil, err
 	}
 	st := &State{Serial: randBytes(8), PINSalt: randBytes(16), PINTries: PINTries, PUKTries: PUKTries,
-		HostKey: p.HostKey, SMKey: p.SMKey, Files: map[uint16][]byte{}}
+		HostKey: p.HostKey, SMKey: p.SMKey, Root: p.Root, Files: map[uint16][]byte{}}
 	st.PINHash, st.PUKHash = st.hashPIN(pin), st.hashPIN(puk)
 	k, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
