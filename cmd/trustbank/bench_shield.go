@@ -92,7 +92,7 @@ func (b *shieldBench) client(id string) (*shieldClient, error) {
 	if err := b.s.Customer(b.ctx, id, 1<<40); err != nil {
 		return nil, err
 	}
-	c, err := middlewaretest.NewCard()
+	c, err := middlewaretest.NewCard(b.s.H.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (b *shieldBench) startPCSC() error {
 		b.pcscNote = "not measured: pcscd with vsmartcard-vpcd is not available"
 		return nil
 	}
-	c, err := middlewaretest.NewCard()
+	c, err := middlewaretest.NewCard(b.s.H.Root)
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func demoCard(n *node.Node) (*middleware.Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb, err := middleware.Provision(c, card.HostKeys{Host: host, SMKey: smKey}, pub, demoPIN, middleware.DefaultDispersal)
+	sb, err := middleware.Provision(c, card.HostKeys{Host: host, SMKey: smKey}, pub, n.Shield.Authority.Root(), demoPIN, middleware.DefaultDispersal)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +158,11 @@ func demoEnroll(ctx context.Context, srv *bank.Server, dev *bank.Device, mw *mid
 	if err != nil {
 		return nil, err
 	}
-	conf, err := dev.FinishEnrollment(ctx, mw.PublicKey(), resp)
+	pending, err := mw.PendingKey()
+	if err != nil {
+		return nil, err
+	}
+	conf, err := dev.FinishEnrollment(ctx, pending, resp)
 	if err != nil {
 		return nil, err
 	}

@@ -176,9 +176,6 @@ func mobileEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer a.Close()
-	if der, err := a.mw.Certificate(); err == nil && len(der) > 0 {
-		return fmt.Errorf("%w: the card holds a certificate already; enrolling again would replace its bound key", errUsage)
-	}
 	if err := a.unlock(*pin); err != nil {
 		return err
 	}
@@ -206,7 +203,8 @@ func pinPKI(ctx context.Context, f *mobileFile) error {
 }
 
 // ensureSandbox disperses the card's host keys (middleware.Provision)
-// into the sandbox file unless it exists.
+// into the sandbox file unless it exists; the card is given the pinned
+// root's key then, which it checks every certificate it installs against.
 func ensureSandbox(f *mobileFile, hostPath, pin string) error {
 	if _, err := os.Stat(f.Sandbox); err == nil {
 		return nil
@@ -226,7 +224,11 @@ func ensureSandbox(f *mobileFile, hostPath, pin string) error {
 		return err
 	}
 	defer closeQuietly(closer)
-	sb, err := middleware.Provision(t, card.HostKeys{Host: host, SMKey: hf.SMKey}, pub, pin, middleware.DefaultDispersal)
+	root, err := smx509.ParseCertificate(f.Root)
+	if err != nil {
+		return err
+	}
+	sb, err := middleware.Provision(t, card.HostKeys{Host: host, SMKey: hf.SMKey}, pub, root, pin, middleware.DefaultDispersal)
 	if err != nil {
 		return err
 	}
@@ -239,7 +241,10 @@ func ensureSandbox(f *mobileFile, hostPath, pin string) error {
 
 // enroll runs enrollment: password session, the card's key and PKCS#10
 // with the code, the CA's P7 checked and stored by the card, the card's
-// confirmation. It returns the certificate.
+// confirmation. It returns the certificate. The new key is pending on the
+// card until the certificate is stored, so enrolling an enrolled card
+// again is safe: if anything fails on the way (a wrong code, the network)
+// the card keeps its enrolled key and certificate.
 func (a *app) enroll(ctx context.Context, password, code, idCard string) (*smx509.Certificate, error) {
 	ses, err := a.client.PasswordLogin(ctx, &bank.PasswordLogin{Account: a.f.Account, Password: password})
 	if err != nil {
@@ -253,7 +258,11 @@ func (a *app) enroll(ctx context.Context, password, code, idCard string) (*smx50
 	if err != nil {
 		return nil, err
 	}
-	conf, err := a.dev.FinishEnrollment(ctx, a.mw.PublicKey(), resp)
+	pending, err := a.mw.PendingKey()
+	if err != nil {
+		return nil, err
+	}
+	conf, err := a.dev.FinishEnrollment(ctx, pending, resp)
 	if err != nil {
 		if conf != nil {
 			a.client.ConfirmEnrollment(ctx, conf) // tell the bank it failed; the error that matters is err

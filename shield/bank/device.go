@@ -18,7 +18,9 @@ import (
 // shield"); shield/middleware implements it over the card's APDUs.
 type Card interface {
 	// GenerateKey makes a new SM2 key pair inside the card and returns
-	// its public key (the private key never leaves the card).
+	// its public key (the private key never leaves the card). A
+	// PendingCard keeps it pending: its current key goes on signing until
+	// StoreCertificate installs a certificate for the new one.
 	GenerateKey() (*ecdsa.PublicKey, error)
 	// VerifyPIN checks the PIN; the card signs orders only after it.
 	VerifyPIN(pin []byte) error
@@ -31,6 +33,17 @@ type Card interface {
 	StoreCertificate(der []byte) error
 }
 
+// PendingCard is a Card with a pending key slot (shield/middleware over
+// shield/card): GenerateKey fills the slot, SignPending signs with the
+// pending key (the PKCS#10), and only StoreCertificate with a certificate
+// for it, chained to the card's root, makes it the key Sign uses. A failed
+// or abandoned enrollment so leaves an enrolled card's key and
+// certificate working.
+type PendingCard interface {
+	Card
+	SignPending(msg []byte) ([]byte, error)
+}
+
 // Device is the phone's side: the banking app and the middleware in
 // front of the card. It pins the CA root and the server's certificate.
 type Device struct {
@@ -40,9 +53,9 @@ type Device struct {
 	Now    func() time.Time
 }
 
-// cardSigner is the card as a crypto.Signer, for making the PKCS#10.
+// cardSigner is the card's new key as a crypto.Signer, for making the PKCS#10.
 type cardSigner struct {
-	card Card
+	sign func([]byte) ([]byte, error)
 	pub  *ecdsa.PublicKey
 }
 
@@ -52,25 +65,31 @@ func (c cardSigner) Sign(_ io.Reader, msg []byte, opts crypto.SignerOpts) ([]byt
 	if _, ok := opts.(*sm2.SM2SignerOption); !ok {
 		return nil, errors.New("bank: the card signs SM2 messages only")
 	}
-	return c.card.Sign(msg)
+	return c.sign(msg)
 }
 
 // EnrollRequest has the card generate a key pair and returns the
 // enrollment request: the PKCS#10 for subject, the code, the session.
+// With a PendingCard the new key is pending and signs the PKCS#10 alone;
+// the card's enrolled key is untouched whatever the bank answers.
 func (d *Device) EnrollRequest(ses *Session, code string, subject pkix.Name) (*EnrollRequest, error) {
 	pub, err := d.Card.GenerateKey()
 	if err != nil {
 		return nil, err
 	}
-	csr, err := smx509.CreateCertificateRequest(nil, &smx509.CertificateRequest{Subject: subject}, cardSigner{d.Card, pub})
+	sign := d.Card.Sign
+	if pc, ok := d.Card.(PendingCard); ok {
+		sign = pc.SignPending
+	}
+	csr, err := smx509.CreateCertificateRequest(nil, &smx509.CertificateRequest{Subject: subject}, cardSigner{sign, pub})
 	if err != nil {
 		return nil, err
 	}
 	return &EnrollRequest{Session: ses.Token, Code: code, CSR: csr}, nil
 }
 
-// FinishEnrollment checks the P7 (the certificate is for the card's key
-// and chains to the pinned root), stores the certificate in the card and
+// FinishEnrollment checks the P7 (the certificate is for pub, the card's
+// new key, and chains to the pinned root), stores the certificate in the card and
 // returns the confirmation. A refused bundle is reported as EnrollFailed
 // together with the error.
 func (d *Device) FinishEnrollment(ctx context.Context, pub *ecdsa.PublicKey, m *EnrollResponse) (*EnrollConfirm, error) {

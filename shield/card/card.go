@@ -17,10 +17,11 @@ var (
 	ErrCardAuth  = errors.New("card: the card failed internal authentication")
 
 	// Status words callers outside shield match with errors.Is.
-	ErrWrongPIN    error = apdu.SWWrongPIN             // 63Cx: wrong PIN or PUK, x tries left
-	ErrPINBlocked  error = apdu.SWAuthBlocked          // 6983
-	ErrNotAllowed  error = apdu.SWSecurityNotSatisfied // 6982
-	ErrSMIncorrect error = apdu.SWSMIncorrect          // 6988
+	ErrWrongPIN     error = apdu.SWWrongPIN             // 63Cx: wrong PIN or PUK, x tries left
+	ErrPINBlocked   error = apdu.SWAuthBlocked          // 6983
+	ErrNotAllowed   error = apdu.SWSecurityNotSatisfied // 6982
+	ErrSMIncorrect  error = apdu.SWSMIncorrect          // 6988
+	ErrVerifyFailed error = apdu.SWVerifyFailed         // 6300: a signature (or a certificate chain) does not verify
 )
 
 // AID is the card application's identifier: a proprietary AID (RID F0 is

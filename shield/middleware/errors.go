@@ -18,8 +18,14 @@ var (
 	// ErrTampered is a card response that failed secure messaging: the
 	// channel is closed and the operation is not retried.
 	ErrTampered = errors.New("middleware: card response failed secure messaging")
-	// ErrCertificate is a certificate the middleware refuses to store.
+	// ErrCertificate is a certificate the middleware, or the card after
+	// it, refuses to store.
 	ErrCertificate = errors.New("middleware: certificate refused")
+	// ErrNoPendingKey is a certificate to store or a request to sign with
+	// no pending key on the card (GenerateKey first).
+	ErrNoPendingKey = errors.New("middleware: the card has no pending key")
+	// ErrRoot is a card that trusts another CA root than the one given.
+	ErrRoot = errors.New("middleware: the card trusts another root")
 	// ErrClosed is a call on a closed Middleware.
 	ErrClosed = errors.New("middleware: closed")
 	// ErrConfig is an incomplete Config or Dispersal.

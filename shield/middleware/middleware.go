@@ -91,7 +91,8 @@ type Middleware struct {
 	mu      sync.Mutex
 	cfg     Config
 	keys    card.HostKeys // rebuilt from the shares; zeroized by Close
-	pub     *ecdsa.PublicKey
+	pub     *ecdsa.PublicKey // the card's active key
+	pending *ecdsa.PublicKey // its pending key, once known
 	ch      *card.Channel
 	state   State
 	opens   int // channels opened (the first and every re-open)

@@ -31,8 +31,8 @@ func newSystem(t testing.TB) *middlewaretest.System {
 	return s
 }
 
-func newCard(t testing.TB) *middlewaretest.Card {
-	c, err := middlewaretest.NewCard()
+func newCard(t testing.TB, s *middlewaretest.System) *middlewaretest.Card {
+	c, err := middlewaretest.NewCard(s.H.Root)
 	must(t, err)
 	return c
 }
@@ -50,7 +50,7 @@ func enrolled(t testing.TB, s *middlewaretest.System, c *middlewaretest.Card) (*
 
 func TestEnrollLoginTransaction(t *testing.T) {
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	mw, d := enrolled(t, s, c)
 	der, err := mw.Certificate()
 	must(t, err)
@@ -76,7 +76,7 @@ func TestEnrollLoginTransaction(t *testing.T) {
 
 func TestWrongPINRefusedWithTriesLeft(t *testing.T) {
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	mw, d := enrolled(t, s, c)
 	err := mw.VerifyPIN([]byte("999999"))
 	var pe *middleware.PINError
@@ -98,7 +98,7 @@ func TestWrongPINRefusedWithTriesLeft(t *testing.T) {
 
 func TestResetMidSessionReopensChannel(t *testing.T) {
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	mw, d := enrolled(t, s, c)
 	c.Card.Reset()
 	// The PIN went with the reset: the middleware re-opens the channel
@@ -137,7 +137,7 @@ func (x *tamper) Transmit(b []byte) ([]byte, error) {
 
 func TestTamperedResponseRefused(t *testing.T) {
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	tr := &tamper{t: c.Card}
 	mw, err := s.Middleware(tr, c.Sandbox)
 	must(t, err)
@@ -158,8 +158,13 @@ func TestTamperedResponseRefused(t *testing.T) {
 
 func TestStoreCertificateChecksChain(t *testing.T) {
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	mw, _ := enrolled(t, s, c)
+	if err := mw.StoreCertificate(s.Cert.Raw); !errors.Is(err, middleware.ErrNoPendingKey) {
+		t.Fatalf("nothing pending: %v", err)
+	}
+	_, err := mw.GenerateKey()
+	must(t, err)
 	// The bank server's own certificate chains to the root but is not for
 	// the card's key; a self-made bundle of the issuing CA alone is no leaf.
 	if err := mw.StoreCertificate(s.Cert.Raw); !errors.Is(err, middleware.ErrCertificate) {
@@ -178,7 +183,7 @@ func TestStoreCertificateChecksChain(t *testing.T) {
 
 func TestSandboxFromTheWrongCardOrBeyondRepair(t *testing.T) {
 	s := newSystem(t)
-	c, other := newCard(t), newCard(t)
+	c, other := newCard(t, s), newCard(t, s)
 	if _, err := s.Middleware(c.Card, other.Sandbox); !errors.Is(err, middleware.ErrSandbox) {
 		t.Fatalf("another card's sandbox: %v", err)
 	}
@@ -190,7 +195,7 @@ func TestSandboxFromTheWrongCardOrBeyondRepair(t *testing.T) {
 		t.Fatalf("all file shares corrupted: %v", err)
 	}
 	// One corrupted file share is tolerated (3 of 4), and noticed.
-	d := newCard(t)
+	d := newCard(t, s)
 	for i := range d.Sandbox.Slots {
 		d.Sandbox.Slots[i][31] ^= 1
 		mw, err := s.Middleware(d.Card, d.Sandbox)

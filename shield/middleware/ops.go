@@ -17,9 +17,10 @@ import (
 
 // The card's EFs the middleware uses.
 const (
-	EFCertificate uint16 = 0xC001 // the customer's certificate (DER)
-	EFIssuing     uint16 = 0xC002 // the issuing CA's certificate (DER)
-	EFDispersal   uint16 = 0xC008 // the card's half of the key dispersal
+	EFCertificate = card.EFCertificate // the customer's certificate (DER), written by ACTIVATE
+	EFIssuing     = card.EFIssuing     // the issuing CA's certificate (DER), written by ACTIVATE
+	EFIncoming    = card.EFIncoming    // leaf ‖ issuing CA staged for ACTIVATE
+	EFDispersal   uint16 = 0xC008      // the card's half of the key dispersal
 )
 
 // chunk is the most bytes one READ or UPDATE BINARY moves (short APDUs
@@ -57,8 +58,9 @@ func (m *Middleware) VerifyPIN(pin []byte) error {
 	return nil
 }
 
-// GenerateKey has the card make a new SM2 key pair (needs the PIN); the
-// card is authenticated with the new key from then on.
+// GenerateKey has the card make a new SM2 key pair in its pending slot
+// (needs the PIN). The card keeps signing and authenticating with its
+// current key until StoreCertificate installs a certificate for the new one.
 func (m *Middleware) GenerateKey() (*ecdsa.PublicKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -70,17 +72,71 @@ func (m *Middleware) GenerateKey() (*ecdsa.PublicKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", card.ErrBadResponse, err)
 	}
-	m.pub = pub
+	m.pending = pub
 	return pub, nil
 }
 
-// Sign has the card sign msg (needs the PIN): the middleware computes
-// e = SM3(Z_A ‖ msg) with the card's key and the default user ID and the
-// card signs e (PSO SIGN digest), so every command is a short APDU.
+// PendingKey returns the card's pending public key (GENERATE's, not yet
+// certified), asking the card if this middleware did not generate it.
+func (m *Middleware) PendingKey() (*ecdsa.PublicKey, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pendingKey()
+}
+
+func (m *Middleware) pendingKey() (*ecdsa.PublicKey, error) {
+	if m.pending != nil {
+		return m.pending, nil
+	}
+	r, err := m.transmit(&apdu.Command{INS: 0xCA, P1: 1, P2: 4, Ne: 65}, needChannel)
+	if errors.Is(err, apdu.SWRefDataNotFound) {
+		return nil, ErrNoPendingKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.pending, err = sm2.NewPublicKey(r.Data); err != nil {
+		return nil, fmt.Errorf("%w: %v", card.ErrBadResponse, err)
+	}
+	return m.pending, nil
+}
+
+// Sign has the card sign msg with its active key (needs the PIN): the
+// middleware computes e = SM3(Z_A ‖ msg) with the card's key and the
+// default user ID and the card signs e (PSO SIGN digest), so every
+// command is a short APDU.
 func (m *Middleware) Sign(msg []byte) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, err := sm2.CalculateSM2Hash(m.pub, msg, nil)
+	return m.sign(m.pub, msg)
+}
+
+// SignPending has the card sign msg with its pending key (the PKCS#10 of
+// enrollment): MANAGE SECURITY ENVIRONMENT selects the pending key for the
+// one signature and the active key again after it.
+func (m *Middleware) SignPending(msg []byte) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pub, err := m.pendingKey()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.transmit(mse(card.KeyPending), needChannel); err != nil {
+		return nil, err
+	}
+	sig, err := m.sign(pub, msg)
+	if _, err2 := m.transmit(mse(card.KeyActive), needChannel); err == nil {
+		err = err2
+	}
+	return sig, err
+}
+
+func mse(key byte) *apdu.Command {
+	return &apdu.Command{INS: 0x22, P1: 0x41, P2: 0xB6, Data: []byte{0x84, 1, key}}
+}
+
+func (m *Middleware) sign(pub *ecdsa.PublicKey, msg []byte) ([]byte, error) {
+	e, err := sm2.CalculateSM2Hash(pub, msg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -106,24 +162,41 @@ func (m *Middleware) Decrypt(ciphertext []byte) ([]byte, error) {
 	return r.Data, nil
 }
 
-// StoreCertificate checks the chain and stores the certificate (needs
-// the PIN). der is a certs-only PKCS#7 bundle or a bare leaf, which is
-// completed with Config.Issuing; either way shield/ca/cert verifies the
-// chain to the pinned root, and the leaf must be for the card's key.
+// StoreCertificate installs the certificate for the card's pending key
+// (needs the PIN). der is a certs-only PKCS#7 bundle or a bare leaf, which
+// is completed with Config.Issuing; shield/ca/cert verifies the chain to
+// the pinned root here first, then the leaf and the issuing CA's
+// certificate are staged in EF EFIncoming and ACTIVATE has the card check
+// the chain again against its own root key and switch to the new key. A
+// refusal by the card is ErrCertificate wrapping its status word; the
+// card's active key and certificate are then unchanged.
 func (m *Middleware) StoreCertificate(der []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	leaf, issuing, err := m.checkChain(der)
+	pending, err := m.pendingKey()
 	if err != nil {
 		return err
 	}
-	if err := m.writeEF(EFCertificate, leaf); err != nil {
+	leaf, issuing, err := m.checkChain(der, pending)
+	if err != nil {
 		return err
 	}
-	return m.writeEF(EFIssuing, issuing)
+	if err := m.writeEF(EFIncoming, append(append([]byte(nil), leaf...), issuing...)); err != nil {
+		return err
+	}
+	_, err = m.transmit(&apdu.Command{INS: 0x44}, needPIN)
+	var sw apdu.StatusWord
+	if errors.As(err, &sw) && (sw == apdu.SWWrongData || sw == apdu.SWVerifyFailed || sw == apdu.SWRefDataNotFound) {
+		return fmt.Errorf("%w: the card refused it: %w", ErrCertificate, err)
+	}
+	if err != nil {
+		return err
+	}
+	m.pub, m.pending = pending, nil
+	return nil
 }
 
-func (m *Middleware) checkChain(der []byte) (leaf, issuing []byte, err error) {
+func (m *Middleware) checkChain(der []byte, pending *ecdsa.PublicKey) (leaf, issuing []byte, err error) {
 	bundle := der
 	if _, perr := cert.ParseBundle(der); perr != nil {
 		c, err := parseLeaf(der, m.cfg.Issuing)
@@ -136,8 +209,8 @@ func (m *Middleware) checkChain(der []byte) (leaf, issuing []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCertificate, err)
 	}
-	if pub, ok := l.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(m.pub) {
-		return nil, nil, fmt.Errorf("%w: not for the card's key", ErrCertificate)
+	if pub, ok := l.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(pending) {
+		return nil, nil, fmt.Errorf("%w: not for the card's pending key", ErrCertificate)
 	}
 	certs, _ := cert.ParseBundle(bundle)
 	for _, c := range certs[1:] {
@@ -145,7 +218,7 @@ func (m *Middleware) checkChain(der []byte) (leaf, issuing []byte, err error) {
 			return l.Raw, c.Raw, nil
 		}
 	}
-	return l.Raw, nil, nil
+	return nil, nil, fmt.Errorf("%w: no issuing CA certificate for the leaf", ErrCertificate)
 }
 
 // Certificate reads the stored certificate (no security state needed).

@@ -19,7 +19,7 @@ import (
 func TestEnrollLoginOverPCSC(t *testing.T) {
 	slot := pcsctest.VPCD(t, 0)
 	s := newSystem(t)
-	c := newCard(t)
+	c := newCard(t, s)
 	sctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- card.ServeVPCD(sctx, slot.Addr, c.Card) }()

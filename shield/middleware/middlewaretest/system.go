@@ -156,8 +156,9 @@ type Card struct {
 	Sandbox *middleware.Sandbox
 }
 
-// NewCard personalises a card and disperses its host keys (DefaultDispersal).
-func NewCard() (*Card, error) {
+// NewCard personalises a card and disperses its host keys (DefaultDispersal);
+// the card trusts root.
+func NewCard(root *smx509.Certificate) (*Card, error) {
 	host, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -177,7 +178,7 @@ func NewCard() (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Sandbox, err = middleware.Provision(c.Card, card.HostKeys{Host: host, SMKey: smKey}, pub, PIN, middleware.DefaultDispersal)
+	c.Sandbox, err = middleware.Provision(c.Card, card.HostKeys{Host: host, SMKey: smKey}, pub, root, PIN, middleware.DefaultDispersal)
 	host.D.SetInt64(0)
 	clear(smKey)
 	return c, err
@@ -227,7 +228,11 @@ func (s *System) Enroll(ctx context.Context, d *bank.Device, id string) error {
 	if !ok {
 		return errors.New("middlewaretest: the device's card is not the middleware")
 	}
-	conf, err := d.FinishEnrollment(ctx, mw.PublicKey(), resp)
+	pending, err := mw.PendingKey()
+	if err != nil {
+		return err
+	}
+	conf, err := d.FinishEnrollment(ctx, pending, resp)
 	if err != nil {
 		return err
 	}
