@@ -90,7 +90,7 @@ func (s State) bits() card.Security {
 type Middleware struct {
 	mu      sync.Mutex
 	cfg     Config
-	keys    card.HostKeys // rebuilt from the shares; zeroized by Close
+	keys    card.HostKeys    // rebuilt from the shares; zeroized by Close
 	pub     *ecdsa.PublicKey // the card's active key
 	pending *ecdsa.PublicKey // its pending key, once known
 	ch      *card.Channel

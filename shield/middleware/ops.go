@@ -17,10 +17,10 @@ import (
 
 // The card's EFs the middleware uses.
 const (
-	EFCertificate = card.EFCertificate // the customer's certificate (DER), written by ACTIVATE
-	EFIssuing     = card.EFIssuing     // the issuing CA's certificate (DER), written by ACTIVATE
-	EFIncoming    = card.EFIncoming    // leaf ‖ issuing CA staged for ACTIVATE
-	EFDispersal   uint16 = 0xC008      // the card's half of the key dispersal
+	EFCertificate        = card.EFCertificate // the customer's certificate (DER), written by ACTIVATE
+	EFIssuing            = card.EFIssuing     // the issuing CA's certificate (DER), written by ACTIVATE
+	EFIncoming           = card.EFIncoming    // leaf ‖ issuing CA staged for ACTIVATE
+	EFDispersal   uint16 = 0xC008             // the card's half of the key dispersal
 )
 
 // chunk is the most bytes one READ or UPDATE BINARY moves (short APDUs
