@@ -21,6 +21,8 @@ import (
 
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsctest"
+	"trustbank/shield/ca"
+	"trustbank/shield/middleware"
 )
 
 // initCard personalises a card state file with the CLI and returns its
@@ -237,5 +239,45 @@ func TestCardWithStandardTools(t *testing.T) {
 		"-s", "00 A4 04 00 0A F0 54 42 53 48 49 45 4C 44 01", "-s", "00 20 00 81 08 31 32 33 34 35 36 FF FF").CombinedOutput()
 	if !strings.Contains(string(out), "SW1=0x69, SW2=0x82") {
 		t.Fatalf("plain VERIFY through opensc-tool:\n%s", out)
+	}
+}
+
+// kill -9 of the card after GENERATE made a re-enrollment's key and before
+// a certificate for it arrived: the restarted card authenticates and signs
+// with its enrolled key; the pending key survived.
+func TestCardGenerateKill9KeepsKey(t *testing.T) {
+	state, hk, pub := initCard(t)
+	cardPub, err := sm2.NewPublicKey(pub)
+	must(t, err)
+	h, err := ca.NewHierarchy("Kill Test", time.Now())
+	must(t, err)
+	v, cmd, _ := serveCard(t, state, false)
+	sb, err := middleware.Provision(v, hk, cardPub, h.Root, "123456", middleware.DefaultDispersal)
+	must(t, err)
+	mw, err := middleware.Open(middleware.Config{Transport: v, Sandbox: sb, Root: h.Root})
+	must(t, err)
+	must(t, mw.VerifyPIN([]byte("123456")))
+	if _, err := mw.GenerateKey(); err != nil {
+		t.Fatal(err)
+	}
+	must(t, cmd.Process.Signal(os.Kill))
+	cmd.Wait()
+	mw.Close()
+	v, _, _ = serveCard(t, state, false)
+	mw, err = middleware.Open(middleware.Config{Transport: v, Sandbox: sb, Root: h.Root})
+	must(t, err)
+	defer mw.Close()
+	if !mw.PublicKey().Equal(cardPub) {
+		t.Fatal("after kill -9 the card's active key changed")
+	}
+	must(t, mw.VerifyPIN([]byte("123456")))
+	msg := []byte("transfer 100 to bob")
+	sig, err := mw.Sign(msg)
+	must(t, err)
+	if !sm2.VerifyASN1WithSM2(cardPub, nil, msg, sig) {
+		t.Fatal("after kill -9 the card does not sign with its enrolled key")
+	}
+	if out, _, _ := runCLI(t, "card", "status", "--state", state); !strings.Contains(out, "key pair true\npending key pair true\nroot key true") {
+		t.Fatalf("status: %s", out)
 	}
 }

@@ -40,8 +40,16 @@ func TestMobileCLI(t *testing.T) {
 			t.Fatalf("%s: %v %v", p, fi, err)
 		}
 	}
-	if _, _, err := runCLI(t, append(enroll, "--state", filepath.Join(dir, "again.json"), "--code", code)...); !errors.Is(err, errUsage) {
-		t.Fatalf("enrolling an enrolled card again: %v", err)
+	// Enrolling the enrolled card again with a used code fails at the bank
+	// after the card made a new (pending) key: alice's card still logs in.
+	if _, _, err := runCLI(t, append(enroll, "--state", filepath.Join(dir, "again.json"), "--code", code)...); !errors.Is(err, bank.ErrCodeInvalid) {
+		t.Fatalf("enrolling an enrolled card again with a used code: %v", err)
+	}
+	if status := mustRun(t, "card", "status", "--state", cardState); !strings.Contains(status, "pending key pair true") {
+		t.Fatalf("card after a refused re-enrollment: %s", status)
+	}
+	if out := mustRun(t, "mobile", "login", "--state", state, "--pin", "123456"); !strings.Contains(out, "logged in to "+alice) {
+		t.Fatalf("login after a refused re-enrollment: %s", out)
 	}
 	card2, host2 := filepath.Join(dir, "card2.json"), filepath.Join(dir, "card2-host.json")
 	mustRun(t, "card", "init", "--state", card2, "--host", host2, "--pin", "123456", "--puk", "11223344")
