@@ -19,9 +19,9 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"trustbank/shield/ca"
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsctest"
-	"trustbank/shield/ca"
 	"trustbank/shield/middleware"
 )
 

@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"trustbank/shield/bank"
+	"trustbank/shield/card"
+	"trustbank/shield/card/pcsctest"
 	"trustbank/shield/middleware"
 )
 
@@ -82,5 +85,53 @@ func TestMobileCLI(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "mobile", "transfer", "--state", state, "--to", bob, "--amount", "9000000", "--pin", "123456"); !errors.Is(err, bank.ErrInsufficientFunds) {
 		t.Fatalf("transfer beyond the balance: %v", err)
+	}
+}
+
+// The app and the card CLI through a real PC/SC reader: `card serve`
+// plugs the card into pcscd through vpcd; `mobile enroll --reader`
+// enrolls it, `mobile login` (the state file remembers the reader) logs
+// in, and `card status|pin --reader` read and change it through pcscd.
+func TestMobileAndCardCLIOverPCSC(t *testing.T) {
+	slot := pcsctest.VPCD(t, 1)
+	args := []string{"--data", t.TempDir()}
+	base, _ := startServer(t, args...)
+	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
+	const alice = "6222020000000001"
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--password", "pw-a", "--balance", "100"}, admin...)...)
+	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
+	dir := t.TempDir()
+	cardState, host := filepath.Join(dir, "card.json"), filepath.Join(dir, "card-host.json")
+	mustRun(t, "card", "init", "--state", cardState, "--host", host, "--pin", "123456", "--puk", "11223344")
+	cmd := exec.Command(os.Args[0], "card", "serve", "--state", cardState, "--vpcd", slot.Addr)
+	cmd.Env = append(os.Environ(), "TRUSTBANK_RUN_MAIN=1")
+	must(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	state := filepath.Join(dir, "mobile.json")
+	out := mustRun(t, "mobile", "enroll", "--state", state, "--server", base, "--account", alice, "--password", "pw-a",
+		"--id-card", "11010519491231002X", "--reader", slot.Reader, "--host", host, "--sandbox", filepath.Join(dir, "sandbox.bin"),
+		"--pin", "123456", "--code", strings.TrimSpace(code))
+	if !strings.Contains(out, "enrolled "+alice) {
+		t.Fatalf("enroll over PC/SC: %s", out)
+	}
+	if out := mustRun(t, "mobile", "login", "--state", state, "--pin", "123456"); !strings.Contains(out, "logged in to "+alice) {
+		t.Fatalf("login over PC/SC: %s", out)
+	}
+	status := mustRun(t, "card", "status", "--reader", slot.Reader)
+	for _, want := range []string{"PIN tries left 6 of 6", "key pair true\npending key pair false\nroot key true"} {
+		if !strings.Contains(status, want) {
+			t.Fatalf("card status --reader lacks %q:\n%s", want, status)
+		}
+	}
+	if _, _, err := runCLI(t, "card", "pin", "--reader", slot.Reader, "--host", host, "--old", "000000", "--new", "2468"); !errors.Is(err, card.ErrWrongPIN) {
+		t.Fatalf("card pin --reader with a wrong PIN: %v", err)
+	}
+	if out := mustRun(t, "card", "status", "--reader", slot.Reader); !strings.Contains(out, "PIN tries left 5 of 6") {
+		t.Fatalf("card status --reader after a wrong PIN:\n%s", out)
+	}
+	mustRun(t, "card", "pin", "--reader", slot.Reader, "--host", host, "--old", "123456", "--new", "2468")
+	if out := mustRun(t, "mobile", "login", "--state", state, "--pin", "2468"); !strings.Contains(out, "logged in to "+alice) {
+		t.Fatalf("login with the new PIN: %s", out)
 	}
 }
