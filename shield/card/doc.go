@@ -44,7 +44,10 @@
 //	20  00 81  VERIFY (PIN)             PIN block, or none: tries left (63Cx)  —
 //	24  00 81  CHANGE REFERENCE DATA    old PIN block ‖ new PIN block          —
 //	2C  00 81  RESET RETRY COUNTER      PUK block ‖ new PIN block              —
-//	47  00 00  GENERATE KEY PAIR (SM2)  —                                      public key 04‖x‖y
+//	47  00 00  GENERATE KEY PAIR (SM2)  — (into the pending slot)              pending key 04‖x‖y
+//	22  41 B6  MSE SET (signing key)    84 01 kk: 01 active, 02 pending        —
+//	44  00 00  ACTIVATE (certificate)   — (EF C007 holds leaf ‖ issuing CA)    —
+//	DA  01 03  PUT DATA: root key       CA root's SM2 public key 04‖x‖y, once  —
 //	2A  9E 9A  PSO: SIGN data           len(uid) ‖ uid ‖ message               SM2 sig (DER)
 //	2A  9E 90  PSO: SIGN digest         e = SM3(Z_A ‖ message), 32 bytes       SM2 sig (DER)
 //	2A  00 A8  PSO: VERIFY, key given   pub(65) ‖ len(uid) ‖ uid ‖             — (6300 if bad)
@@ -58,6 +61,8 @@
 //	0E  offset ERASE BINARY             — (truncates the EF at offset)         —
 //	CA  01 01  GET DATA: public key     —                                      04‖x‖y
 //	CA  01 02  GET DATA: status         —                                      Status (14 bytes)
+//	CA  01 03  GET DATA: root key       —                                      04‖x‖y (6A88: none)
+//	CA  01 04  GET DATA: pending key    —                                      04‖x‖y (6A88: none)
 //
 // An empty uid means GM/T 0009's default "1234567812345678". Offsets are
 // P1-P2 with P1 bit 8 clear (up to 7FFF). An absent Le takes the whole
@@ -80,8 +85,8 @@
 //	INS                               required
 //	A4 84 88 B0 CA, 2A 00A8/01A8/8680 none
 //	82                                SecInternal (and a pending Cc)
-//	20 24 2C                          SecExternal, under SM
-//	47 D6 0E, 2A 9E9A/9E90/8086       SecExternal + SecPIN, under SM
+//	20 24 2C 22                       SecExternal, under SM
+//	47 44 DA D6 0E, 2A 9E9A/9E90/8086 SecExternal + SecPIN, under SM
 //
 // # PIN, PUK and tearing
 //
@@ -123,10 +128,57 @@
 // come from the static SM4 key and both challenges with CBC-MAC as PRF
 // (fixed-length inputs) instead of SCP03's CMAC KDF.
 //
+// # Key slots and enrollment
+//
+// The card has an active key and a pending slot. GENERATE puts a new key
+// pair into the pending slot (durably; any older pending key is dropped)
+// and touches neither the active key nor the certificate EFs, so a
+// re-enrollment that fails at the bank (wrong code, stolen session), is
+// abandoned, or loses power leaves the enrolled key and certificate
+// working. INTERNAL AUTHENTICATE, DECIPHER and GET DATA 0101 always use
+// the active key; PSO SIGN uses the key MSE chose (active after reset,
+// SELECT and ACTIVATE), so the host signs the PKCS#10 with the pending
+// key and nothing else with it.
+//
+//	Host                                       Card
+//	 ── GENERATE ───────────────────────────▶  pending := new key (saved)
+//	 ── MSE 84 01 02, PSO SIGN(P10 digest) ─▶  signed by the pending key
+//	 ── MSE 84 01 01 ───────────────────────▶
+//	    … the bank checks the code, the CA issues …
+//	 ── UPDATE BINARY C007: leaf ‖ issuing ─▶
+//	 ── ACTIVATE ───────────────────────────▶  check the chain; in one save:
+//	                                           key := pending, C001 := leaf,
+//	                                           C002 := issuing, C007 := empty
+//
+// ACTIVATE's check, with only the root key (PUT DATA 0103, set once at
+// personalisation or by middleware.Provision; a different key later is
+// 6985: a new root means a new card): EF C007 is exactly two DER
+// certificates; the second is a CA (basic constraints, keyCertSign), is
+// not the root key itself, and its SM2-with-SM3 signature over the TBS
+// verifies under the root key with the default user ID 1234567812345678;
+// the first is no CA, names the second's subject as issuer, allows
+// digitalSignature, is signed by the second's key, and certifies the
+// pending key. Status words: 6985 no pending key; 6A88 no root key; 6A80
+// a structure that fails or a certificate for another key; 6300 a
+// signature that does not verify (another CA, a tampered certificate);
+// 6581 the save failed (nothing changed). A refusal changes nothing.
+// EFs C001 and C002 are written only by ACTIVATE: UPDATE and ERASE BINARY
+// on them answer 6982.
+//
+// Departures: this virtual card parses the certificates with gmsm smx509
+// because it is Go; a chip's COS would walk the DER with a small TLV
+// parser for just the fields named above (TBS, signature algorithm and
+// value, issuer, subject, SubjectPublicKeyInfo, basic constraints, key
+// usage) and verify with its SM2 engine, never holding more than one
+// certificate and the root key. The card has no clock, so validity dates
+// and revocation are not checked on the card: the middleware checks them
+// (shield/ca/cert.Verify) before staging, and the bank at every login.
+//
 // # Files
 //
 // Eight certificate EFs, C001–C008, hold X.509 certificates (DER) or any
-// bytes; together at most StoreLimit (50 KB = 51200 bytes), beyond which
+// bytes (C001 the holder's certificate, C002 its issuing CA's, C007 the
+// staging EF of ACTIVATE, C008 the middleware's dispersal record); together at most StoreLimit (50 KB = 51200 bytes), beyond which
 // UPDATE BINARY answers 6A84 and writes nothing. Departures from ISO
 // 7816-4: the EFs exist from personalisation with length zero and grow
 // with UPDATE BINARY; ERASE BINARY truncates (frees) instead of zeroing.
@@ -152,5 +204,6 @@
 // The paper's card sits between phone and SIM and forwards SIM commands;
 // ours is its own card in its own reader. Personalisation (Personalise)
 // generates the first key pair on the card side of the Store and returns
-// only the public key, standing in for the factory's issuance step.
+// only the public key, standing in for the factory's issuance step; it
+// may also set the root key (`trustbank card init --root`).
 package card

@@ -41,16 +41,21 @@
 //
 // # bank.Card over APDUs
 //
-//	GenerateKey       47 (PIN)                → the new key authenticates the card from then on
+//	GenerateKey       47 (PIN)                → a pending key; the active one
+//	                                            still authenticates and signs
 //	VerifyPIN         20 00 81
 //	Sign(msg)         e = SM3(Z_A ‖ msg) on the host (default user ID,
-//	                  the card's key), 2A 9E 90 e (PIN)
+//	                  the card's active key), 2A 9E 90 e (PIN)
+//	SignPending(msg)  22 41 B6 84 01 02, Sign with the pending key's Z_A,
+//	                  22 41 B6 84 01 01 (the PKCS#10; bank.PendingCard)
 //	Decrypt(asn1)     converted to C1‖C3‖C2, 2A 80 86 (PIN)
 //	StoreCertificate  cert.Verify against the pinned root (shield/ca/cert:
 //	                  chain leaf → issuing → root, key usage), the leaf
-//	                  must be for the card's key; leaf to EF C001, issuing
-//	                  CA to EF C002 (ERASE + UPDATE BINARY in 192-byte
-//	                  chunks) (PIN)
+//	                  must be for the card's pending key; leaf ‖ issuing
+//	                  CA to EF C007 (ERASE + UPDATE BINARY in 192-byte
+//	                  chunks), then ACTIVATE 44: the card checks the chain
+//	                  against its own root key and switches keys (PIN);
+//	                  its refusal (6A80, 6300) is ErrCertificate
 //
 // # Dispersed key storage (the Shamir construction)
 //
@@ -64,7 +69,8 @@
 // T = 3 of 4, two in the file and two in the card.
 //
 //	Provision (issuance, with the host keys from personalisation):
-//	  open the channel, VERIFY PIN, GET CHALLENGE Cc
+//	  open the channel, VERIFY PIN, PUT DATA 0103 the root's key (set
+//	  once; a card with another root is ErrRoot), GET CHALLENGE Cc
 //	  positions = FileShares distinct slots of Slots (32) drawn from
 //	              SM3("…/positions\0" ‖ Cc ‖ counter), rejection-sampled
 //	  sandbox slot s = f(s+1) at the positions, uniform random scalars
@@ -114,6 +120,7 @@
 //   - Signing hashes on the host (SIGN digest, as GM/T 0016 SKF does), so
 //     every command is a short APDU; the card still holds the key.
 //   - The card's key is read from the card when the middleware first
-//     opens it and pinned for the middleware's lifetime (updated by
-//     GenerateKey); the bank checks the card's certificate at login.
+//     opens it and pinned for the middleware's lifetime (updated when
+//     StoreCertificate activates the pending key); the bank checks the
+//     card's certificate at login.
 package middleware
