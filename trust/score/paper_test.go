@@ -18,7 +18,7 @@ func near(t *testing.T, what string, got, want, tol float64) {
 // (ln 0.25 = −1.3862944, ln 0.5 = −0.6931472, e^(−1) = 0.36787944).
 func TestHandComputed(t *testing.T) {
 	steps := []struct {
-		tc                float64
+		tc               float64
 		T, Wc, Wu, Wh, H float64
 	}{
 		// Step 1, T_c = 0.9, from T_u = 0.5, W = (0.25, 0.5, 0.25), Hist = 0:
