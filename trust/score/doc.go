@@ -102,7 +102,7 @@
 //
 // The paper's T = W_c·T_c + W_u·T_u with W_u = 1 − W_c, where W_c is Trigg
 // and Leach's tracking signal |E|/M (smoothed error over smoothed absolute
-// error) clamped to [0.1, 0.9], and at least 0.7 when a feedback is more
+// error) clamped to [0.1, 0.9], and at least 0.5 when a feedback is more
 // than one tier width (0.25) below T_u. See OursParams for the equations
 // and docs/trust.md for the comparison.
 //

@@ -57,6 +57,7 @@ type OnOffResult struct {
 	AttackerPerfect    Stat   `json:"attacker_perfect"`
 	AttacksFromPerfect Stat   `json:"attacks_from_perfect"`
 	AttackerMeanTrust  Stat   `json:"attacker_mean_trust"`
+	DemotedAfterAttack Stat   `json:"demoted_after_attack"` // share of attacks after which the tier is below "good"
 	HonestPerfect      Stat   `json:"honest_perfect"`
 }
 
@@ -148,6 +149,24 @@ func shareSeen(t []float64, from int, tier score.Tier, want func(i int) bool) fl
 	return float64(hit) / float64(n)
 }
 
+// shareBelow is the share of transactions (with want(i)) seen in a tier
+// at or above tier: 1 − shareBelow is the share seen below it.
+func shareBelow(t []float64, from int, tier score.Tier, want func(i int) bool) float64 {
+	var n, hit int
+	for i := from; i < len(t); i++ {
+		if want(i) {
+			n++
+			if tierSeen(t, i) >= tier {
+				hit++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
+}
+
 func all(int) bool { return true }
 
 func meanFrom(t []float64, from int) float64 {
@@ -169,8 +188,9 @@ func onOff(c Config, ex []ModelTraces) ([]OnOffResult, error) {
 	var out []OnOffResult
 	for _, k := range OnOffK {
 		real := OnOff(k, AdversaryTransactions)
-		perf, attacks, mean := newPerModel(), newPerModel(), newPerModel()
+		perf, attacks, mean, demoted := newPerModel(), newPerModel(), newPerModel(), newPerModel()
 		attack := func(i int) bool { return real[i] == 0 }
+		afterAttack := func(i int) bool { return i > 0 && real[i-1] == 0 }
 		err := overSeeds(c, c.env(), real, streamOnOff+uint64(k)<<8, func(seed, m int, t []float64) {
 			if seed == 0 && k == 4 {
 				ex[m].Real[1], ex[m].Traces[1] = real, t
@@ -178,13 +198,15 @@ func onOff(c Config, ex []ModelTraces) ([]OnOffResult, error) {
 			perf[m] = append(perf[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, all))
 			attacks[m] = append(attacks[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, attack))
 			mean[m] = append(mean[m], meanFrom(t, AdversaryWarmup))
+			demoted[m] = append(demoted[m], 1-shareBelow(t, AdversaryWarmup, score.TierGood, afterAttack))
 		})
 		if err != nil {
 			return nil, err
 		}
 		for m, name := range ModelNames {
 			out = append(out, OnOffResult{Model: name, K: k, AttackerPerfect: statOf(perf[m]),
-				AttacksFromPerfect: statOf(attacks[m]), AttackerMeanTrust: statOf(mean[m]), HonestPerfect: statOf(honest[m])})
+				AttacksFromPerfect: statOf(attacks[m]), AttackerMeanTrust: statOf(mean[m]), DemotedAfterAttack: statOf(demoted[m]),
+				HonestPerfect: statOf(honest[m])})
 		}
 	}
 	return out, nil
