@@ -26,8 +26,10 @@ func savePlot(path, title string, ss []series) error {
 	p.Title.Text = title
 	p.X.Label.Text = "transactions"
 	p.Y.Label.Text = "trust"
-	p.Y.Min, p.Y.Max = -0.02, 1.05
-	p.Legend.Top = false
+	p.Y.Min, p.Y.Max = -0.02, 1.4 // the legend sits above 1
+	p.Legend.Top = true
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"},
+		{Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}})
 	p.Add(plotter.NewGrid())
 	for i, s := range ss {
 		xys := make(plotter.XYs, len(s.y)+1)
