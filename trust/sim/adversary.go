@@ -131,14 +131,14 @@ func tierSeen(t []float64, i int) score.Tier {
 	return score.TierOf(t[i-1])
 }
 
-// shareSeen is the share of transactions from..len(t)-1 (those with
-// want(i) true) seen in tier.
-func shareSeen(t []float64, from int, tier score.Tier, want func(i int) bool) float64 {
+// share is the share of transactions from..len(t)-1 (those with want(i)
+// true) that a service sees in a tier with in(tier).
+func share(t []float64, from int, in func(score.Tier) bool, want func(i int) bool) float64 {
 	var n, hit int
 	for i := from; i < len(t); i++ {
 		if want(i) {
 			n++
-			if tierSeen(t, i) == tier {
+			if in(tierSeen(t, i)) {
 				hit++
 			}
 		}
@@ -149,23 +149,9 @@ func shareSeen(t []float64, from int, tier score.Tier, want func(i int) bool) fl
 	return float64(hit) / float64(n)
 }
 
-// shareBelow is the share of transactions (with want(i)) seen in a tier
-// at or above tier: 1 − shareBelow is the share seen below it.
-func shareBelow(t []float64, from int, tier score.Tier, want func(i int) bool) float64 {
-	var n, hit int
-	for i := from; i < len(t); i++ {
-		if want(i) {
-			n++
-			if tierSeen(t, i) >= tier {
-				hit++
-			}
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(hit) / float64(n)
-}
+func is(tier score.Tier) func(score.Tier) bool { return func(x score.Tier) bool { return x == tier } }
+
+func below(tier score.Tier) func(score.Tier) bool { return func(x score.Tier) bool { return x < tier } }
 
 func all(int) bool { return true }
 
@@ -180,7 +166,7 @@ func meanFrom(t []float64, from int) float64 {
 func onOff(c Config, ex []ModelTraces) ([]OnOffResult, error) {
 	honest := newPerModel()
 	err := overSeeds(c, c.env(), Constant(1, AdversaryTransactions), streamHonest, func(_, m int, t []float64) {
-		honest[m] = append(honest[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, all))
+		honest[m] = append(honest[m], share(t, AdversaryWarmup, is(score.TierPerfect), all))
 	})
 	if err != nil {
 		return nil, err
@@ -195,10 +181,10 @@ func onOff(c Config, ex []ModelTraces) ([]OnOffResult, error) {
 			if seed == 0 && k == 4 {
 				ex[m].Real[1], ex[m].Traces[1] = real, t
 			}
-			perf[m] = append(perf[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, all))
-			attacks[m] = append(attacks[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, attack))
+			perf[m] = append(perf[m], share(t, AdversaryWarmup, is(score.TierPerfect), all))
+			attacks[m] = append(attacks[m], share(t, AdversaryWarmup, is(score.TierPerfect), attack))
 			mean[m] = append(mean[m], meanFrom(t, AdversaryWarmup))
-			demoted[m] = append(demoted[m], 1-shareBelow(t, AdversaryWarmup, score.TierGood, afterAttack))
+			demoted[m] = append(demoted[m], share(t, AdversaryWarmup, below(score.TierGood), afterAttack))
 		})
 		if err != nil {
 			return nil, err
@@ -224,8 +210,8 @@ func slander(c Config, ex []ModelTraces) ([]SlanderCell, error) {
 				ex[m].Real[2], ex[m].Traces[2] = real, t
 			}
 			mean[m] = append(mean[m], meanFrom(t, AdversaryWarmup))
-			perf[m] = append(perf[m], shareSeen(t, AdversaryWarmup, score.TierPerfect, all))
-			bad[m] = append(bad[m], shareSeen(t, AdversaryWarmup, score.TierBad, all))
+			perf[m] = append(perf[m], share(t, AdversaryWarmup, is(score.TierPerfect), all))
+			bad[m] = append(bad[m], share(t, AdversaryWarmup, is(score.TierBad), all))
 			rms[m] = append(rms[m], RMS(t, real))
 		})
 		if err != nil {
