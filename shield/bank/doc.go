@@ -107,10 +107,14 @@
 // issued and may still be used; the durable record says what was used,
 // and it is written before any answer that relies on the use.
 //
-// The memory is bounded (2^16 challenges, 2^16 orders). Challenge needs
-// no session, so a client flooding it can fill the bound until its
-// challenges expire, and logins meanwhile get ErrBusy: rate-limit
-// Challenge per client in front of the server.
+// The memory is bounded twice. Per client: one client may hold
+// Config.PerClient (DefaultPerClient, 16) unused challenges — the client
+// being the remote IP address, as ChallengeFrom needs no session — and
+// one account as many unconfirmed orders; more is ErrRateLimited (HTTP
+// 429 rate_limited) for that client only, until it uses them or they
+// expire. In all: 2^16 challenges and 2^16 orders (ErrBusy), which only
+// many addresses together can reach. Behind a reverse proxy all clients
+// share its address: the proxy must limit per client itself.
 //
 // # Atomicity of the daily rule
 //

@@ -37,6 +37,12 @@ type Config struct {
 	OrderTTL     time.Duration // how long a pre-submitted order may be confirmed
 	SessionTTL   time.Duration
 	CodeTTL      time.Duration // authorization codes
+
+	// PerClient is how many login challenges one client (ChallengeFrom's
+	// client: the HTTP server passes the remote address) and how many
+	// orders one account may have outstanding at once; more is
+	// ErrRateLimited. DefaultPerClient by default.
+	PerClient int
 }
 
 // Validate checks that c is complete.
@@ -48,15 +54,19 @@ func (c *Config) Validate() error {
 		return errors.New("bank: config needs the pinned CA root and a revocation source")
 	case c.ChallengeTTL <= 0 || c.OrderTTL <= 0 || c.SessionTTL <= 0 || c.CodeTTL <= 0:
 		return errors.New("bank: config needs positive TTLs")
+	case c.PerClient <= 0 || c.PerClient > maxPending:
+		return fmt.Errorf("bank: config needs a per-client bound in 1..%d", maxPending)
 	}
 	return nil
 }
 
 // DefaultConfig has the TTLs we use: a challenge and an order are good
-// for two minutes, a session for fifteen, an authorization code for a day.
+// for two minutes, a session for fifteen, an authorization code for a
+// day; a client may hold DefaultPerClient challenges, an account as many
+// orders.
 func DefaultConfig() Config {
 	return Config{Now: time.Now, ChallengeTTL: 2 * time.Minute, OrderTTL: 2 * time.Minute,
-		SessionTTL: 15 * time.Minute, CodeTTL: 24 * time.Hour}
+		SessionTTL: 15 * time.Minute, CodeTTL: 24 * time.Hour, PerClient: DefaultPerClient}
 }
 
 // Server is the bank's internet application server: the paper's
@@ -156,4 +166,11 @@ func (s *Server) accountKey(ctx context.Context, account string) (*ecdsa.PublicK
 func newID() (id [IDSize]byte) {
 	rand.Read(id[:])
 	return id
+}
+
+// Outstanding reports how many login challenges and orders the server
+// holds in memory (issued, unused, perhaps expired): for monitoring, and
+// for tests that the bounds hold.
+func (s *Server) Outstanding() (challenges, orders int) {
+	return s.challenges.size(), s.orders.size()
 }

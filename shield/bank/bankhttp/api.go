@@ -53,6 +53,9 @@
 //	same_account 422          ErrSameAccount
 //	amount_range 422          ErrAmountRange: beyond money's bounds
 //	busy 429                  ErrBusy: too many challenges or orders outstanding
+//	rate_limited 429          ErrRateLimited: this client (remote address for
+//	                          challenges, account for orders) holds
+//	                          Config.PerClient unused ones already
 //	identity 422              cert.ErrIdentity: the CA refuses the identity
 //
 // anything else 500 (logged; the message does not leak internals). A
@@ -135,6 +138,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(bank.ErrOrderMismatch, "order_mismatch", http.StatusUnprocessableEntity),
 	httpapi.Map(bank.ErrSameAccount, "same_account", http.StatusUnprocessableEntity),
 	httpapi.Map(bank.ErrBusy, "busy", http.StatusTooManyRequests),
+	httpapi.Map(bank.ErrRateLimited, "rate_limited", http.StatusTooManyRequests),
 	httpapi.Map(bank.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(cert.ErrIdentity, "identity", http.StatusUnprocessableEntity),
 }

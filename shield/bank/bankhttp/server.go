@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -196,7 +197,7 @@ func (s *server) challenge(w http.ResponseWriter, r *http.Request) {
 	err := decode(w, r, &q)
 	var c *bank.LoginChallenge
 	if err == nil {
-		c, err = s.Server.Challenge(r.Context(), q.Account)
+		c, err = s.Server.ChallengeFrom(r.Context(), clientAddr(r), q.Account)
 	}
 	var enc []byte
 	if err == nil {
@@ -207,4 +208,17 @@ func (s *server) challenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.Reply(w, http.StatusOK, MessageResponse{Message: enc})
+}
+
+// clientAddr is the client of an unauthenticated request, for the
+// per-client bound on challenges: the remote IP address (without the
+// port, which a client picks freely). Behind a reverse proxy every
+// client shares the proxy's address; the proxy must then limit per
+// client itself.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr " + host
 }
