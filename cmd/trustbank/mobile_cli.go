@@ -24,7 +24,7 @@ import (
 // runMobile: the secure-element banking app (seed 002) on the command
 // line. enroll binds the card to an account (password, operator's code,
 // the card's key and PKCS#10, the CA's certificate stored in the card);
-// login and transfer use the certificate; admin open|code are the
+// login and transfer use the certificate; admin open|code|revoke are the
 // operator's steps. The card is used in process through its state file,
 // or through a PC/SC reader (--reader).
 func runMobile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -375,7 +375,7 @@ func (a *app) pay(ctx context.Context, p bank.Payment, pin string) (*bank.Receip
 // mobileAdmin: the bank operator's steps, over the operator endpoints.
 func mobileAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subcommands(ctx, "mobile admin", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"open": mobileAdminOpen, "code": mobileAdminCode,
+		"open": mobileAdminOpen, "code": mobileAdminCode, "revoke": mobileAdminRevoke,
 	})
 }
 

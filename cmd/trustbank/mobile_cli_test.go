@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"trustbank/shield/bank"
+	"trustbank/shield/ca"
 	"trustbank/shield/middleware"
 )
 
@@ -74,5 +75,26 @@ func TestMobileCLI(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "mobile", "transfer", "--state", state, "--to", bob, "--amount", "9000000", "--pin", "123456"); !errors.Is(err, bank.ErrInsufficientFunds) {
 		t.Fatalf("transfer beyond the balance: %v", err)
+	}
+
+	// The operator revokes alice's certificate at the online CA: her
+	// login is refused from then on.
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke", "--account", alice, "--reason", "bored"}, admin...)...); !errors.Is(err, ca.ErrReason) {
+		t.Fatalf("revoke with a bad reason: %v", err)
+	}
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke"}, admin...)...); !errors.Is(err, errUsage) {
+		t.Fatalf("revoke naming nothing: %v", err)
+	}
+	mustRun(t, "mobile", "login", "--state", state, "--pin", "123456")
+	out = mustRun(t, append([]string{"mobile", "admin", "revoke", "--account", alice, "--reason", "keyCompromise"}, admin...)...)
+	if !strings.Contains(out, "revoked certificate") || !strings.Contains(out, "(keyCompromise)") {
+		t.Fatalf("revoke: %s", out)
+	}
+	serial := strings.Fields(out)[2]
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke", "--serial", serial}, admin...)...); !errors.Is(err, ca.ErrAlreadyRevoked) {
+		t.Fatalf("revoking again: %v", err)
+	}
+	if _, _, err := runCLI(t, "mobile", "login", "--state", state, "--pin", "123456"); !errors.Is(err, bank.ErrRevoked) {
+		t.Fatalf("login with a revoked certificate: %v", err)
 	}
 }

@@ -152,14 +152,11 @@ func (s *Server) session(ctx context.Context, token [TokenSize]byte) (SessionRec
 // accountKey returns the public key of the account's bound certificate,
 // checked against the pinned root and revocation now.
 func (s *Server) accountKey(ctx context.Context, account string) (*ecdsa.PublicKey, error) {
-	a, err := s.c.Store.Account(ctx, account)
+	der, err := s.Certificate(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	if a.Cert == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotEnrolled, account)
-	}
-	_, pub, err := s.c.Trust.Verify(ctx, a.Cert, s.c.Now())
+	_, pub, err := s.c.Trust.Verify(ctx, der, s.c.Now())
 	return pub, err
 }
 
@@ -173,4 +170,17 @@ func newID() (id [IDSize]byte) {
 // for tests that the bounds hold.
 func (s *Server) Outstanding() (challenges, orders int) {
 	return s.challenges.size(), s.orders.size()
+}
+
+// Certificate returns the certificate bound to account (DER), revoked
+// or not: ErrUnknownAccount, ErrNotEnrolled.
+func (s *Server) Certificate(ctx context.Context, account string) ([]byte, error) {
+	a, err := s.c.Store.Account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if a.Cert == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotEnrolled, account)
+	}
+	return a.Cert, nil
 }

@@ -49,6 +49,8 @@ func NewHandler(d Deps) http.Handler {
 	mux := httpapi.NewMux()
 	mux.HandleFunc("POST /shield/v1/accounts", httpapi.Admin(d.AdminToken, s.openAccount))
 	mux.HandleFunc("POST /shield/v1/accounts/{id}/codes", httpapi.Admin(d.AdminToken, s.issueCode))
+	mux.HandleFunc("POST /shield/v1/accounts/{id}/revoke", httpapi.Admin(d.AdminToken, s.revokeAccount))
+	mux.HandleFunc("POST /shield/v1/certs/{serial}/revoke", httpapi.Admin(d.AdminToken, s.revokeSerial))
 	mux.HandleFunc("GET /shield/v1/pki", s.pki)
 	mux.HandleFunc("GET /shield/v1/crl", s.crl)
 	mux.HandleFunc("POST /shield/v1/login/password", message(s, d.Server.PasswordLogin))
@@ -159,6 +161,13 @@ type crlCache struct {
 	mu     sync.Mutex
 	der    []byte
 	signed time.Time
+}
+
+// reset forgets the cached CRL (after a revocation).
+func (c *crlCache) reset() {
+	c.mu.Lock()
+	c.der = nil
+	c.mu.Unlock()
 }
 
 func (c *crlCache) get(ctx context.Context, a *ca.Authority) ([]byte, error) {

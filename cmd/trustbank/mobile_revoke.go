@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/big"
+
+	"trustbank/shield/bank/bankhttp"
+	"trustbank/shield/ca"
+)
+
+// mobileAdminRevoke: the operator revokes a certificate at the online CA
+// of a running server — the one bound to --account, or --serial (hex) —
+// with an RFC 5280 reason. (`trustbank ca revoke` is the same for an
+// offline CA directory.)
+func mobileAdminRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := adminFlags("mobile admin revoke", stderr)
+	serialHex := a.fs.String("serial", "", "serial number (hex) instead of --account")
+	reasonName := a.fs.String("reason", "unspecified", "RFC 5280 reason: keyCompromise, superseded, cessationOfOperation, …")
+	if err := parse(a.fs, args); err != nil {
+		return err
+	}
+	reason, err := ca.ParseReason(*reasonName)
+	if err != nil {
+		return err
+	}
+	var r *bankhttp.RevokeResponse
+	switch {
+	case (*serialHex == "") == (a.account == ""):
+		return fmt.Errorf("%w: mobile admin revoke needs exactly one of --account and --serial", errUsage)
+	case a.account != "":
+		r, err = a.c.RevokeAccount(ctx, a.account, reason)
+	default:
+		serial, ok := new(big.Int).SetString(*serialHex, 16)
+		if !ok {
+			return fmt.Errorf("%w: --serial %q is not hex", errUsage, *serialHex)
+		}
+		r, err = a.c.RevokeCertificate(ctx, serial, reason)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "revoked certificate %s (%s)\n", r.Serial, r.Reason)
+	return nil
+}
