@@ -18,6 +18,7 @@ import (
 	"trustbank/shield/bank/bankhttp"
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsc"
+	"trustbank/shield/ca/cert"
 	"trustbank/shield/middleware"
 )
 
@@ -154,13 +155,13 @@ func mobileEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	hostPath := fs.String("host", "card-host.json", "the host keys from trustbank card init (read only to make the sandbox file)")
 	password := fs.String("password", "", "your account password")
 	code := fs.String("code", "", "the enrollment code the bank gave you")
-	idCard := fs.String("id-card", "", "your resident ID number (goes into the certificate)")
+	idCard := fs.String("id-card", "", "your resident ID number (optional: the certificate carries the one the bank recorded, and a different one is refused)")
 	pin := fs.String("pin", "", "the card's PIN")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.Account == "" || *password == "" || *code == "" || *idCard == "" || *pin == "" {
-		return fmt.Errorf("%w: mobile enroll needs --account, --password, --code, --id-card and --pin", errUsage)
+	if f.Account == "" || *password == "" || *code == "" || *pin == "" {
+		return fmt.Errorf("%w: mobile enroll needs --account, --password, --code and --pin", errUsage)
 	}
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%w: %s exists; this app is enrolled already", errUsage, *state)
@@ -245,7 +246,11 @@ func (a *app) enroll(ctx context.Context, password, code, idCard string) (*smx50
 	if err != nil {
 		return nil, err
 	}
-	req, err := a.dev.EnrollRequest(ses, code, pkix.Name{CommonName: a.f.Account, SerialNumber: "IDCCN-" + idCard})
+	subject := pkix.Name{CommonName: a.f.Account}
+	if idCard != "" {
+		subject.SerialNumber = cert.SubjectSerial(idCard)
+	}
+	req, err := a.dev.EnrollRequest(ses, code, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -398,12 +403,13 @@ type flagSetClient struct {
 func mobileAdminOpen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := adminFlags("mobile admin open", stderr)
 	owner := a.fs.String("owner", "", "the account holder's name")
+	idCard := a.fs.String("id-card", "", "the holder's resident ID number (18 characters, GB 11643 check character)")
 	password := a.fs.String("password", "", "the initial password")
 	balance := a.fs.Uint64("balance", 0, "opening balance in fen (paid in at the counter)")
 	if err := parse(a.fs, args); err != nil {
 		return err
 	}
-	if err := a.c.OpenAccount(ctx, a.account, *owner, *password, *balance); err != nil {
+	if err := a.c.OpenAccount(ctx, a.account, *owner, *idCard, *password, *balance); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "opened %s for %s with %s\n", a.account, *owner, cny2(*balance))

@@ -22,8 +22,8 @@ func TestMobileCLI(t *testing.T) {
 	base, _ := startServer(t, args...)
 	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
 	const alice, bob = "6222020000000001", "6222020000000002"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--password", "pw-a", "--balance", "10000000"}, admin...)...)
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", bob, "--owner", "Bob", "--password", "pw-b"}, admin...)...)
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "10000000"}, admin...)...)
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", bob, "--owner", "Bob", "--id-card", "310115198001010024", "--password", "pw-b"}, admin...)...)
 	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
 
 	dir := t.TempDir()

@@ -48,7 +48,7 @@ func TestServeShieldEnrollAndLogin(t *testing.T) {
 	base, _ := startServer(t, args...)
 	c := &bankhttp.Client{Base: base, AdminToken: adminToken(t, args)}
 	const acct = "6222020000000001"
-	if err := c.OpenAccount(ctx, acct, "Alice", "pw", 1000_00); err != nil {
+	if err := c.OpenAccount(ctx, acct, "Alice", "11010519491231002X", "pw", 1000_00); err != nil {
 		t.Fatal(err)
 	}
 	root, issuing, srvCert, err := c.PKI(ctx)

@@ -185,8 +185,8 @@ func TestAttackTamperedOrderSignature(t *testing.T) {
 func TestAttackAuthCode(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 0))
-		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", "pw-eve", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 0))
+		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", "11010519491231002X", "pw-eve", 0))
 		d := s.device(&softCard{pin: "1"})
 		ses := s.passwordLogin("alice")
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
@@ -229,7 +229,7 @@ func TestAttackCertificateNotChaining(t *testing.T) {
 		s.ca = rogue // the server now sends CSRs to a CA whose root it does not pin
 		s.restart()
 		s.srv.c.Trust = honest.trust()
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 0))
 		d := s.device(&softCard{pin: "1"})
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
 		must(t, err)
@@ -310,8 +310,8 @@ func TestDailyLimit(t *testing.T) {
 func TestDailyLimitConcurrent(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 100_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 100_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
 		ses := s.passwordLogin("alice")
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -340,8 +340,8 @@ func TestDailyLimitConcurrent(t *testing.T) {
 func TestSessionTransferRetry(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
 		m := &SessionTransfer{Session: s.passwordLogin("alice").Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		first, err := s.srv.Transfer(ctx, m)
 		must(t, err)
@@ -371,8 +371,8 @@ func TestSessionTransferRetry(t *testing.T) {
 func TestSessionChecks(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
 		bob := s.passwordLogin("bob")
 		m := &SessionTransfer{Session: bob.Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		if _, err := s.srv.Transfer(ctx, m); !errors.Is(err, ErrSession) {

@@ -24,7 +24,7 @@ func seedMessages(f *testing.F) map[Kind][]byte {
 		must(f, err)
 		out[Kind(b[0])] = b
 	}
-	must(f, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 10_000*yuan))
+	must(f, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 10_000*yuan))
 	s.customer("bob", 0)
 	put(&PasswordLogin{Account: "alice", Password: "pw-alice"})
 	ses := s.passwordLogin("alice")

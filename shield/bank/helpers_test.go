@@ -214,7 +214,7 @@ func (s *system) device(card Card) *Device {
 
 // customer opens an account and enrolls a soft card for it.
 func (s *system) customer(id string, balance uint64) (*Device, *softCard) {
-	must(s.t, s.srv.OpenAccount(ctx, id, "owner of "+id, "pw-"+id, balance))
+	must(s.t, s.srv.OpenAccount(ctx, id, "owner of "+id, "11010519491231002X", "pw-"+id, balance))
 	card := &softCard{pin: "123456"}
 	d := s.device(card)
 	ses := s.passwordLogin(id)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	"trustbank/shield/ca/cert"
 )
 
 // CA issues certificates: shield/ca implements it. Issue takes a PKCS#10
@@ -95,12 +97,17 @@ func hashPassword(password string, salt []byte) []byte {
 	return k
 }
 
-// OpenAccount opens an account at the counter with a password and an
-// opening balance in fen.
-func (s *Server) OpenAccount(ctx context.Context, id, owner, password string, balance uint64) error {
+// OpenAccount opens an account at the counter for owner, the holder of
+// the resident ID number idCard (GB 11643: 18 characters with the
+// ISO 7064 MOD 11-2 check character; else cert.ErrIdentity), with a
+// password and an opening balance in fen.
+func (s *Server) OpenAccount(ctx context.Context, id, owner, idCard, password string, balance uint64) error {
+	if err := cert.CheckIDCard(idCard); err != nil {
+		return err
+	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	return s.c.Store.OpenAccount(ctx, Account{ID: id, Owner: owner, PasswordSalt: salt,
+	return s.c.Store.OpenAccount(ctx, Account{ID: id, Owner: owner, IDCard: idCard, PasswordSalt: salt,
 		PasswordHash: hashPassword(password, salt), Balance: balance})
 }
 

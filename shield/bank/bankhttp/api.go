@@ -94,6 +94,7 @@ type (
 	OpenAccountRequest struct {
 		ID       string `json:"id"`
 		Owner    string `json:"owner"`
+		IDCard   string `json:"id_card"` // the holder's resident ID number (18 characters, GB 11643)
 		Password string `json:"password"`
 		Balance  uint64 `json:"balance"` // fen
 	}

@@ -141,7 +141,7 @@ func TestExpiredIs410(t *testing.T) {
 func TestOperatorEndpointsNeedToken(t *testing.T) {
 	e := newEnv(t, dbtest.Target{Path: dbtest.SQLitePath(t)})
 	for name, c := range map[string]*bankhttp.Client{"none": e.anon, "wrong": {Base: e.srv.URL, AdminToken: strings.Repeat("0", 64)}} {
-		err := c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan)
+		err := c.OpenAccount(ctx, alice, "Alice", "11010519491231002X", "pw", 1000*yuan)
 		wantCode(t, err, http.StatusUnauthorized, "unauthorized", bankhttp.ErrUnauthorized)
 		_, err = c.IssueAuthCode(ctx, alice)
 		wantCode(t, err, http.StatusUnauthorized, "unauthorized", bankhttp.ErrUnauthorized)
@@ -149,8 +149,8 @@ func TestOperatorEndpointsNeedToken(t *testing.T) {
 			t.Fatalf("%s token: money was created", name)
 		}
 	}
-	must(t, e.c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan))
-	err := e.c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan)
+	must(t, e.c.OpenAccount(ctx, alice, "Alice", "11010519491231002X", "pw", 1000*yuan))
+	err := e.c.OpenAccount(ctx, alice, "Alice", "11010519491231002X", "pw", 1000*yuan)
 	wantCode(t, err, http.StatusConflict, "account_exists", bank.ErrAccountExists)
 	_, err = e.c.IssueAuthCode(ctx, bob)
 	wantCode(t, err, http.StatusNotFound, "unknown_account", bank.ErrUnknownAccount)
@@ -163,7 +163,7 @@ func TestEnrollCannotNameAnotherAccount(t *testing.T) {
 	e := newEnv(t, dbtest.Target{})
 	customer(t, e.c, "6222000000000001", 1000*yuan)
 	const mallory = "6222000000000002"
-	must(t, e.c.OpenAccount(ctx, mallory, "Mallory", "pw-m", 0))
+	must(t, e.c.OpenAccount(ctx, mallory, "Mallory", "11010519491231002X", "pw-m", 0))
 	d, card := device(t, e.c)
 	ses, err := e.c.PasswordLogin(ctx, &bank.PasswordLogin{Account: mallory, Password: "pw-m"})
 	must(t, err)

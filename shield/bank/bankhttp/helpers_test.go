@@ -144,7 +144,7 @@ const idCard = "11010519491231002X"
 // enrolls a soft card for it, everything over HTTP.
 func customer(t testing.TB, c *bankhttp.Client, id string, balance uint64) *bank.Device {
 	t.Helper()
-	must(t, c.OpenAccount(ctx, id, "Owner "+id[len(id)-4:], "pw-"+id, balance))
+	must(t, c.OpenAccount(ctx, id, "Owner "+id[len(id)-4:], "11010519491231002X", "pw-"+id, balance))
 	d, card := device(t, c)
 	ses, err := c.PasswordLogin(ctx, &bank.PasswordLogin{Account: id, Password: "pw-" + id})
 	must(t, err)

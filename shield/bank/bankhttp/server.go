@@ -111,7 +111,7 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
 		err = checkAccount(q)
 	}
 	if err == nil {
-		err = s.Server.OpenAccount(r.Context(), q.ID, q.Owner, q.Password, q.Balance)
+		err = s.Server.OpenAccount(r.Context(), q.ID, q.Owner, q.IDCard, q.Password, q.Balance)
 	}
 	if err != nil {
 		s.fail(w, r, err)
