@@ -16,9 +16,9 @@ import (
 	"trustbank/internal/atomicfile"
 	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
+	"trustbank/shield/ca/cert"
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsc"
-	"trustbank/shield/ca/cert"
 	"trustbank/shield/middleware"
 )
 
