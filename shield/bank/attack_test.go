@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"trustbank/internal/dbtest"
+	"trustbank/shield/bank/banktest"
 )
 
 const yuan = 100 // fen
@@ -185,9 +186,9 @@ func TestAttackTamperedOrderSignature(t *testing.T) {
 func TestAttackAuthCode(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 0))
-		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", "11010519491231002X", "pw-eve", 0))
-		d := s.device(&softCard{pin: "1"})
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 0))
+		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", banktest.IDCard, "pw-eve", 0))
+		d := s.device(&banktest.SoftCard{PIN: "1"})
 		ses := s.passwordLogin("alice")
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
 		must(t, err)
@@ -229,8 +230,8 @@ func TestAttackCertificateNotChaining(t *testing.T) {
 		s.ca = rogue // the server now sends CSRs to a CA whose root it does not pin
 		s.restart()
 		s.srv.c.Trust = honest.trust()
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 0))
-		d := s.device(&softCard{pin: "1"})
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 0))
+		d := s.device(&banktest.SoftCard{PIN: "1"})
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
 		must(t, err)
 		req, err := d.EnrollRequest(s.passwordLogin("alice"), code, pkixName("alice"))
@@ -246,7 +247,7 @@ func TestAttackRevokedCertificateLogin(t *testing.T) {
 		s := newSystem(t, tg)
 		d, card := s.customer("alice", 0)
 		s.certLogin(d, "alice")
-		s.ca.revoke(card.cert)
+		s.ca.revoke(card.Cert)
 		ch, err := s.srv.Challenge(ctx, "alice")
 		must(t, err)
 		resp, err := d.AnswerLogin(ch)
@@ -278,7 +279,7 @@ func TestDailyLimit(t *testing.T) {
 		d, _ := s.customer("alice", 200_000*yuan)
 		s.customer("bob", 0)
 		// 23:00 China time: the day ends in an hour.
-		s.clock.set(time.Date(2026, 11, 30, 23, 0, 0, 0, ChinaTime))
+		s.clock.Set(time.Date(2026, 11, 30, 23, 0, 0, 0, ChinaTime))
 		ses := s.passwordLogin("alice")
 		pay := func(amount uint64) error {
 			_, err := s.srv.Transfer(ctx, &SessionTransfer{Session: ses.Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", amount}})
@@ -297,7 +298,7 @@ func TestDailyLimit(t *testing.T) {
 			t.Fatalf("receipt %+v", rc)
 		}
 		// 00:00 in Shanghai is 16:00 UTC: a new day.
-		s.clock.set(time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC))
+		s.clock.Set(time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC))
 		ses = s.passwordLogin("alice")
 		must(t, pay(50_000*yuan))
 		if err := pay(1); !errors.Is(err, ErrCertificateRequired) {
@@ -310,8 +311,8 @@ func TestDailyLimit(t *testing.T) {
 func TestDailyLimitConcurrent(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 100_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 100_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		ses := s.passwordLogin("alice")
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -340,8 +341,8 @@ func TestDailyLimitConcurrent(t *testing.T) {
 func TestSessionTransferRetry(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		m := &SessionTransfer{Session: s.passwordLogin("alice").Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		first, err := s.srv.Transfer(ctx, m)
 		must(t, err)
@@ -371,8 +372,8 @@ func TestSessionTransferRetry(t *testing.T) {
 func TestSessionChecks(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "11010519491231002X", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "11010519491231002X", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		bob := s.passwordLogin("bob")
 		m := &SessionTransfer{Session: bob.Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		if _, err := s.srv.Transfer(ctx, m); !errors.Is(err, ErrSession) {

@@ -20,7 +20,7 @@ import (
 func TestEnrollRefusals(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		e := newEnv(t, tg)
-		must(t, e.c.OpenAccount(ctx, alice, "Alice", "11010519491231002X", "pw", 1000*yuan))
+		must(t, e.c.OpenAccount(ctx, alice, "Alice", idCard, "pw", 1000*yuan))
 		d, card := device(t, e.c)
 		ses, err := e.c.PasswordLogin(ctx, &bank.PasswordLogin{Account: alice, Password: "pw"})
 		must(t, err)
@@ -43,7 +43,7 @@ func TestEnrollRefusals(t *testing.T) {
 		must(t, err)
 		resp, err := e.c.Enroll(ctx, req)
 		must(t, err)
-		conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+		conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 		must(t, err)
 		must(t, e.c.ConfirmEnrollment(ctx, conf))
 		err = e.c.ConfirmEnrollment(ctx, conf)
