@@ -175,4 +175,3 @@ func countRows(t *testing.T, db *sqldb.DB, table string) int {
 	must(t, db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n))
 	return n
 }
-
