@@ -37,11 +37,8 @@ func TestAttackReplayedLoginAfterRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
-		_, err = s.srv.Login(ctx, resp)
+		_, resp := s.answer(d, "alice")
+		_, err := s.srv.Login(ctx, resp)
 		must(t, err)
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallengeUsed) {
 			t.Fatalf("replay: %v", err)
@@ -57,10 +54,7 @@ func TestAttackExpiredChallenge(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(d, "alice")
 		s.clock.Add(3 * time.Minute)
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallenge) {
 			t.Fatalf("expired challenge: %v", err)
@@ -248,10 +242,7 @@ func TestAttackRevokedCertificateLogin(t *testing.T) {
 		d, card := s.customer("alice", 0)
 		s.certLogin(d, "alice")
 		s.ca.revoke(card.Cert)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(d, "alice")
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrRevoked) {
 			t.Fatalf("revoked certificate: %v", err)
 		}
@@ -263,10 +254,7 @@ func TestAttackLoginWithAnotherKey(t *testing.T) {
 		s := newSystem(t, tg)
 		s.customer("alice", 0)
 		thief, _ := s.customer("mallory", 0) // a valid card, but mallory's
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := thief.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(thief, "alice")
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrBadSignature) {
 			t.Fatalf("login to alice with mallory's card: %v", err)
 		}

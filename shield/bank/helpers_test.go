@@ -194,11 +194,18 @@ func (s *system) passwordLogin(id string) *Session {
 	return ses
 }
 
-func (s *system) certLogin(d *Device, id string) *Session {
+// answer has the server issue a login challenge for id and the device
+// answer it.
+func (s *system) answer(d *Device, id string) (*LoginChallenge, *LoginResponse) {
 	ch, err := s.srv.Challenge(ctx, id)
 	must(s.t, err)
 	resp, err := d.AnswerLogin(ch)
 	must(s.t, err)
+	return ch, resp
+}
+
+func (s *system) certLogin(d *Device, id string) *Session {
+	_, resp := s.answer(d, id)
 	ses, err := s.srv.Login(ctx, resp)
 	must(s.t, err)
 	return ses

@@ -15,10 +15,7 @@ func TestAttackChallengeLostInRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		ch, resp := s.answer(d, "alice")
 		s.restart()
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallenge) || errors.Is(err, ErrChallengeUsed) {
 			t.Fatalf("answer to a challenge issued before the restart: %v", err)
@@ -69,10 +66,7 @@ func TestAttackConcurrentReplayedLogin(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(d, "alice")
 		errs := concurrently(8, func(int) error { _, err := s.srv.Login(ctx, resp); return err })
 		if ok, used := count(errs, nil), count(errs, ErrChallengeUsed); ok != 1 || used != len(errs)-1 {
 			t.Fatalf("%d logins accepted, %d refused as used, of %d: %v", ok, used, len(errs), errs)
