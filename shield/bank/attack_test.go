@@ -15,9 +15,7 @@ const yuan = 100 // fen
 func TestEnrollLoginTransfer(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 100_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(100_000 * yuan)
 		if ses.Level != LevelCertificate {
 			t.Fatalf("level %v", ses.Level)
 		}
@@ -78,9 +76,7 @@ func TestAttackForgedServerChallenge(t *testing.T) {
 func TestAttackReplayedConfirmAfterRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		conf := s.signedConfirm(d, ses, Payment{"alice", "bob", "Bob", 1_000 * yuan})
 		first, err := s.srv.Confirm(ctx, conf)
 		must(t, err)
@@ -92,10 +88,7 @@ func TestAttackReplayedConfirmAfterRestart(t *testing.T) {
 			t.Fatalf("retry booked again: %+v vs %+v, balance %d", again, first, s.balance("alice"))
 		}
 		// A fresh signature over the same order (same nonce) is refused.
-		var o Order
-		must(t, o.UnmarshalBinary(conf.Order))
-		resigned, err := d.SignOrder(&o, []byte("123456"))
-		must(t, err)
+		resigned := s.resign(d, conf)
 		if _, err := s.srv.Confirm(ctx, resigned); !errors.Is(err, ErrNonceUsed) {
 			t.Fatalf("re-signed confirm: %v", err)
 		}
@@ -152,9 +145,7 @@ func TestAttackModifiedConfirm(t *testing.T) {
 func TestAttackTamperedOrderSignature(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, card := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, card, ses := s.aliceAndBob(10_000 * yuan)
 		pre := &PreSubmit{Session: ses.Token, Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		resp, err := s.srv.PreSubmit(ctx, pre)
 		must(t, err)

@@ -211,6 +211,24 @@ func (s *system) certLogin(d *Device, id string) *Session {
 	return ses
 }
 
+// aliceAndBob enrolls alice with balance and bob with nothing, and logs
+// alice in with her card.
+func (s *system) aliceAndBob(balance uint64) (*Device, *banktest.SoftCard, *Session) {
+	d, card := s.customer("alice", balance)
+	s.customer("bob", 0)
+	return d, card, s.certLogin(d, "alice")
+}
+
+// resign has the card sign the order of conf afresh: another confirmation
+// of the same order.
+func (s *system) resign(d *Device, conf *Confirm) *Confirm {
+	var o Order
+	must(s.t, o.UnmarshalBinary(conf.Order))
+	again, err := d.SignOrder(&o, []byte(banktest.PIN))
+	must(s.t, err)
+	return again
+}
+
 // signedConfirm runs pre-submit and the device's side of a payment.
 func (s *system) signedConfirm(d *Device, ses *Session, p Payment) *Confirm {
 	pre := &PreSubmit{Session: ses.Token, Payment: p}

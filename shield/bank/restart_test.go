@@ -33,9 +33,7 @@ func TestAttackChallengeLostInRestart(t *testing.T) {
 func TestAttackOrderLostInRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		conf := s.signedConfirm(d, ses, Payment{"alice", "bob", "Bob", 1_000 * yuan})
 		s.restart()
 		if _, err := s.srv.Confirm(ctx, conf); !errors.Is(err, ErrOrder) {
@@ -84,9 +82,7 @@ func TestAttackConcurrentReplayedLogin(t *testing.T) {
 func TestAttackConcurrentConfirmsOfOneOrder(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		pre := &PreSubmit{Session: ses.Token, Payment: Payment{"alice", "bob", "Bob", 1_000 * yuan}}
 		resp, err := s.srv.PreSubmit(ctx, pre)
 		must(t, err)
