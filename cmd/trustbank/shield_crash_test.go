@@ -34,10 +34,11 @@ type shieldPayer struct {
 func TestShieldCrashDuringConfirms(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		ctx := context.Background()
-		args := serverArgs(t, tg)
+		// More orders per account than the default bound lets one hold.
+		const payee, opening, amount, perPayer = "6222020000000999", 10_000, 100, bank.DefaultPerClient + 4
+		args := append(serverArgs(t, tg), "--shield-per-client", fmt.Sprint(perPayer))
 		base, cmd := startServer(t, args...)
 		c := &bankhttp.Client{Base: base, AdminToken: adminToken(t, args)}
-		const payee, opening, amount, perPayer = "6222020000000999", 10_000, 100, bank.DefaultPerClient - 4
 		payers := make([]*shieldPayer, 3)
 		for i := range payers {
 			p := &shieldPayer{acct: fmt.Sprintf("622202000000010%d", i)}

@@ -161,6 +161,9 @@ func (n *Node) openShield(ctx context.Context, sec *secrets, path string) error 
 	}
 	c := bank.DefaultConfig()
 	c.Store, c.Key, c.Now = store, srvKey, n.cfg.Now
+	if n.cfg.ShieldPerClient != 0 {
+		c.PerClient = n.cfg.ShieldPerClient
+	}
 	c.CA = &shieldCA{auth: auth, accounts: store}
 	c.Trust = shieldTrust(certs[0], certs[1], caStore)
 	srv, err := bank.NewServer(c)
