@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/big"
 
 	"trustbank/shield/bank/bankhttp"
 	"trustbank/shield/ca"
@@ -21,26 +20,29 @@ func mobileAdminRevoke(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parse(a.fs, args); err != nil {
 		return err
 	}
-	reason, err := ca.ParseReason(*reasonName)
-	if err != nil {
-		return err
-	}
-	var r *bankhttp.RevokeResponse
-	switch {
-	case (*serialHex == "") == (a.account == ""):
+	if (*serialHex == "") == (a.account == "") {
 		return fmt.Errorf("%w: mobile admin revoke needs exactly one of --account and --serial", errUsage)
-	case a.account != "":
-		r, err = a.c.RevokeAccount(ctx, a.account, reason)
-	default:
-		serial, ok := new(big.Int).SetString(*serialHex, 16)
-		if !ok {
-			return fmt.Errorf("%w: --serial %q is not hex", errUsage, *serialHex)
-		}
-		r, err = a.c.RevokeCertificate(ctx, serial, reason)
 	}
+	r, err := revokeOnline(ctx, a, *serialHex, *reasonName)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "revoked certificate %s (%s)\n", r.Serial, r.Reason)
 	return nil
+}
+
+// revokeOnline revokes the certificate of a.account, or with serialHex.
+func revokeOnline(ctx context.Context, a *flagSetClient, serialHex, reasonName string) (*bankhttp.RevokeResponse, error) {
+	if a.account == "" {
+		serial, reason, err := parseRevocation(serialHex, reasonName)
+		if err != nil {
+			return nil, err
+		}
+		return a.c.RevokeCertificate(ctx, serial, reason)
+	}
+	reason, err := ca.ParseReason(reasonName)
+	if err != nil {
+		return nil, err
+	}
+	return a.c.RevokeAccount(ctx, a.account, reason)
 }
