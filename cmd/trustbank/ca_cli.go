@@ -234,11 +234,7 @@ func caRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	serial, ok := new(big.Int).SetString(*serialHex, 16)
-	if !ok {
-		return fmt.Errorf("%w: --serial %q is not hex", errUsage, *serialHex)
-	}
-	reason, err := ca.ParseReason(*reasonName)
+	serial, reason, err := parseRevocation(*serialHex, *reasonName)
 	if err != nil {
 		return err
 	}
@@ -248,6 +244,17 @@ func caRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	return a.Revoke(ctx, serial, reason)
+}
+
+// parseRevocation reads the --serial (hex) and --reason (RFC 5280 name)
+// of a revocation, offline (ca revoke) or online (mobile admin revoke).
+func parseRevocation(serialHex, reasonName string) (*big.Int, ca.Reason, error) {
+	serial, ok := new(big.Int).SetString(serialHex, 16)
+	if !ok || serial.Sign() <= 0 {
+		return nil, 0, fmt.Errorf("%w: --serial %q is not a positive hex number", errUsage, serialHex)
+	}
+	reason, err := ca.ParseReason(reasonName)
+	return serial, reason, err
 }
 
 func caCRL(ctx context.Context, args []string, stdout, stderr io.Writer) error {

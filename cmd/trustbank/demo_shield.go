@@ -29,8 +29,8 @@ func (d *demo) shieldStory(ctx context.Context, n *node.Node) error {
 	d.section("Secure-element mobile banking (seed 002): packages shield/card, shield/ca, shield/middleware, shield/bank")
 	srv := n.Shield.Server
 	const alice, bob = "6222020000000101", "6222020000000102"
-	if err := errors.Join(srv.OpenAccount(ctx, alice, "Alice", "pw-alice", 12_000_000),
-		srv.OpenAccount(ctx, bob, "Bob", "pw-bob", 0)); err != nil {
+	if err := errors.Join(srv.OpenAccount(ctx, alice, "Alice", "11010519491231002X", "pw-alice", 12_000_000),
+		srv.OpenAccount(ctx, bob, "Bob", "310115198001010024", "pw-bob", 0)); err != nil {
 		return err
 	}
 	mw, err := demoCard(n)

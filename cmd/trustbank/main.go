@@ -60,7 +60,7 @@ var commands = []command{
 	{"ledger", "the evidence-chain ledger: ledger init|request|pay|submit|notice|receipt|check|recover|audit|qr", runLedger},
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
 	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
-	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code", runMobile},
+	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code|revoke", runMobile},
 	{"trust", "the trust model (seed 004): trust simulate --scenario 1|2|adversary [--json] [--out DIR]", runTrust},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},

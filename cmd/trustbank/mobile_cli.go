@@ -16,6 +16,7 @@ import (
 	"trustbank/internal/atomicfile"
 	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
+	"trustbank/shield/ca/cert"
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsc"
 	"trustbank/shield/middleware"
@@ -24,7 +25,7 @@ import (
 // runMobile: the secure-element banking app (seed 002) on the command
 // line. enroll binds the card to an account (password, operator's code,
 // the card's key and PKCS#10, the CA's certificate stored in the card);
-// login and transfer use the certificate; admin open|code are the
+// login and transfer use the certificate; admin open|code|revoke are the
 // operator's steps. The card is used in process through its state file,
 // or through a PC/SC reader (--reader).
 func runMobile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -154,13 +155,13 @@ func mobileEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	hostPath := fs.String("host", "card-host.json", "the host keys from trustbank card init (read only to make the sandbox file)")
 	password := fs.String("password", "", "your account password")
 	code := fs.String("code", "", "the enrollment code the bank gave you")
-	idCard := fs.String("id-card", "", "your resident ID number (goes into the certificate)")
+	idCard := fs.String("id-card", "", "your resident ID number (optional: the certificate carries the one the bank recorded, and a different one is refused)")
 	pin := fs.String("pin", "", "the card's PIN")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if f.Account == "" || *password == "" || *code == "" || *idCard == "" || *pin == "" {
-		return fmt.Errorf("%w: mobile enroll needs --account, --password, --code, --id-card and --pin", errUsage)
+	if f.Account == "" || *password == "" || *code == "" || *pin == "" {
+		return fmt.Errorf("%w: mobile enroll needs --account, --password, --code and --pin", errUsage)
 	}
 	if _, err := os.Stat(*state); err == nil {
 		return fmt.Errorf("%w: %s exists; this app is enrolled already", errUsage, *state)
@@ -250,7 +251,11 @@ func (a *app) enroll(ctx context.Context, password, code, idCard string) (*smx50
 	if err != nil {
 		return nil, err
 	}
-	req, err := a.dev.EnrollRequest(ses, code, pkix.Name{CommonName: a.f.Account, SerialNumber: "IDCCN-" + idCard})
+	subject := pkix.Name{CommonName: a.f.Account}
+	if idCard != "" {
+		subject.SerialNumber = cert.SubjectSerial(idCard)
+	}
+	req, err := a.dev.EnrollRequest(ses, code, subject)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +389,7 @@ func (a *app) pay(ctx context.Context, p bank.Payment, pin string) (*bank.Receip
 // mobileAdmin: the bank operator's steps, over the operator endpoints.
 func mobileAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return subcommands(ctx, "mobile admin", args, stdout, stderr, map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"open": mobileAdminOpen, "code": mobileAdminCode,
+		"open": mobileAdminOpen, "code": mobileAdminCode, "revoke": mobileAdminRevoke,
 	})
 }
 
@@ -407,12 +412,13 @@ type flagSetClient struct {
 func mobileAdminOpen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	a := adminFlags("mobile admin open", stderr)
 	owner := a.fs.String("owner", "", "the account holder's name")
+	idCard := a.fs.String("id-card", "", "the holder's resident ID number (18 characters, GB 11643 check character)")
 	password := a.fs.String("password", "", "the initial password")
 	balance := a.fs.Uint64("balance", 0, "opening balance in fen (paid in at the counter)")
 	if err := parse(a.fs, args); err != nil {
 		return err
 	}
-	if err := a.c.OpenAccount(ctx, a.account, *owner, *password, *balance); err != nil {
+	if err := a.c.OpenAccount(ctx, a.account, *owner, *idCard, *password, *balance); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "opened %s for %s with %s\n", a.account, *owner, cny2(*balance))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"trustbank/shield/bank"
+	"trustbank/shield/ca"
 	"trustbank/shield/card"
 	"trustbank/shield/card/pcsctest"
 	"trustbank/shield/middleware"
@@ -24,8 +25,8 @@ func TestMobileCLI(t *testing.T) {
 	base, _ := startServer(t, args...)
 	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
 	const alice, bob = "6222020000000001", "6222020000000002"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--password", "pw-a", "--balance", "10000000"}, admin...)...)
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", bob, "--owner", "Bob", "--password", "pw-b"}, admin...)...)
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "10000000"}, admin...)...)
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", bob, "--owner", "Bob", "--id-card", "310115198001010024", "--password", "pw-b"}, admin...)...)
 	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
 
 	dir := t.TempDir()
@@ -86,6 +87,27 @@ func TestMobileCLI(t *testing.T) {
 	if _, _, err := runCLI(t, "mobile", "transfer", "--state", state, "--to", bob, "--amount", "9000000", "--pin", "123456"); !errors.Is(err, bank.ErrInsufficientFunds) {
 		t.Fatalf("transfer beyond the balance: %v", err)
 	}
+
+	// The operator revokes alice's certificate at the online CA: her
+	// login is refused from then on.
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke", "--account", alice, "--reason", "bored"}, admin...)...); !errors.Is(err, ca.ErrReason) {
+		t.Fatalf("revoke with a bad reason: %v", err)
+	}
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke"}, admin...)...); !errors.Is(err, errUsage) {
+		t.Fatalf("revoke naming nothing: %v", err)
+	}
+	mustRun(t, "mobile", "login", "--state", state, "--pin", "123456")
+	out = mustRun(t, append([]string{"mobile", "admin", "revoke", "--account", alice, "--reason", "keyCompromise"}, admin...)...)
+	if !strings.Contains(out, "revoked certificate") || !strings.Contains(out, "(keyCompromise)") {
+		t.Fatalf("revoke: %s", out)
+	}
+	serial := strings.Fields(out)[2]
+	if _, _, err := runCLI(t, append([]string{"mobile", "admin", "revoke", "--serial", serial}, admin...)...); !errors.Is(err, ca.ErrAlreadyRevoked) {
+		t.Fatalf("revoking again: %v", err)
+	}
+	if _, _, err := runCLI(t, "mobile", "login", "--state", state, "--pin", "123456"); !errors.Is(err, bank.ErrRevoked) {
+		t.Fatalf("login with a revoked certificate: %v", err)
+	}
 }
 
 // The app and the card CLI through a real PC/SC reader: `card serve`
@@ -98,7 +120,7 @@ func TestMobileAndCardCLIOverPCSC(t *testing.T) {
 	base, _ := startServer(t, args...)
 	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
 	const alice = "6222020000000001"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--password", "pw-a", "--balance", "100"}, admin...)...)
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "100"}, admin...)...)
 	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
 	dir := t.TempDir()
 	cardState, host := filepath.Join(dir, "card.json"), filepath.Join(dir, "card-host.json")

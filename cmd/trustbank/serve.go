@@ -17,6 +17,7 @@ import (
 	"trustbank/internal/node"
 	"trustbank/ledger"
 	"trustbank/ledger/ledgerhttp"
+	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
 )
 
@@ -68,6 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.UintVar(&cfg.MaxDenom, "max-denom", 20, "largest denomination exponent (coins of 1 to 2^N minor units)")
 	fs.UintVar(&cfg.Lookahead, "lookahead", 1, "epochs of coin keys published ahead")
 	fs.StringVar(&cfg.Node.ShieldCRLURL, "shield-crl-url", "", "CRL distribution point written into the shield CA's certificates (default http://127.0.0.1:8080"+node.ShieldCRLPath+")")
+	fs.IntVar(&cfg.Node.ShieldPerClient, "shield-per-client", bank.DefaultPerClient, "unused shield login challenges one address, and unconfirmed orders one account, may hold (more: 429 rate_limited)")
 	fs.StringVar(&cfg.Node.LedgerBank, "ledger-bank", "bank-a", "name of the evidence-chain ledger bank")
 	fs.StringVar(&cfg.Node.LedgerCurrency, "ledger-currency", "CNY", "currency of the ledger's book")
 	scheme := fs.String("ledger-scheme", "sm2", "the ledger's signatures: sm2, or sm9 (identity-based; the bank issues account keys); fixed at the book's first use")

@@ -44,6 +44,10 @@ type Config struct {
 	// ShieldCRLURL is written into every certificate the shield CA issues
 	// (default http://127.0.0.1:8080 + ShieldCRLPath).
 	ShieldCRLURL string
+	// ShieldPerClient bounds the unused login challenges one address, and
+	// the unconfirmed orders one account, may hold (default
+	// bank.DefaultPerClient).
+	ShieldPerClient int
 	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -162,6 +161,9 @@ func (n *Node) openShield(ctx context.Context, sec *secrets, path string) error 
 	}
 	c := bank.DefaultConfig()
 	c.Store, c.Key, c.Now = store, srvKey, n.cfg.Now
+	if n.cfg.ShieldPerClient != 0 {
+		c.PerClient = n.cfg.ShieldPerClient
+	}
 	c.CA = &shieldCA{auth: auth, accounts: store}
 	c.Trust = shieldTrust(certs[0], certs[1], caStore)
 	srv, err := bank.NewServer(c)
@@ -227,13 +229,11 @@ func (r revocations) Revoked(ctx context.Context, c *smx509.Certificate) (bool, 
 
 // shieldCA is bank.CA through shield/ca: the identity in the certificate
 // is the account the enrollment's session authenticated (never one the
-// request names), its owner's name as held by the bank, and the ID-card
-// number of the request's subject serialNumber ("IDCCN-<number>"). The
-// key also decrypts (Encipherment): orders are SM2-encrypted to it.
-//
-// Known gap: the bank keeps no ID-card number yet, so that one field is
-// the holder's claim (its GB 11643 check character is verified); it names
-// no account and grants nothing.
+// request names), and its holder's name and resident ID number as the
+// bank recorded them when the account was opened. A request whose
+// subject serialNumber claims another ID number ("IDCCN-<number>") is
+// refused; one without a claim gets the bank's. The key also decrypts
+// (Encipherment): orders are SM2-encrypted to it.
 type shieldCA struct {
 	auth     *ca.Authority
 	accounts bank.Store
@@ -248,12 +248,14 @@ func (s *shieldCA) Issue(ctx context.Context, account string, csr []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	idCard, ok := strings.CutPrefix(r.CSR.Subject.SerialNumber, "IDCCN-")
-	if !ok {
-		return nil, fmt.Errorf("%w: the request's subject serialNumber is not IDCCN-<ID number>", cert.ErrIdentity)
+	if a.IDCard == "" {
+		return nil, fmt.Errorf("%w: account %s has no resident ID number on file (opened before they were kept)", cert.ErrIdentity, a.ID)
+	}
+	if claim := r.CSR.Subject.SerialNumber; claim != "" && claim != cert.SubjectSerial(a.IDCard) {
+		return nil, fmt.Errorf("%w: the request's subject serialNumber %q is not the account holder's ID number", cert.ErrIdentity, claim)
 	}
 	is, err := s.auth.Issue(ctx, ca.IssueRequest{CSR: csr, Encipherment: true,
-		Identity: cert.Identity{Name: a.Owner, IDCard: idCard, Account: a.ID}})
+		Identity: cert.Identity{Name: a.Owner, IDCard: a.IDCard, Account: a.ID}})
 	if err != nil {
 		return nil, err
 	}

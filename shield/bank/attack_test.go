@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"trustbank/internal/dbtest"
+	"trustbank/shield/bank/banktest"
 )
 
 const yuan = 100 // fen
@@ -14,9 +15,7 @@ const yuan = 100 // fen
 func TestEnrollLoginTransfer(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 100_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(100_000 * yuan)
 		if ses.Level != LevelCertificate {
 			t.Fatalf("level %v", ses.Level)
 		}
@@ -36,11 +35,8 @@ func TestAttackReplayedLoginAfterRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
-		_, err = s.srv.Login(ctx, resp)
+		_, resp := s.answer(d, "alice")
+		_, err := s.srv.Login(ctx, resp)
 		must(t, err)
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallengeUsed) {
 			t.Fatalf("replay: %v", err)
@@ -56,10 +52,7 @@ func TestAttackExpiredChallenge(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(d, "alice")
 		s.clock.Add(3 * time.Minute)
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallenge) {
 			t.Fatalf("expired challenge: %v", err)
@@ -83,9 +76,7 @@ func TestAttackForgedServerChallenge(t *testing.T) {
 func TestAttackReplayedConfirmAfterRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		conf := s.signedConfirm(d, ses, Payment{"alice", "bob", "Bob", 1_000 * yuan})
 		first, err := s.srv.Confirm(ctx, conf)
 		must(t, err)
@@ -97,10 +88,7 @@ func TestAttackReplayedConfirmAfterRestart(t *testing.T) {
 			t.Fatalf("retry booked again: %+v vs %+v, balance %d", again, first, s.balance("alice"))
 		}
 		// A fresh signature over the same order (same nonce) is refused.
-		var o Order
-		must(t, o.UnmarshalBinary(conf.Order))
-		resigned, err := d.SignOrder(&o, []byte("123456"))
-		must(t, err)
+		resigned := s.resign(d, conf)
 		if _, err := s.srv.Confirm(ctx, resigned); !errors.Is(err, ErrNonceUsed) {
 			t.Fatalf("re-signed confirm: %v", err)
 		}
@@ -157,9 +145,7 @@ func TestAttackModifiedConfirm(t *testing.T) {
 func TestAttackTamperedOrderSignature(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, card := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, card, ses := s.aliceAndBob(10_000 * yuan)
 		pre := &PreSubmit{Session: ses.Token, Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		resp, err := s.srv.PreSubmit(ctx, pre)
 		must(t, err)
@@ -185,9 +171,9 @@ func TestAttackTamperedOrderSignature(t *testing.T) {
 func TestAttackAuthCode(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 0))
-		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", "pw-eve", 0))
-		d := s.device(&softCard{pin: "1"})
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 0))
+		must(t, s.srv.OpenAccount(ctx, "eve", "Eve", banktest.IDCard, "pw-eve", 0))
+		d := s.device(&banktest.SoftCard{PIN: "1"})
 		ses := s.passwordLogin("alice")
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
 		must(t, err)
@@ -229,8 +215,8 @@ func TestAttackCertificateNotChaining(t *testing.T) {
 		s.ca = rogue // the server now sends CSRs to a CA whose root it does not pin
 		s.restart()
 		s.srv.c.Trust = honest.trust()
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 0))
-		d := s.device(&softCard{pin: "1"})
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 0))
+		d := s.device(&banktest.SoftCard{PIN: "1"})
 		code, err := s.srv.IssueAuthCode(ctx, "alice")
 		must(t, err)
 		req, err := d.EnrollRequest(s.passwordLogin("alice"), code, pkixName("alice"))
@@ -246,11 +232,8 @@ func TestAttackRevokedCertificateLogin(t *testing.T) {
 		s := newSystem(t, tg)
 		d, card := s.customer("alice", 0)
 		s.certLogin(d, "alice")
-		s.ca.revoke(card.cert)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		s.ca.revoke(card.Cert)
+		_, resp := s.answer(d, "alice")
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrRevoked) {
 			t.Fatalf("revoked certificate: %v", err)
 		}
@@ -262,10 +245,7 @@ func TestAttackLoginWithAnotherKey(t *testing.T) {
 		s := newSystem(t, tg)
 		s.customer("alice", 0)
 		thief, _ := s.customer("mallory", 0) // a valid card, but mallory's
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := thief.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(thief, "alice")
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrBadSignature) {
 			t.Fatalf("login to alice with mallory's card: %v", err)
 		}
@@ -278,7 +258,7 @@ func TestDailyLimit(t *testing.T) {
 		d, _ := s.customer("alice", 200_000*yuan)
 		s.customer("bob", 0)
 		// 23:00 China time: the day ends in an hour.
-		s.clock.set(time.Date(2026, 11, 30, 23, 0, 0, 0, ChinaTime))
+		s.clock.Set(time.Date(2026, 11, 30, 23, 0, 0, 0, ChinaTime))
 		ses := s.passwordLogin("alice")
 		pay := func(amount uint64) error {
 			_, err := s.srv.Transfer(ctx, &SessionTransfer{Session: ses.Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", amount}})
@@ -297,7 +277,7 @@ func TestDailyLimit(t *testing.T) {
 			t.Fatalf("receipt %+v", rc)
 		}
 		// 00:00 in Shanghai is 16:00 UTC: a new day.
-		s.clock.set(time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC))
+		s.clock.Set(time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC))
 		ses = s.passwordLogin("alice")
 		must(t, pay(50_000*yuan))
 		if err := pay(1); !errors.Is(err, ErrCertificateRequired) {
@@ -310,8 +290,8 @@ func TestDailyLimit(t *testing.T) {
 func TestDailyLimitConcurrent(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 100_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 100_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		ses := s.passwordLogin("alice")
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -340,8 +320,8 @@ func TestDailyLimitConcurrent(t *testing.T) {
 func TestSessionTransferRetry(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		m := &SessionTransfer{Session: s.passwordLogin("alice").Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		first, err := s.srv.Transfer(ctx, m)
 		must(t, err)
@@ -371,8 +351,8 @@ func TestSessionTransferRetry(t *testing.T) {
 func TestSessionChecks(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 1_000*yuan))
-		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", "pw-bob", 0))
+		must(t, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 1_000*yuan))
+		must(t, s.srv.OpenAccount(ctx, "bob", "Bob", banktest.IDCard, "pw-bob", 0))
 		bob := s.passwordLogin("bob")
 		m := &SessionTransfer{Session: bob.Token, ID: newID(), Payment: Payment{"alice", "bob", "Bob", 100 * yuan}}
 		if _, err := s.srv.Transfer(ctx, m); !errors.Is(err, ErrSession) {

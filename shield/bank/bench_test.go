@@ -23,9 +23,7 @@ func BenchmarkLoginRoundTrip(b *testing.B) {
 // checks and signature, confirm and the booked transfer (SQLite).
 func BenchmarkTransactionRoundTrip(b *testing.B) {
 	s := newSystem(b, dbtest.Target{Path: dbtest.SQLitePath(b)})
-	d, _ := s.customer("alice", 1<<50)
-	s.customer("bob", 0)
-	ses := s.certLogin(d, "alice")
+	d, _, ses := s.aliceAndBob(1 << 50)
 	for b.Loop() {
 		if _, err := s.srv.Confirm(ctx, s.signedConfirm(d, ses, Payment{"alice", "bob", "Bob", 1})); err != nil {
 			b.Fatal(err)

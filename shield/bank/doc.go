@@ -22,7 +22,7 @@
 //	◀──────────────────── Session (level password)
 //	card: GenerateKey, PKCS#10 signed by the card key
 //	── EnrollRequest(session, code, P10) ▶ code valid for the account?
-//	                               ── P10 ──────────────────────▶ issue
+//	                               ── P10, identity ────────────▶ issue
 //	                               ◀──────────────── P7 (leaf, chain)
 //	                               leaf chains to the pinned root; use up
 //	                               the code, record pending (one tx)
@@ -30,6 +30,14 @@
 //	card: check the chain, store the certificate, sign id‖SM3(cert)
 //	── EnrollConfirm(id, stored, sig) ▶ verify with the new certificate;
 //	                               Pending → Bound: certificate bound
+//
+// The identity the CA certifies is the bank's record, never the
+// request's: the account the session authenticated, the holder's name,
+// and the holder's resident ID number, which the operator records when
+// the account is opened (OpenAccount refuses one that is not 18
+// characters with a right GB 11643 / ISO 7064 MOD 11-2 check character:
+// cert.ErrIdentity). The certificate carries it as the subject
+// serialNumber "IDCCN-<number>" (package shield/ca/cert).
 //
 // # Certificate login (steps 1–7)
 //
@@ -107,10 +115,14 @@
 // issued and may still be used; the durable record says what was used,
 // and it is written before any answer that relies on the use.
 //
-// The memory is bounded (2^16 challenges, 2^16 orders). Challenge needs
-// no session, so a client flooding it can fill the bound until its
-// challenges expire, and logins meanwhile get ErrBusy: rate-limit
-// Challenge per client in front of the server.
+// The memory is bounded twice. Per client: one client may hold
+// Config.PerClient (DefaultPerClient, 16) unused challenges — the client
+// being the remote IP address, as ChallengeFrom needs no session — and
+// one account as many unconfirmed orders; more is ErrRateLimited (HTTP
+// 429 rate_limited) for that client only, until it uses them or they
+// expire. In all: 2^16 challenges and 2^16 orders (ErrBusy), which only
+// many addresses together can reach. Behind a reverse proxy all clients
+// share its address: the proxy must limit per client itself.
 //
 // # Atomicity of the daily rule
 //
@@ -148,7 +160,10 @@
 //   - The paper's card holds the server certificate; our Device pins it
 //     (Device.Server), which the middleware will keep in the card.
 //   - Revocation is a Revocation interface (CRL implements it from one
-//     CRL signed by the issuing CA); the paper does not discuss it.
+//     CRL signed by the issuing CA); the paper does not discuss it. The
+//     node checks the CA's revocation records at every login, pre-submit
+//     and confirmation, so an operator's revocation (bankhttp's revoke
+//     endpoints) is refused from its answer on, across restarts.
 //   - Sessions are bearer tokens kept hashed (SM3) in the store; a retry
 //     of a session transfer under a fresh session is the same request.
 package bank

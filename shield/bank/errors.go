@@ -30,6 +30,7 @@ var (
 	ErrSameAccount         = errors.New("bank: payer and payee are the same account")
 	ErrPIN                 = errors.New("bank: PIN refused by the card")
 	ErrBusy                = errors.New("bank: too many outstanding challenges or orders, try again later")
+	ErrRateLimited         = errors.New("bank: this client has too many outstanding challenges or orders: use them or let them expire first")
 	// ErrAmountRange is money.ErrRange: an amount, a balance or a daily
 	// total would leave its range.
 	ErrAmountRange = money.ErrRange

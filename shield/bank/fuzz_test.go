@@ -7,6 +7,7 @@ import (
 
 	"trustbank/internal/dbtest"
 	"trustbank/internal/fuzzcorpus"
+	"trustbank/shield/bank/banktest"
 )
 
 type codec interface {
@@ -24,12 +25,12 @@ func seedMessages(f *testing.F) map[Kind][]byte {
 		must(f, err)
 		out[Kind(b[0])] = b
 	}
-	must(f, s.srv.OpenAccount(ctx, "alice", "Alice", "pw-alice", 10_000*yuan))
+	must(f, s.srv.OpenAccount(ctx, "alice", "Alice", banktest.IDCard, "pw-alice", 10_000*yuan))
 	s.customer("bob", 0)
 	put(&PasswordLogin{Account: "alice", Password: "pw-alice"})
 	ses := s.passwordLogin("alice")
 	put(ses)
-	card := &softCard{pin: "123456"}
+	card := banktest.NewSoftCard()
 	d := s.device(card)
 	code, err := s.srv.IssueAuthCode(ctx, "alice")
 	must(f, err)
@@ -39,7 +40,7 @@ func seedMessages(f *testing.F) map[Kind][]byte {
 	resp, err := s.srv.Enroll(ctx, req)
 	must(f, err)
 	put(resp)
-	conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+	conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 	must(f, err)
 	put(conf)
 	must(f, s.srv.ConfirmEnrollment(ctx, conf))

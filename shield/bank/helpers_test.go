@@ -16,6 +16,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"trustbank/internal/dbtest"
+	"trustbank/shield/bank/banktest"
 )
 
 var ctx = context.Background()
@@ -123,55 +124,12 @@ func (ca *testCA) revoke(cert []byte) {
 	ca.mu.Unlock()
 }
 
-// softCard plays the card with a real SM2 key held by the test (the APDU
-// layer of shield/card is not ready).
-type softCard struct {
-	key  *sm2.PrivateKey
-	pin  string
-	cert []byte
-}
-
-func (c *softCard) GenerateKey() (*ecdsa.PublicKey, error) {
-	k, err := sm2.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	c.key = k
-	return &k.PublicKey, nil
-}
-
-func (c *softCard) VerifyPIN(pin []byte) error {
-	if string(pin) != c.pin {
-		return errors.New("wrong PIN")
-	}
-	return nil
-}
-
-func (c *softCard) Sign(msg []byte) ([]byte, error) {
-	return c.key.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
-}
-
-func (c *softCard) Decrypt(ct []byte) ([]byte, error) { return sm2.Decrypt(c.key, ct) }
-
-func (c *softCard) StoreCertificate(der []byte) error { c.cert = der; return nil }
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock               { return &clock{t: time.Now().Truncate(time.Second)} }
-func (c *clock) set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // system is a bank server on a real store with a real CA, and helpers to
 // play the customer's device.
 type system struct {
 	t     testing.TB
 	ca    *testCA
-	clock *clock
+	clock *banktest.Clock
 	tg    dbtest.Target
 	store *SQLStore
 	srv   *Server
@@ -180,7 +138,7 @@ type system struct {
 }
 
 func newSystem(t testing.TB, tg dbtest.Target) *system {
-	s := &system{t: t, ca: newTestCA(t, "test"), clock: newClock(), tg: tg}
+	s := &system{t: t, ca: newTestCA(t, "test"), clock: banktest.NewClock(), tg: tg}
 	var err error
 	s.key, err = sm2.GenerateKey(rand.Reader)
 	must(t, err)
@@ -213,9 +171,9 @@ func (s *system) device(card Card) *Device {
 }
 
 // customer opens an account and enrolls a soft card for it.
-func (s *system) customer(id string, balance uint64) (*Device, *softCard) {
-	must(s.t, s.srv.OpenAccount(ctx, id, "owner of "+id, "pw-"+id, balance))
-	card := &softCard{pin: "123456"}
+func (s *system) customer(id string, balance uint64) (*Device, *banktest.SoftCard) {
+	must(s.t, s.srv.OpenAccount(ctx, id, "owner of "+id, banktest.IDCard, "pw-"+id, balance))
+	card := banktest.NewSoftCard()
 	d := s.device(card)
 	ses := s.passwordLogin(id)
 	code, err := s.srv.IssueAuthCode(ctx, id)
@@ -224,7 +182,7 @@ func (s *system) customer(id string, balance uint64) (*Device, *softCard) {
 	must(s.t, err)
 	resp, err := s.srv.Enroll(ctx, req)
 	must(s.t, err)
-	conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+	conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 	must(s.t, err)
 	must(s.t, s.srv.ConfirmEnrollment(ctx, conf))
 	return d, card
@@ -236,14 +194,39 @@ func (s *system) passwordLogin(id string) *Session {
 	return ses
 }
 
-func (s *system) certLogin(d *Device, id string) *Session {
+// answer has the server issue a login challenge for id and the device
+// answer it.
+func (s *system) answer(d *Device, id string) (*LoginChallenge, *LoginResponse) {
 	ch, err := s.srv.Challenge(ctx, id)
 	must(s.t, err)
 	resp, err := d.AnswerLogin(ch)
 	must(s.t, err)
+	return ch, resp
+}
+
+func (s *system) certLogin(d *Device, id string) *Session {
+	_, resp := s.answer(d, id)
 	ses, err := s.srv.Login(ctx, resp)
 	must(s.t, err)
 	return ses
+}
+
+// aliceAndBob enrolls alice with balance and bob with nothing, and logs
+// alice in with her card.
+func (s *system) aliceAndBob(balance uint64) (*Device, *banktest.SoftCard, *Session) {
+	d, card := s.customer("alice", balance)
+	s.customer("bob", 0)
+	return d, card, s.certLogin(d, "alice")
+}
+
+// resign has the card sign the order of conf afresh: another confirmation
+// of the same order.
+func (s *system) resign(d *Device, conf *Confirm) *Confirm {
+	var o Order
+	must(s.t, o.UnmarshalBinary(conf.Order))
+	again, err := d.SignOrder(&o, []byte(banktest.PIN))
+	must(s.t, err)
+	return again
 }
 
 // signedConfirm runs pre-submit and the device's side of a payment.
@@ -253,7 +236,7 @@ func (s *system) signedConfirm(d *Device, ses *Session, p Payment) *Confirm {
 	must(s.t, err)
 	o, err := d.OpenOrder(pre, resp)
 	must(s.t, err)
-	conf, err := d.SignOrder(o, []byte("123456"))
+	conf, err := d.SignOrder(o, []byte(banktest.PIN))
 	must(s.t, err)
 	return conf
 }
@@ -276,8 +259,8 @@ func (s *system) balance(id string) uint64 {
 func pkixName(cn string) pkix.Name { return pkix.Name{CommonName: cn} }
 
 // sealTo SM2-encrypts msg to the card's key, as the server does.
-func (s *system) sealTo(card *softCard, msg []byte) []byte {
-	ct, err := sm2.EncryptASN1(rand.Reader, &card.key.PublicKey, msg)
+func (s *system) sealTo(card *banktest.SoftCard, msg []byte) []byte {
+	ct, err := sm2.EncryptASN1(rand.Reader, card.Public(), msg)
 	must(s.t, err)
 	return ct
 }

@@ -15,10 +15,7 @@ func TestAttackChallengeLostInRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		ch, resp := s.answer(d, "alice")
 		s.restart()
 		if _, err := s.srv.Login(ctx, resp); !errors.Is(err, ErrChallenge) || errors.Is(err, ErrChallengeUsed) {
 			t.Fatalf("answer to a challenge issued before the restart: %v", err)
@@ -36,9 +33,7 @@ func TestAttackChallengeLostInRestart(t *testing.T) {
 func TestAttackOrderLostInRestart(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		conf := s.signedConfirm(d, ses, Payment{"alice", "bob", "Bob", 1_000 * yuan})
 		s.restart()
 		if _, err := s.srv.Confirm(ctx, conf); !errors.Is(err, ErrOrder) {
@@ -69,10 +64,7 @@ func TestAttackConcurrentReplayedLogin(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
 		d, _ := s.customer("alice", 0)
-		ch, err := s.srv.Challenge(ctx, "alice")
-		must(t, err)
-		resp, err := d.AnswerLogin(ch)
-		must(t, err)
+		_, resp := s.answer(d, "alice")
 		errs := concurrently(8, func(int) error { _, err := s.srv.Login(ctx, resp); return err })
 		if ok, used := count(errs, nil), count(errs, ErrChallengeUsed); ok != 1 || used != len(errs)-1 {
 			t.Fatalf("%d logins accepted, %d refused as used, of %d: %v", ok, used, len(errs), errs)
@@ -90,9 +82,7 @@ func TestAttackConcurrentReplayedLogin(t *testing.T) {
 func TestAttackConcurrentConfirmsOfOneOrder(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		s := newSystem(t, tg)
-		d, _ := s.customer("alice", 10_000*yuan)
-		s.customer("bob", 0)
-		ses := s.certLogin(d, "alice")
+		d, _, ses := s.aliceAndBob(10_000 * yuan)
 		pre := &PreSubmit{Session: ses.Token, Payment: Payment{"alice", "bob", "Bob", 1_000 * yuan}}
 		resp, err := s.srv.PreSubmit(ctx, pre)
 		must(t, err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+
+	"trustbank/shield/ca/cert"
 )
 
 // CA issues certificates: shield/ca implements it. Issue takes a PKCS#10
@@ -37,6 +39,12 @@ type Config struct {
 	OrderTTL     time.Duration // how long a pre-submitted order may be confirmed
 	SessionTTL   time.Duration
 	CodeTTL      time.Duration // authorization codes
+
+	// PerClient is how many login challenges one client (ChallengeFrom's
+	// client: the HTTP server passes the remote address) and how many
+	// orders one account may have outstanding at once; more is
+	// ErrRateLimited. DefaultPerClient by default.
+	PerClient int
 }
 
 // Validate checks that c is complete.
@@ -48,15 +56,19 @@ func (c *Config) Validate() error {
 		return errors.New("bank: config needs the pinned CA root and a revocation source")
 	case c.ChallengeTTL <= 0 || c.OrderTTL <= 0 || c.SessionTTL <= 0 || c.CodeTTL <= 0:
 		return errors.New("bank: config needs positive TTLs")
+	case c.PerClient <= 0 || c.PerClient > maxPending:
+		return fmt.Errorf("bank: config needs a per-client bound in 1..%d", maxPending)
 	}
 	return nil
 }
 
 // DefaultConfig has the TTLs we use: a challenge and an order are good
-// for two minutes, a session for fifteen, an authorization code for a day.
+// for two minutes, a session for fifteen, an authorization code for a
+// day; a client may hold DefaultPerClient challenges, an account as many
+// orders.
 func DefaultConfig() Config {
 	return Config{Now: time.Now, ChallengeTTL: 2 * time.Minute, OrderTTL: 2 * time.Minute,
-		SessionTTL: 15 * time.Minute, CodeTTL: 24 * time.Hour}
+		SessionTTL: 15 * time.Minute, CodeTTL: 24 * time.Hour, PerClient: DefaultPerClient}
 }
 
 // Server is the bank's internet application server: the paper's
@@ -85,12 +97,17 @@ func hashPassword(password string, salt []byte) []byte {
 	return k
 }
 
-// OpenAccount opens an account at the counter with a password and an
-// opening balance in fen.
-func (s *Server) OpenAccount(ctx context.Context, id, owner, password string, balance uint64) error {
+// OpenAccount opens an account at the counter for owner, the holder of
+// the resident ID number idCard (GB 11643: 18 characters with the
+// ISO 7064 MOD 11-2 check character; else cert.ErrIdentity), with a
+// password and an opening balance in fen.
+func (s *Server) OpenAccount(ctx context.Context, id, owner, idCard, password string, balance uint64) error {
+	if err := cert.CheckIDCard(idCard); err != nil {
+		return err
+	}
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	return s.c.Store.OpenAccount(ctx, Account{ID: id, Owner: owner, PasswordSalt: salt,
+	return s.c.Store.OpenAccount(ctx, Account{ID: id, Owner: owner, IDCard: idCard, PasswordSalt: salt,
 		PasswordHash: hashPassword(password, salt), Balance: balance})
 }
 
@@ -142,6 +159,29 @@ func (s *Server) session(ctx context.Context, token [TokenSize]byte) (SessionRec
 // accountKey returns the public key of the account's bound certificate,
 // checked against the pinned root and revocation now.
 func (s *Server) accountKey(ctx context.Context, account string) (*ecdsa.PublicKey, error) {
+	der, err := s.Certificate(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	_, pub, err := s.c.Trust.Verify(ctx, der, s.c.Now())
+	return pub, err
+}
+
+func newID() (id [IDSize]byte) {
+	rand.Read(id[:])
+	return id
+}
+
+// Outstanding reports how many login challenges and orders the server
+// holds in memory (issued, unused, perhaps expired): for monitoring, and
+// for tests that the bounds hold.
+func (s *Server) Outstanding() (challenges, orders int) {
+	return s.challenges.size(), s.orders.size()
+}
+
+// Certificate returns the certificate bound to account (DER), revoked
+// or not: ErrUnknownAccount, ErrNotEnrolled.
+func (s *Server) Certificate(ctx context.Context, account string) ([]byte, error) {
 	a, err := s.c.Store.Account(ctx, account)
 	if err != nil {
 		return nil, err
@@ -149,11 +189,5 @@ func (s *Server) accountKey(ctx context.Context, account string) (*ecdsa.PublicK
 	if a.Cert == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotEnrolled, account)
 	}
-	_, pub, err := s.c.Trust.Verify(ctx, a.Cert, s.c.Now())
-	return pub, err
-}
-
-func newID() (id [IDSize]byte) {
-	rand.Read(id[:])
-	return id
+	return a.Cert, nil
 }

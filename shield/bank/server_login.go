@@ -8,10 +8,19 @@ import (
 	"time"
 )
 
-// Challenge starts a certificate login (the paper's step 2): a fresh
-// random nonce, signed with the server key, held in memory until it is
-// used or expires (a crash forgets it: the device asks again).
+// Challenge is ChallengeFrom with the account as the client: for callers
+// with no network peer to tell clients apart.
 func (s *Server) Challenge(ctx context.Context, account string) (*LoginChallenge, error) {
+	return s.ChallengeFrom(ctx, "account "+account, account)
+}
+
+// ChallengeFrom starts a certificate login (the paper's step 2): a fresh
+// random nonce, signed with the server key, held in memory until it is
+// used or expires (a crash forgets it: the device asks again). The
+// request is unauthenticated, so it counts against client (a remote
+// address): one that holds Config.PerClient unused challenges gets
+// ErrRateLimited, and other clients keep theirs.
+func (s *Server) ChallengeFrom(ctx context.Context, client, account string) (*LoginChallenge, error) {
 	if err := checkField("account", account, maxAccountID); err != nil {
 		return nil, err
 	}
@@ -28,7 +37,7 @@ func (s *Server) Challenge(ctx context.Context, account string) (*LoginChallenge
 	if err != nil {
 		return nil, err
 	}
-	return c, s.challenges.put(c.ID, Challenge{ID: c.ID, Account: account, Encoding: enc, Expires: c.Expires}, c.Expires, s.c.Now())
+	return c, s.challenges.put(c.ID, client, s.c.PerClient, Challenge{ID: c.ID, Account: account, Encoding: enc, Expires: c.Expires}, c.Expires, s.c.Now())
 }
 
 // Login verifies the card's signature over the challenge with the

@@ -13,7 +13,8 @@ import (
 
 // PreSubmit answers a pre-submitted payment (step 2): the order with a
 // fresh nonce, signed by the server key and SM2-encrypted to the key of
-// the account's certificate.
+// the account's certificate. An account holding Config.PerClient
+// unconfirmed orders gets ErrRateLimited.
 func (s *Server) PreSubmit(ctx context.Context, m *PreSubmit) (*PreSubmitResponse, error) {
 	if err := s.payer(ctx, m.Session, &m.Payment); err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func (s *Server) PreSubmit(ctx context.Context, m *PreSubmit) (*PreSubmitRespons
 		return nil, err
 	}
 	rec := OrderRecord{ID: o.ID, Account: o.Account, Encoding: enc, Expires: o.Expires}
-	if err := s.orders.put(o.ID, rec, o.Expires, s.c.Now()); err != nil {
+	if err := s.orders.put(o.ID, "account "+o.Account, s.c.PerClient, rec, o.Expires, s.c.Now()); err != nil {
 		return nil, err
 	}
 	return &PreSubmitResponse{ID: o.ID, Sealed: sealed}, nil

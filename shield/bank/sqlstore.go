@@ -82,8 +82,8 @@ func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO bank_accounts (id, owner, pw_salt, pw_hash, balance) VALUES (?, ?, ?, ?, ?)`),
-			a.ID, a.Owner, a.PasswordSalt, a.PasswordHash, int64(a.Balance))
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO bank_accounts (id, owner, id_card, pw_salt, pw_hash, balance) VALUES (?, ?, ?, ?, ?, ?)`),
+			a.ID, a.Owner, a.IDCard, a.PasswordSalt, a.PasswordHash, int64(a.Balance))
 		if s.db.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: %s", ErrAccountExists, a.ID)
 		}
@@ -99,8 +99,8 @@ func (s *SQLStore) OpenAccount(ctx context.Context, a Account) error {
 func (s *SQLStore) Account(ctx context.Context, id string) (Account, error) {
 	a := Account{ID: id}
 	var bal int64
-	err := s.row(ctx, nil, `SELECT owner, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`, id).
-		Scan(&a.Owner, &a.PasswordSalt, &a.PasswordHash, &bal, &a.Cert)
+	err := s.row(ctx, nil, `SELECT owner, id_card, pw_salt, pw_hash, balance, cert FROM bank_accounts WHERE id = ?`, id).
+		Scan(&a.Owner, &a.IDCard, &a.PasswordSalt, &a.PasswordHash, &bal, &a.Cert)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
 	}

@@ -10,6 +10,7 @@ import (
 type Account struct {
 	ID           string
 	Owner        string
+	IDCard       string // the holder's resident ID number (GB 11643); "" for accounts opened before it was kept
 	PasswordSalt []byte
 	PasswordHash []byte // PBKDF2-SM3 of the password
 	Balance      uint64 // fen

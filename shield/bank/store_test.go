@@ -2,6 +2,7 @@ package bank
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ func TestStore(t *testing.T) {
 func RunStoreSuite(t *testing.T, newStore func() Store) {
 	s := newStore()
 	now := time.Now()
-	for _, a := range []Account{{ID: "a", Owner: "A", PasswordSalt: []byte{1}, PasswordHash: []byte{2}, Balance: 1000},
+	for _, a := range []Account{{ID: "a", Owner: "A", IDCard: "11010519491231002X", PasswordSalt: []byte{1}, PasswordHash: []byte{2}, Balance: 1000},
 		{ID: "b", Owner: "B", PasswordSalt: []byte{1}, PasswordHash: []byte{2}}} {
 		must(t, s.OpenAccount(ctx, a))
 	}
@@ -42,6 +43,12 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 		}
 		if _, err := s.Account(ctx, "nobody"); !errors.Is(err, ErrUnknownAccount) {
 			t.Fatalf("unknown: %v", err)
+		}
+		for id, want := range map[string]string{"a": "11010519491231002X", "b": ""} {
+			a, err := newStore().Account(ctx, id)
+			if err != nil || a.IDCard != want || a.Owner != strings.ToUpper(id) {
+				t.Fatalf("account %s: %+v, %v; want ID number %q", id, a, err, want)
+			}
 		}
 	})
 	t.Run("enrollment", func(t *testing.T) {

@@ -5,6 +5,8 @@
 //
 //	POST /shield/v1/accounts                open an account with a balance         [admin]
 //	POST /shield/v1/accounts/{id}/codes     issue an enrollment authorization code [admin]
+//	POST /shield/v1/accounts/{id}/revoke    revoke the account's bound certificate  [admin]
+//	POST /shield/v1/certs/{serial}/revoke   revoke a certificate by serial (hex)    [admin]
 //	GET  /shield/v1/pki                     CA root, issuing CA, server certificate (DER)
 //	GET  /shield/v1/crl                     the issuing CA's current CRL (DER)
 //	POST /shield/v1/login/password          PasswordLogin → Session (password level)
@@ -20,7 +22,10 @@
 // admin_token): opening an account with a balance creates money, and an
 // authorization code lets whoever holds it enroll a certificate. Every
 // other endpoint is authenticated by its message: a password, a session
-// token, the card's signature.
+// token, the card's signature. A revocation ({"reason": RFC 5280 name},
+// default unspecified) is durable before it is answered; the bank refuses
+// the certificate's logins and confirmations from then on (revoked 403),
+// also after a restart, and the next CRL lists it.
 //
 // Request bodies are application/json objects, decoded strictly (package
 // httpapi); unknown paths are not_found 404, wrong methods
@@ -30,6 +35,7 @@
 // error's sentinel (package bank unless said):
 //
 //	malformed 400             ErrMalformed: bad JSON, a message that does not decode
+//	reason 400                ca.ErrReason: not an RFC 5280 reason name
 //	certificate_request 400   ca.ErrRequest: the PKCS#10 is not an SM2 request
 //	bad_credentials 401       ErrBadCredentials: account or password wrong
 //	session 401               ErrSession: session unknown, expired or another account's
@@ -42,6 +48,8 @@
 //	certificate_required 403  ErrCertificateRequired: the 50,000 CNY daily rule
 //	pin 403                   ErrPIN (device side)
 //	unknown_account 404       ErrUnknownAccount
+//	unknown_serial 404        ca.ErrUnknownSerial: the CA never issued it
+//	already_revoked 409       ca.ErrAlreadyRevoked
 //	account_exists 409        ErrAccountExists
 //	enrollment 409            ErrEnrollment: no pending enrollment with this id
 //	challenge_used 409        ErrChallengeUsed: a replayed login response
@@ -53,6 +61,9 @@
 //	same_account 422          ErrSameAccount
 //	amount_range 422          ErrAmountRange: beyond money's bounds
 //	busy 429                  ErrBusy: too many challenges or orders outstanding
+//	rate_limited 429          ErrRateLimited: this client (remote address for
+//	                          challenges, account for orders) holds
+//	                          Config.PerClient unused ones already
 //	identity 422              cert.ErrIdentity: the CA refuses the identity
 //
 // anything else 500 (logged; the message does not leak internals). A
@@ -83,6 +94,7 @@ type (
 	OpenAccountRequest struct {
 		ID       string `json:"id"`
 		Owner    string `json:"owner"`
+		IDCard   string `json:"id_card"` // the holder's resident ID number (18 characters, GB 11643)
 		Password string `json:"password"`
 		Balance  uint64 `json:"balance"` // fen
 	}
@@ -113,6 +125,9 @@ type (
 var codes = httpapi.Codes{
 	httpapi.Map(bank.ErrMalformed, "malformed", http.StatusBadRequest),
 	httpapi.Map(ca.ErrRequest, "certificate_request", http.StatusBadRequest),
+	httpapi.Map(ca.ErrReason, "reason", http.StatusBadRequest),
+	httpapi.Map(ca.ErrUnknownSerial, "unknown_serial", http.StatusNotFound),
+	httpapi.Map(ca.ErrAlreadyRevoked, "already_revoked", http.StatusConflict),
 	httpapi.Map(bank.ErrBadCredentials, "bad_credentials", http.StatusUnauthorized),
 	httpapi.Map(bank.ErrSession, "session", http.StatusUnauthorized),
 	httpapi.Map(bank.ErrInsufficientFunds, "insufficient_funds", http.StatusPaymentRequired),
@@ -135,6 +150,7 @@ var codes = httpapi.Codes{
 	httpapi.Map(bank.ErrOrderMismatch, "order_mismatch", http.StatusUnprocessableEntity),
 	httpapi.Map(bank.ErrSameAccount, "same_account", http.StatusUnprocessableEntity),
 	httpapi.Map(bank.ErrBusy, "busy", http.StatusTooManyRequests),
+	httpapi.Map(bank.ErrRateLimited, "rate_limited", http.StatusTooManyRequests),
 	httpapi.Map(bank.ErrAmountRange, "amount_range", http.StatusUnprocessableEntity),
 	httpapi.Map(cert.ErrIdentity, "identity", http.StatusUnprocessableEntity),
 }

@@ -11,6 +11,7 @@ import (
 	"trustbank/internal/dbtest"
 	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
+	"trustbank/shield/bank/banktest"
 )
 
 const (
@@ -72,7 +73,7 @@ func TestReplaysRefusedAfterReopen(t *testing.T) {
 			if *again != *first {
 				t.Fatalf("%s reopening: retry answered %+v, first %+v", when, again, first)
 			}
-			resigned, err := d.SignOrder(o, []byte("123456"))
+			resigned, err := d.SignOrder(o, []byte(banktest.PIN))
 			must(t, err)
 			_, err = e.c.Confirm(ctx, resigned)
 			wantCode(t, err, http.StatusConflict, "nonce_used", bank.ErrNonceUsed)
@@ -141,7 +142,7 @@ func TestExpiredIs410(t *testing.T) {
 func TestOperatorEndpointsNeedToken(t *testing.T) {
 	e := newEnv(t, dbtest.Target{Path: dbtest.SQLitePath(t)})
 	for name, c := range map[string]*bankhttp.Client{"none": e.anon, "wrong": {Base: e.srv.URL, AdminToken: strings.Repeat("0", 64)}} {
-		err := c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan)
+		err := c.OpenAccount(ctx, alice, "Alice", idCard, "pw", 1000*yuan)
 		wantCode(t, err, http.StatusUnauthorized, "unauthorized", bankhttp.ErrUnauthorized)
 		_, err = c.IssueAuthCode(ctx, alice)
 		wantCode(t, err, http.StatusUnauthorized, "unauthorized", bankhttp.ErrUnauthorized)
@@ -149,8 +150,8 @@ func TestOperatorEndpointsNeedToken(t *testing.T) {
 			t.Fatalf("%s token: money was created", name)
 		}
 	}
-	must(t, e.c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan))
-	err := e.c.OpenAccount(ctx, alice, "Alice", "pw", 1000*yuan)
+	must(t, e.c.OpenAccount(ctx, alice, "Alice", idCard, "pw", 1000*yuan))
+	err := e.c.OpenAccount(ctx, alice, "Alice", idCard, "pw", 1000*yuan)
 	wantCode(t, err, http.StatusConflict, "account_exists", bank.ErrAccountExists)
 	_, err = e.c.IssueAuthCode(ctx, bob)
 	wantCode(t, err, http.StatusNotFound, "unknown_account", bank.ErrUnknownAccount)
@@ -163,7 +164,7 @@ func TestEnrollCannotNameAnotherAccount(t *testing.T) {
 	e := newEnv(t, dbtest.Target{})
 	customer(t, e.c, "6222000000000001", 1000*yuan)
 	const mallory = "6222000000000002"
-	must(t, e.c.OpenAccount(ctx, mallory, "Mallory", "pw-m", 0))
+	must(t, e.c.OpenAccount(ctx, mallory, "Mallory", idCard, "pw-m", 0))
 	d, card := device(t, e.c)
 	ses, err := e.c.PasswordLogin(ctx, &bank.PasswordLogin{Account: mallory, Password: "pw-m"})
 	must(t, err)
@@ -173,7 +174,7 @@ func TestEnrollCannotNameAnotherAccount(t *testing.T) {
 	must(t, err)
 	resp, err := e.c.Enroll(ctx, req)
 	must(t, err)
-	conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+	conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 	must(t, err)
 	must(t, e.c.ConfirmEnrollment(ctx, conf))
 	e.checkIssued(mallory) // Account: mallory's, Name: "Mallory"

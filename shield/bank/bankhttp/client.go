@@ -46,9 +46,10 @@ func exchange[M any, P interface {
 	return &out, P(&out).UnmarshalBinary(r.Message)
 }
 
-// OpenAccount opens an account with a password and a balance in fen (operator).
-func (c *Client) OpenAccount(ctx context.Context, id, owner, password string, balance uint64) error {
-	return c.do(ctx, http.MethodPost, "/shield/v1/accounts", OpenAccountRequest{ID: id, Owner: owner, Password: password, Balance: balance}, nil)
+// OpenAccount opens an account for owner, holder of the resident ID
+// number idCard, with a password and a balance in fen (operator).
+func (c *Client) OpenAccount(ctx context.Context, id, owner, idCard, password string, balance uint64) error {
+	return c.do(ctx, http.MethodPost, "/shield/v1/accounts", OpenAccountRequest{ID: id, Owner: owner, IDCard: idCard, Password: password, Balance: balance}, nil)
 }
 
 // IssueAuthCode issues a one-time enrollment code for account (operator).

@@ -21,7 +21,7 @@ func TestCodesRoundTrip(t *testing.T) {
 		bank.ErrAccountExists, bank.ErrCodeInvalid, bank.ErrCertificate, bank.ErrRevoked, bank.ErrNotEnrolled,
 		bank.ErrEnrollment, bank.ErrChallenge, bank.ErrChallengeUsed, bank.ErrSession, bank.ErrOrder,
 		bank.ErrOrderMismatch, bank.ErrNonceUsed, bank.ErrRequestReused, bank.ErrCertificateRequired,
-		bank.ErrInsufficientFunds, bank.ErrSameAccount, bank.ErrPIN, bank.ErrAmountRange, bank.ErrBusy} {
+		bank.ErrInsufficientFunds, bank.ErrSameAccount, bank.ErrPIN, bank.ErrAmountRange, bank.ErrBusy, bank.ErrRateLimited} {
 		code, status := codes.Classify(err)
 		if status/100 != 4 || codes.Sentinel(code) != err {
 			t.Errorf("%v: %s %d does not round-trip", err, code, status)

@@ -2,16 +2,12 @@ package bankhttp_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/x509/pkix"
 	"errors"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
 	"trustbank/internal/dbtest"
@@ -19,6 +15,7 @@ import (
 	"trustbank/internal/testkeys"
 	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
+	"trustbank/shield/bank/banktest"
 	"trustbank/shield/ca/cert"
 )
 
@@ -33,55 +30,12 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// softCard plays the secure element with a real SM2 key held by the test.
-// The virtual card of shield/card (APDUs, PC/SC) replaces it once it is
-// ready; the device code of package bank talks to either through
-// bank.Card.
-type softCard struct {
-	key  *sm2.PrivateKey
-	pin  string
-	cert []byte
-}
-
-func (c *softCard) GenerateKey() (*ecdsa.PublicKey, error) {
-	k, err := sm2.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	c.key = k
-	return &k.PublicKey, nil
-}
-
-func (c *softCard) VerifyPIN(pin []byte) error {
-	if string(pin) != c.pin {
-		return errors.New("wrong PIN")
-	}
-	return nil
-}
-
-func (c *softCard) Sign(msg []byte) ([]byte, error) {
-	return c.key.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
-}
-
-func (c *softCard) Decrypt(ct []byte) ([]byte, error) { return sm2.Decrypt(c.key, ct) }
-
-func (c *softCard) StoreCertificate(der []byte) error { c.cert = der; return nil }
-
-// clock is the node's settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // env is a real node (its shield bank, CA and database) behind an
 // httptest server, and a client.
 type env struct {
 	t     *testing.T
 	cfg   node.Config
-	clock *clock
+	clock *banktest.Clock
 	node  *node.Node
 	srv   *httptest.Server
 	c     *bankhttp.Client
@@ -91,7 +45,7 @@ type env struct {
 func newEnv(t *testing.T, tg dbtest.Target) *env {
 	s := node.DefaultSchedule()
 	s.Denoms, s.Lookahead = s.Denoms[:2], 0
-	e := &env{t: t, clock: &clock{t: time.Now().Truncate(time.Second)}}
+	e := &env{t: t, clock: banktest.NewClock()}
 	e.cfg = node.Config{DataDir: t.TempDir(), PostgresDSN: tg.DSN, PostgresSchema: tg.Schema,
 		Schedule: s, GenerateKey: testkeys.RSA, Now: e.clock.Now}
 	e.open()
@@ -127,24 +81,23 @@ func (e *env) reopen() {
 
 // device is a customer's phone: a soft card, and the CA root and server
 // certificate fetched from the server (a real device pins them).
-func device(t testing.TB, c *bankhttp.Client) (*bank.Device, *softCard) {
+func device(t testing.TB, c *bankhttp.Client) (*bank.Device, *banktest.SoftCard) {
 	root, issuing, srvCert, err := c.PKI(ctx)
 	must(t, err)
 	roots, mids := smx509.NewCertPool(), smx509.NewCertPool()
 	roots.AddCert(root)
 	mids.AddCert(issuing)
-	card := &softCard{pin: "123456"}
+	card := banktest.NewSoftCard()
 	return &bank.Device{Card: card, Trust: bank.Trust{Roots: roots, Intermediates: mids}, Server: srvCert, Now: time.Now}, card
 }
 
-// idCard is a resident ID number with a valid GB 11643 check character.
-const idCard = "11010519491231002X"
+const idCard = banktest.IDCard
 
 // customer opens account id (a bank account number) with balance and
 // enrolls a soft card for it, everything over HTTP.
 func customer(t testing.TB, c *bankhttp.Client, id string, balance uint64) *bank.Device {
 	t.Helper()
-	must(t, c.OpenAccount(ctx, id, "Owner "+id[len(id)-4:], "pw-"+id, balance))
+	must(t, c.OpenAccount(ctx, id, "Owner "+id[len(id)-4:], idCard, "pw-"+id, balance))
 	d, card := device(t, c)
 	ses, err := c.PasswordLogin(ctx, &bank.PasswordLogin{Account: id, Password: "pw-" + id})
 	must(t, err)
@@ -154,7 +107,7 @@ func customer(t testing.TB, c *bankhttp.Client, id string, balance uint64) *bank
 	must(t, err)
 	resp, err := c.Enroll(ctx, req)
 	must(t, err)
-	conf, err := d.FinishEnrollment(ctx, &card.key.PublicKey, resp)
+	conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 	must(t, err)
 	must(t, c.ConfirmEnrollment(ctx, conf))
 	return d
@@ -180,7 +133,7 @@ func signedOrder(t testing.TB, c *bankhttp.Client, d *bank.Device, ses *bank.Ses
 	must(t, err)
 	o, err := d.OpenOrder(pre, resp)
 	must(t, err)
-	conf, err := d.SignOrder(o, []byte("123456"))
+	conf, err := d.SignOrder(o, []byte(banktest.PIN))
 	must(t, err)
 	return o, conf
 }

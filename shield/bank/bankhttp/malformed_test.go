@@ -94,18 +94,12 @@ func TestMalformedChangesNothing(t *testing.T) {
 			{"no id", `{"owner":"X","password":"p","balance":1}`, 400, "malformed"},
 			{"long id", `{"id":"` + string(bytes.Repeat([]byte("1"), 65)) + `","owner":"X","password":"p","balance":1}`, 400, "malformed"},
 			{"negative", `{"id":"6222020000000009","owner":"X","password":"p","balance":-1}`, 400, "malformed"},
-			{"too much", `{"id":"6222020000000009","owner":"X","password":"p","balance":18446744073709551615}`, 422, "amount_range"},
+			{"too much", `{"id":"6222020000000009","owner":"X","id_card":"11010519491231002X","password":"p","balance":18446744073709551615}`, 422, "amount_range"},
+			{"bad ID number", `{"id":"6222020000000009","owner":"X","id_card":"110105194912310020","password":"p","balance":1}`, 422, "identity"},
 		} {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/shield/v1/accounts", bytes.NewBufferString(tc.body))
-			req.Header.Set("Content-Type", js)
-			req.Header.Set("Authorization", "Bearer "+e.node.AdminToken)
-			r, err := http.DefaultClient.Do(req)
-			must(t, err)
-			var body struct{ Code string }
-			json.NewDecoder(r.Body).Decode(&body)
-			r.Body.Close()
-			if r.StatusCode != tc.status || body.Code != tc.code {
-				t.Errorf("open account %s: HTTP %d %s, want %d %s", tc.name, r.StatusCode, body.Code, tc.status, tc.code)
+			status, code := e.adminPost("/shield/v1/accounts", tc.body)
+			if status != tc.status || code != tc.code {
+				t.Errorf("open account %s: HTTP %d %s, want %d %s", tc.name, status, code, tc.status, tc.code)
 			}
 		}
 		if e.money() != 1000*yuan || e.balance(bob) != 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -48,6 +49,8 @@ func NewHandler(d Deps) http.Handler {
 	mux := httpapi.NewMux()
 	mux.HandleFunc("POST /shield/v1/accounts", httpapi.Admin(d.AdminToken, s.openAccount))
 	mux.HandleFunc("POST /shield/v1/accounts/{id}/codes", httpapi.Admin(d.AdminToken, s.issueCode))
+	mux.HandleFunc("POST /shield/v1/accounts/{id}/revoke", httpapi.Admin(d.AdminToken, s.revokeAccount))
+	mux.HandleFunc("POST /shield/v1/certs/{serial}/revoke", httpapi.Admin(d.AdminToken, s.revokeSerial))
 	mux.HandleFunc("GET /shield/v1/pki", s.pki)
 	mux.HandleFunc("GET /shield/v1/crl", s.crl)
 	mux.HandleFunc("POST /shield/v1/login/password", message(s, d.Server.PasswordLogin))
@@ -108,7 +111,7 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
 		err = checkAccount(q)
 	}
 	if err == nil {
-		err = s.Server.OpenAccount(r.Context(), q.ID, q.Owner, q.Password, q.Balance)
+		err = s.Server.OpenAccount(r.Context(), q.ID, q.Owner, q.IDCard, q.Password, q.Balance)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -160,6 +163,13 @@ type crlCache struct {
 	signed time.Time
 }
 
+// reset forgets the cached CRL (after a revocation).
+func (c *crlCache) reset() {
+	c.mu.Lock()
+	c.der = nil
+	c.mu.Unlock()
+}
+
 func (c *crlCache) get(ctx context.Context, a *ca.Authority) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -196,7 +206,7 @@ func (s *server) challenge(w http.ResponseWriter, r *http.Request) {
 	err := decode(w, r, &q)
 	var c *bank.LoginChallenge
 	if err == nil {
-		c, err = s.Server.Challenge(r.Context(), q.Account)
+		c, err = s.Server.ChallengeFrom(r.Context(), clientAddr(r), q.Account)
 	}
 	var enc []byte
 	if err == nil {
@@ -207,4 +217,17 @@ func (s *server) challenge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.Reply(w, http.StatusOK, MessageResponse{Message: enc})
+}
+
+// clientAddr is the client of an unauthenticated request, for the
+// per-client bound on challenges: the remote IP address (without the
+// port, which a client picks freely). Behind a reverse proxy every
+// client shares the proxy's address; the proxy must then limit per
+// client itself.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr " + host
 }

@@ -87,8 +87,8 @@ func (id Identity) Validate() error {
 	if id.Name == "" || utf8.RuneCountInString(id.Name) > 64 || !utf8.ValidString(id.Name) {
 		return fmt.Errorf("%w: name must be 1 to 64 characters", ErrIdentity)
 	}
-	if !validIDCard(id.IDCard) {
-		return fmt.Errorf("%w: %q is not a resident ID number with a valid check character", ErrIdentity, id.IDCard)
+	if err := CheckIDCard(id.IDCard); err != nil {
+		return err
 	}
 	if len(id.Account) < 8 || len(id.Account) > 32 || !digits(id.Account) {
 		return fmt.Errorf("%w: account number must be 8 to 32 digits", ErrIdentity)
@@ -103,6 +103,15 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckIDCard returns ErrIdentity unless s is a resident ID number: 17
+// digits and the GB 11643 (ISO 7064 MOD 11-2) check character, 0–9 or X.
+func CheckIDCard(s string) error {
+	if !validIDCard(s) {
+		return fmt.Errorf("%w: %q is not an 18-character resident ID number with a valid check character", ErrIdentity, s)
+	}
+	return nil
 }
 
 // validIDCard checks a GB 11643-1999 citizen identification number: 17

@@ -201,7 +201,7 @@ func (s *System) Device(mw *middleware.Middleware) *bank.Device {
 
 // Customer opens account id with a password and balance.
 func (s *System) Customer(ctx context.Context, id string, balance uint64) error {
-	return s.Server.OpenAccount(ctx, id, "owner of "+id, "pw-"+id, balance)
+	return s.Server.OpenAccount(ctx, id, "owner of "+id, idCard, "pw-"+id, balance)
 }
 
 // Enroll runs enrollment end to end: password login, code, the card's
