@@ -18,6 +18,7 @@ var (
 	ErrCertificate = errors.New("invoice: signing certificate not trusted")
 	ErrSignature   = errors.New("invoice: signature does not verify")
 	ErrSigner      = errors.New("invoice: unusable signer")
+	ErrQRMismatch  = errors.New("invoice: QR code does not match the invoice")
 )
 
 // FieldError names the field of an invalid invoice and the reason.
