@@ -130,6 +130,63 @@
 // bytes, one object, no unknown fields, valid fields, 1–4 SM2
 // certificates) and errors wrap ErrMalformed or are field errors.
 //
+// # QR code
+//
+// (*Signed).QR renders QRData.String as a QR code PNG (internal/qrimg,
+// error correction M, 4 pixels a module), 85 ASCII characters:
+//
+//	TBEINV1,<number>,<YYYYMMDD>,<seller tax ID>,<total, yuan, 2 decimals>,<check code>
+//
+// The check code is the first 10 bytes of SM3(canonical encoding ‖
+// signature DER) in 20 upper-case hex digits: it binds the code to one
+// signed issuance (SM2 signatures are randomised, so two signatures of
+// the same invoice give two codes). A scanner looks the invoice up by
+// number, date and seller, and MatchQR tells whether a full copy is the
+// one the code was printed for; the copy itself is then checked with
+// Verify. ParseQR is strict (fuzzed): exactly six fields, each well
+// formed, and it prints back to its input. The platform's own QR text
+// has the same shape (version, type, number, amount, date, check code).
+//
+// # UBL 2.1
+//
+// (*Signed).UBL writes an OASIS UBL 2.1 Invoice with the EN 16931 core:
+// cbc:CustomizationID urn:cen.eu:en16931:2017, cbc:ID = number,
+// cbc:IssueDate, cbc:InvoiceTypeCode 380 (commercial invoice),
+// cbc:DocumentCurrencyCode CNY; AccountingSupplierParty and
+// AccountingCustomerParty with PostalAddress/Country CN, PartyTaxScheme
+// (CompanyID = credit code, TaxScheme VAT; left out for a buyer without
+// one) and PartyLegalEntity/RegistrationName; TaxTotal with TaxAmount =
+// tax and one TaxSubtotal per rate (TaxableAmount = Σ line amounts,
+// TaxAmount = Σ line taxes at that rate, TaxCategory S with Percent, or Z
+// for 0%); LegalMonetaryTotal with LineExtensionAmount = TaxExclusiveAmount
+// = amount, TaxInclusiveAmount = PayableAmount = total; one InvoiceLine
+// per item with InvoicedQuantity (decimal, unitCode from UN/ECE Rec. 20:
+// 个/件/支/台 H87, 千克 KGM, 米 MTR, … else C62), the Chinese unit as
+// cbc:Note, LineExtensionAmount, Item/Name, Item/ClassifiedTaxCategory
+// and Price/PriceAmount. Amounts are yuan with two decimals. BR-CO-10,
+// -13, -14, -15 and BR-S-08/BR-Z-08 hold exactly. BR-CO-17 (category tax
+// = taxable × rate, rounded) holds within its ±1.00 tolerance rather
+// than exactly, because the Chinese invoice rounds tax per line: the
+// difference is at most n/2 + 1/2 fen for n lines at that rate, under
+// one yuan for fewer than 200 lines a rate. The XML is an export: it
+// does not carry the signature.
+//
+// # PDF
+//
+// (*Signed).PDF prints an A5 landscape page with go-pdf/fpdf: the QR
+// code, title, number, date and check code; buyer and seller; the items
+// table (name, unit, quantity, unit price, amount, rate, tax); the totals
+// in figures and the total with tax in Chinese capitals (Capitals: 圆,
+// 角, 分, 整, the accounting rules for 零); the signer and its
+// certificate serial. Long lines continue on more pages. Chinese needs a
+// TrueType font: fpdf embeds a subset of the first of
+// DroidSansFallbackFull.ttf (Debian fonts-droid-fallback) or the AR PL
+// GB fonts it finds (TTC collections such as WenQuanYi and CFF fonts such
+// as Noto CJK are not usable by fpdf); ASCII runs are set in Helvetica,
+// as Droid Sans Fallback has no Latin glyphs. Without such a font the
+// page is printed in English with Helvetica, non-ASCII characters as "?"
+// and no capitals; PDFWithFont takes the font explicitly.
+//
 // # Departures
 //
 //   - The paper's invoice is an opaque string; ours is a structured
@@ -137,6 +194,10 @@
 //   - The real platform signs with its own seal certificate and an OFD
 //     layout; we sign the canonical binary encoding with a shield/ca
 //     certificate and render JSON, UBL 2.1 and PDF from the same fields.
+//   - The PDF is a rendering, not the signed object (the platform's OFD/PDF
+//     carries its seal inside); the JSON export is what Verify checks.
+//   - The QR text is ours (documented above), not the platform's format,
+//     because its check code is our SM3 fingerprint of the signature.
 //   - Offline verification checks the chain at the issue date and knows
 //     no revocation (no CRL is carried); a key compromised later could
 //     backdate invoices inside its certificate's validity.
