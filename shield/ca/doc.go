@@ -58,6 +58,12 @@
 //	          subjectAltName otherName type-id 2.25.301414800504225986305485106021096402175.1,
 //	            value [0] UTF8String <bank account number>
 //	          cRLDistributionPoints URI <Config.CRLURL>; authorityKeyIdentifier
+//	signing   (IssueSigning, for the e-invoice system's invoice-signing key,
+//	          package einvoice/invoice) as leaf, but subject C=CN,
+//	          O=CN=<organization>, organizationIdentifier=VATCN-<unified
+//	          social credit code, GB 32100-2015 check character checked>;
+//	          keyUsage critical digitalSignature, nonRepudiation;
+//	          extKeyUsage id-kp-documentSigning (RFC 9336); no SAN
 //	CRL       v2, signed by the issuing CA, cRLNumber increasing (stored),
 //	          thisUpdate now−5 min, nextUpdate now+7 days, reasonCode per entry
 //	P7        ContentInfo signedData, degenerate (RFC 5652 §5: no content,
