@@ -20,7 +20,15 @@ func Decode(w http.ResponseWriter, r *http.Request, v any, malformed error) erro
 	if err := jsonContentType(r); err != nil {
 		return err
 	}
-	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, MaxBody))
+	return DecodeJSON(http.MaxBytesReader(w, r.Body, MaxBody), v, malformed)
+}
+
+// DecodeJSON reads one JSON object from r as strictly as Decode reads a
+// request body (an object, known fields only, nothing after it); every
+// error wraps malformed. Bound r's length yourself (io.LimitReader,
+// http.MaxBytesReader). Packages use it for JSON documents from files.
+func DecodeJSON(r io.Reader, v any, malformed error) error {
+	body := bufio.NewReader(r)
 	if err := objectAhead(body); err != nil {
 		return bodyError(err, malformed)
 	}

@@ -131,11 +131,18 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 	if err != nil {
 		return nil, err
 	}
+	return a.issue(ctx, tmpl, r.PublicKey)
+}
+
+// issue signs tmpl for pub under a fresh serial and records the
+// certificate in the issuance log before returning it.
+func (a *Authority) issue(ctx context.Context, tmpl *smx509.Certificate, pub any) (*Issued, error) {
+	var err error
 	for try := 0; ; try++ {
 		if tmpl.SerialNumber, err = randomSerial(a.cfg.Serials); err != nil {
 			return nil, err
 		}
-		leaf, err := sign(tmpl, a.issuing, r.PublicKey, a.key)
+		leaf, err := sign(tmpl, a.issuing, pub, a.key)
 		if err != nil {
 			return nil, err
 		}
@@ -161,11 +168,7 @@ func (a *Authority) template(req IssueRequest) (*smx509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.cfg.Now()
-	notAfter := now.Add(a.cfg.Validity)
-	if notAfter.After(a.issuing.NotAfter) {
-		notAfter = a.issuing.NotAfter
-	}
+	now, notAfter := a.validity()
 	ku := smx509.KeyUsageDigitalSignature | smx509.KeyUsageContentCommitment
 	if req.Encipherment {
 		ku |= smx509.KeyUsageKeyEncipherment | smx509.KeyUsageDataEncipherment
@@ -180,6 +183,18 @@ func (a *Authority) template(req IssueRequest) (*smx509.Certificate, error) {
 		CRLDistributionPoints: []string{a.cfg.CRLURL},
 		ExtraExtensions:       []pkix.Extension{san},
 	}, nil
+}
+
+// validity is an end-entity certificate's period: from now to Validity
+// ahead, never past the issuing CA's own notAfter (notBefore is
+// backdated by clockSkew where the template is filled).
+func (a *Authority) validity() (now, notAfter time.Time) {
+	now = a.cfg.Now()
+	notAfter = now.Add(a.cfg.Validity)
+	if notAfter.After(a.issuing.NotAfter) {
+		notAfter = a.issuing.NotAfter
+	}
+	return now, notAfter
 }
 
 // Revoke revokes the certificate with serial for reason, durably.
