@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"trustbank/einvoice/invoice"
 	"trustbank/internal/money"
 	"trustbank/internal/wire"
 )
@@ -19,23 +20,13 @@ type Order struct {
 	BuyerTaxID string // optional
 }
 
-// Item is one line of a seller's order: the invoice's line before its
-// amounts are computed (package einvoice/invoice computes them).
-type Item struct {
-	Name      string
-	Unit      string
-	Quantity  int64 // in thousandths of Unit
-	UnitPrice int64 // fen per Unit, tax excluded
-	TaxRate   int64 // basis points (1300 = 13%)
-}
-
 // Deal is m_j, the seller's answer: the order's items and the seller's
 // name and tax ID, from which the issuing role builds the invoice.
 type Deal struct {
 	OrderNo     string
 	SellerName  string
 	SellerTaxID SID
-	Items       []Item
+	Items       []invoice.Item // the inputs only: Amount and Tax are ignored
 }
 
 // MaxItems bounds the lines of a deal.
@@ -109,7 +100,7 @@ func decodeDeal(b []byte) (*Deal, error) {
 		r.Fail("items: none")
 	}
 	for i := 0; i < n && r.Err() == nil; i++ {
-		var it Item
+		var it invoice.Item
 		it.Name = text(r, MaxText, false, "item name")
 		it.Unit = text(r, MaxText, true, "unit")
 		it.Quantity = amount(r, "quantity")
