@@ -3,10 +3,10 @@ package einvoice
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
-	"crypto/rand"
 
 	"trustbank/einvoice/invoice"
 )
