@@ -73,6 +73,13 @@ func LoadBuyer(b []byte, cfg BuyerConfig) (*Buyer, error) {
 	return newBuyer(cfg, helper, wallet), nil
 }
 
+func nowOf(cfg BuyerConfig) time.Time {
+	if cfg.Now == nil {
+		return time.Now()
+	}
+	return cfg.Now()
+}
+
 func newBuyer(cfg BuyerConfig, helper, wallet []byte) *Buyer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
