@@ -37,7 +37,7 @@ func seedMessages(f *testing.F) map[einvoice.Kind][]byte {
 	kj, err := sp.Finish(sresp)
 	must(f, err)
 	seller, err := einvoice.NewSeller(einvoice.SellerConfig{SID: sid, Name: "Shop", Key: kj,
-		Store: einvoicetest.NewStore(f, einvoicetest.Options{}.System), Now: env.Clock.Now})
+		Store: env.NewSellerStore(f), Now: env.Clock.Now})
 	must(f, err)
 	env.Sellers["local:shop"] = seller
 	p := einvoicetest.NewPerson(f, 3, "王五")

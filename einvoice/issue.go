@@ -128,7 +128,7 @@ func (s *System) verifyDeal(ctx context.Context, seller *SellerRecord, orderNo s
 	req.S = h(tk[:], lblSe, req.C, seller.SID[:], be32(te))
 	resp, err := s.sellers.Verify(ctx, seller.Endpoint, req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSeller, err)
+		return nil, sellerError(err)
 	}
 	if err := s.fresh(resp.T); err != nil {
 		return nil, err
@@ -225,4 +225,16 @@ func decodeDelivery(b []byte) ([]byte, Identity, error) {
 	fixed(r, id.HID[:], "HID'")
 	fixed(r, id.Hb[:], "Hb'")
 	return signed, id, done(r, "delivery")
+}
+
+// sellerError keeps the seller's refusals about the order (no such order,
+// already invoiced) and makes every other failure of the seller's
+// ErrSeller, so a seller's ErrAuth is never taken for the buyer's.
+func sellerError(err error) error {
+	for _, keep := range []error{ErrUnknownOrder, ErrAlreadyInvoiced} {
+		if errors.Is(err, keep) {
+			return fmt.Errorf("%w: the seller says: %v", keep, err)
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrSeller, err)
 }

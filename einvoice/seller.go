@@ -57,12 +57,15 @@ func (s *Seller) AddOrder(ctx context.Context, orderNo string, items []invoice.I
 	if err := d.Validate(); err != nil {
 		return 0, err
 	}
-	total, err := d.total(s.now())
+	total, err := s.Total(&d)
 	if err != nil {
 		return 0, err
 	}
 	return total, s.store.AddOrder(ctx, s.sid, d)
 }
+
+// Total is a deal's invoice total, tax included, in fen.
+func (s *Seller) Total(d *Deal) (int64, error) { return d.total(s.now()) }
 
 // total computes the deal's invoice total (tax included) as the issuing
 // role will.

@@ -374,3 +374,30 @@ func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoic
 		return err
 	})
 }
+
+// Stats counts the rows of each table (registered buyers and sellers,
+// replay-cache entries, invoices by state, sessions, orders and invoiced
+// orders): what an operator watches, and what tests compare to show a
+// refused request changed nothing.
+func (s *SQLStore) Stats(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	for name, q := range map[string]string{
+		"buyers":             `SELECT count(*) FROM einv_buyers`,
+		"buyers_pending":     `SELECT count(*) FROM einv_buyers WHERE pending_id IS NOT NULL`,
+		"sellers":            `SELECT count(*) FROM einv_sellers`,
+		"replay":             `SELECT count(*) FROM einv_replay`,
+		"invoices":           `SELECT count(*) FROM einv_invoices`,
+		"invoices_confirmed": `SELECT count(*) FROM einv_invoices WHERE state >= 2`,
+		"invoices_notified":  `SELECT count(*) FROM einv_invoices WHERE state = 3`,
+		"sessions":           `SELECT count(*) FROM einv_sessions`,
+		"orders":             `SELECT count(*) FROM einv_orders`,
+		"orders_invoiced":    `SELECT count(*) FROM einv_orders WHERE invoice_no IS NOT NULL`,
+	} {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, nil
+}

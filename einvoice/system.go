@@ -99,8 +99,9 @@ func NewSystem(cfg SystemConfig) (*System, error) {
 // PublicKey is the key buyers and sellers encrypt registrations to.
 func (s *System) PublicKey() *ecdsa.PublicKey { return &s.key.PublicKey }
 
-// Certificate is the invoice-signing certificate.
-func (s *System) Certificate() *smx509.Certificate { return s.signer.Certificate() }
+// Chain is the invoice-signing certificate chain, leaf first (the root is
+// not in it: buyers pin it).
+func (s *System) Chain() []*smx509.Certificate { return s.signer.Chain() }
 
 // clock checks timestamps against a window.
 type clock struct {

@@ -53,11 +53,22 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Options configure an Env.
 type Options struct {
-	// System is the system's database; zero: a fresh SQLite file.
-	System dbtest.Target
+	// DB returns a fresh database for the system and for each seller;
+	// nil: a fresh SQLite file each (see PostgresDB).
+	DB func(testing.TB) dbtest.Target
 	// Link is how the system reaches sellers; nil: in process
 	// (Env.Sellers).
 	Link einvoice.SellerLink
+}
+
+// SQLiteDB is a fresh SQLite database.
+func SQLiteDB(t testing.TB) dbtest.Target { return dbtest.Target{Path: dbtest.SQLitePath(t)} }
+
+// PostgresDB is a fresh schema in the test PostgreSQL database
+// (dbtest.PostgresDSN: skipped without one, fatal under CI).
+func PostgresDB(t testing.TB) dbtest.Target {
+	dsn := dbtest.PostgresDSN(t)
+	return dbtest.Target{DSN: dsn, Schema: dbtest.PostgresSchema(t, dsn)}
 }
 
 // Env is one tax system and the sellers it knows.
@@ -70,6 +81,10 @@ type Env struct {
 	Store   *einvoice.SQLStore
 	System  *einvoice.System
 	Sellers einvoice.LocalSellers
+	// Target is the system's database (reopen it to restart the system).
+	Target dbtest.Target
+	db     func(testing.TB) dbtest.Target
+	link   einvoice.SellerLink
 }
 
 func must(t testing.TB, err error) {
@@ -91,7 +106,8 @@ func Open(t testing.TB, tg dbtest.Target) *sqldb.DB {
 	return db
 }
 
-// NewStore returns an einvoice store on a fresh database of tg.
+// NewStore returns an einvoice store on the database of tg (a fresh
+// SQLite file if tg is zero).
 func NewStore(t testing.TB, tg dbtest.Target) *einvoice.SQLStore {
 	s, err := einvoice.NewSQLStore(context.Background(), Open(t, tg))
 	must(t, err)
@@ -117,20 +133,30 @@ func NewSigner(t testing.TB, now time.Time) (*invoice.Signer, *smx509.Certificat
 // New starts a tax system at the current time.
 func New(t testing.TB, opts Options) *Env {
 	now := time.Now().Truncate(time.Second)
-	e := &Env{Clock: NewClock(now), Master: einvoice.NewMasterKey(), Sellers: einvoice.LocalSellers{}}
+	e := &Env{Clock: NewClock(now), Master: einvoice.NewMasterKey(), Sellers: einvoice.LocalSellers{}, db: opts.DB, link: opts.Link}
+	if e.db == nil {
+		e.db = SQLiteDB
+	}
+	if e.link == nil {
+		e.link = e.Sellers
+	}
 	e.Signer, e.Root = NewSigner(t, now)
 	var err error
 	e.Key, err = sm2.GenerateKey(crand.Reader)
 	must(t, err)
-	e.Store = NewStore(t, opts.System)
-	link := opts.Link
-	if link == nil {
-		link = e.Sellers
-	}
-	e.System, err = einvoice.NewSystem(einvoice.SystemConfig{Master: e.Master, Key: e.Key, Store: e.Store,
-		Signer: e.Signer, Sellers: link, Now: e.Clock.Now})
-	must(t, err)
+	e.Target = e.db(t)
+	e.Restart(t)
 	return e
+}
+
+// Restart opens the system's database again and makes a new System on it
+// with the same keys: what a restarted process would have.
+func (e *Env) Restart(t testing.TB) {
+	e.Store = NewStore(t, e.Target)
+	var err error
+	e.System, err = einvoice.NewSystem(einvoice.SystemConfig{Master: e.Master, Key: e.Key, Store: e.Store,
+		Signer: e.Signer, Sellers: e.link, Now: e.Clock.Now})
+	must(t, err)
 }
 
 // BuyerConfig is the app configuration for this system.
@@ -138,10 +164,9 @@ func (e *Env) BuyerConfig() einvoice.BuyerConfig {
 	return einvoice.BuyerConfig{Root: e.Root, Now: e.Clock.Now}
 }
 
-// NewSeller registers a seller (n picks its sID) with the system, in
-// process, gives it a fresh store, and adds it to e.Sellers under
-// endpoint.
-func (e *Env) NewSeller(t testing.TB, n int, name, endpoint string) *einvoice.Seller {
+// RegisterSeller registers seller n with the system in process and
+// returns its sID and K_j.
+func (e *Env) RegisterSeller(t testing.TB, n int, endpoint string) (einvoice.SID, [einvoice.KeyLen]byte) {
 	sid := SID(t, n)
 	req, pending, err := einvoice.NewSellerRegistration(e.System.PublicKey(), sid, endpoint, e.Clock.Now())
 	must(t, err)
@@ -149,7 +174,18 @@ func (e *Env) NewSeller(t testing.TB, n int, name, endpoint string) *einvoice.Se
 	must(t, err)
 	kj, err := pending.Finish(resp)
 	must(t, err)
-	s, err := einvoice.NewSeller(einvoice.SellerConfig{SID: sid, Name: name, Key: kj, Store: NewStore(t, dbtest.Target{}), Now: e.Clock.Now})
+	return sid, kj
+}
+
+// NewSellerStore is a seller's store on a fresh database.
+func (e *Env) NewSellerStore(t testing.TB) *einvoice.SQLStore { return NewStore(t, e.db(t)) }
+
+// NewSeller registers a seller (n picks its sID) with the system, in
+// process, gives it a fresh store, and adds it to e.Sellers under
+// endpoint.
+func (e *Env) NewSeller(t testing.TB, n int, name, endpoint string) *einvoice.Seller {
+	sid, kj := e.RegisterSeller(t, n, endpoint)
+	s, err := einvoice.NewSeller(einvoice.SellerConfig{SID: sid, Name: name, Key: kj, Store: NewStore(t, e.db(t)), Now: e.Clock.Now})
 	must(t, err)
 	e.Sellers[endpoint] = s
 	return s
