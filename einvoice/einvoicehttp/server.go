@@ -15,7 +15,9 @@ type handler struct {
 	log *slog.Logger
 }
 
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) { codes.Fail(h.log, w, r, err) }
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	codes.Fail(h.log, w, r, err)
+}
 
 // read decodes the request's envelope into m.
 func (h *handler) read(w http.ResponseWriter, r *http.Request, m encoding.BinaryUnmarshaler) bool {
