@@ -142,8 +142,8 @@ type Net struct {
 	Client     *einvoicehttp.Client // the buyer's, through BuyerTap
 	// Link is the system's link to sellers: HTTP through SellerTap, with
 	// a Recorder in front (an on-path attacker's position).
-	Link *Recorder
-	system     atomic.Pointer[http.Handler]
+	Link   *Recorder
+	system atomic.Pointer[http.Handler]
 }
 
 // StartHTTP starts a system as an HTTP server (opts.Link is ignored: the
