@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"time"
 	"testing"
+	"time"
 
 	"trustbank/einvoice"
 	"trustbank/einvoice/einvoicehttp"
