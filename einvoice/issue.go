@@ -69,7 +69,7 @@ func (s *System) authenticate(ctx context.Context, m *Request) (*session, *Buyer
 	if err != nil {
 		return nil, nil, err
 	}
-	if used := s.idTag(&m.Identity); !bytes.Equal(used, rec.Current) && !bytes.Equal(used, rec.Pending) {
+	if !rec.HasIdentity(s.idTag(&m.Identity)) {
 		return nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
 	}
 	if err := ss.open(m); err != nil {
