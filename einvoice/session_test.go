@@ -189,3 +189,48 @@ func TestConcurrentSessions(t *testing.T) {
 	must(t, err)
 	w.session(t, w.addOrder(t, "TWO-3"))
 }
+
+// TestRetryOtherTitle: asking again for an invoiced order with another
+// amount or title is refused (the invoice cannot change), and another
+// buyer cannot take the order.
+func TestRetryOtherTitle(t *testing.T) {
+	w := newWorld(t)
+	w.session(t, w.order)
+	for name, o := range map[string]einvoice.Order{
+		"amount": {OrderNo: w.order.OrderNo, Amount: w.order.Amount + 1, BuyerName: w.alice.Name},
+		"title":  {OrderNo: w.order.OrderNo, Amount: w.order.Amount, BuyerName: "某公司", BuyerTaxID: "91350100M000100Y43"},
+	} {
+		req, _, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o)
+		must(t, err)
+		if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrDealMismatch) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	bob := einvoicetest.NewPerson(t, 2, "李四")
+	w.env.Register(t, bob)
+	req, _, err := bob.App.Request(bob.EID, bob.Face(), w.seller.SID(), einvoice.Order{OrderNo: w.order.OrderNo, Amount: w.order.Amount, BuyerName: bob.Name})
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrAlreadyInvoiced) {
+		t.Fatalf("another buyer takes the order: %v", err)
+	}
+	// A wrong amount for a new order: the seller's deal does not match.
+	o := w.addOrder(t, "JD-0009")
+	o.Amount--
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o)
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrDealMismatch) {
+		t.Fatalf("wrong amount: %v", err)
+	}
+	// An order the seller does not have.
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), einvoice.Order{OrderNo: "NOPE", Amount: 1, BuyerName: "x"})
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrUnknownOrder) {
+		t.Fatalf("unknown order: %v", err)
+	}
+	// A seller that never registered.
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), einvoicetest.SID(t, 99), o)
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrUnknownSeller) {
+		t.Fatalf("unknown seller: %v", err)
+	}
+}
