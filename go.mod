@@ -17,6 +17,7 @@ require (
 	golang.org/x/mod v0.43.0
 	gonum.org/v1/plot v0.17.0
 	modernc.org/sqlite v1.62.0
+	storj.io/infectious v1.0.1
 )
 
 require (

@@ -1,0 +1,54 @@
+package biometric
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"trustbank/internal/fuzzcorpus"
+)
+
+func FuzzHelper(f *testing.F) {
+	face := population(1, mustOptions(f, EvalOptions{Persons: 2}))[0].live[0]
+	_, h, err := GenParams(testRand(1), face, Params{N: 20, K: 16, Repeat: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	enc, _ := h.MarshalBinary()
+	fuzzcorpus.Seed(f, fuzzcorpus.Variants(enc)...)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var h Helper
+		if h.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := h.MarshalBinary()
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatal("accepted helper does not re-encode to itself")
+		}
+		if _, err := Rep(face, &h); err == nil && !bytes.Equal(b, enc) {
+			t.Fatal("a helper other than the seed opened")
+		}
+	})
+}
+
+func FuzzReadTemplate(f *testing.F) {
+	vals := make([]string, Dim)
+	for i := range vals {
+		vals[i] = fmt.Sprintf("%.4f", float64(i%5)/10-0.2)
+	}
+	fuzzcorpus.Seed(f,
+		[][]byte{[]byte("[" + strings.Join(vals, ",") + "]")},
+		[][]byte{[]byte(strings.Join(vals, "\n"))},
+		[][]byte{[]byte("[1,2,NaN]")},
+	)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tpl, err := ReadTemplate(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if err := tpl.Validate(); err != nil {
+			t.Fatalf("accepted an invalid template: %v", err)
+		}
+	})
+}

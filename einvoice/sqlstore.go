@@ -1,0 +1,397 @@
+package einvoice
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"trustbank/internal/sqldb"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// SQLStore is the system's Store and a seller's SellerStore on SQLite or
+// PostgreSQL (one schema holds both; a seller's rows are keyed by its
+// sID). Every write goes through group commit (sqldb.Batcher): concurrent
+// sessions share one transaction and one durable commit, each in its own
+// savepoint, and none is answered before that commit.
+type SQLStore struct {
+	db    *sqldb.DB
+	batch *sqldb.Batcher
+	prep  *sqldb.Prepared
+}
+
+var (
+	_ Store       = (*SQLStore)(nil)
+	_ SellerStore = (*SQLStore)(nil)
+)
+
+// NewSQLStore applies the einvoice migrations to db and returns the store.
+func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
+	if err := sqldb.MigrateEmbedded(ctx, db, "einvoice", migrations); err != nil {
+		return nil, err
+	}
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db)}, nil
+}
+
+// Close stops group commit and closes prepared statements; it does not
+// close the database.
+func (s *SQLStore) Close() {
+	s.batch.Close()
+	s.prep.Close()
+}
+
+func (s *SQLStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	return s.prep.Exec(ctx, tx, q, args...)
+}
+
+func (s *SQLStore) row(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	st, err := s.prep.Stmt(ctx, tx, q)
+	if err != nil {
+		if tx != nil {
+			return tx.QueryRowContext(ctx, s.db.Rebind(q), args...)
+		}
+		return s.db.QueryRowContext(ctx, s.db.Rebind(q), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// forUpdate locks the row read on PostgreSQL (SQLite transactions hold
+// the write lock from their start).
+func (s *SQLStore) forUpdate() string {
+	if s.db.Dialect == sqldb.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func notFound(err error, sentinel error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return sentinel
+	}
+	return err
+}
+
+// see inserts a replay-cache entry in tx; ErrReplay if it is there.
+func (s *SQLStore) see(ctx context.Context, tx *sql.Tx, seen Seen) error {
+	res, err := s.exec(ctx, tx, `INSERT INTO einv_replay (scope, tag, expires) VALUES (?, ?, ?)
+		ON CONFLICT (scope, tag) DO NOTHING`, seen.Scope, seen.Tag, seen.Expires.Unix())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(fmt.Errorf("%w (%s)", ErrReplay, seen.Scope), err)
+	}
+	return nil
+}
+
+// RegisterBuyer implements Store.
+func (s *SQLStore) RegisterBuyer(ctx context.Context, b BuyerRecord, seen Seen) error {
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if err := s.see(ctx, tx, seen); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO einv_buyers (tag, current_id, pending_id) VALUES (?, ?, NULL)
+			ON CONFLICT (tag) DO UPDATE SET current_id = excluded.current_id, pending_id = NULL`, b.Tag, b.Current)
+		return err
+	})
+}
+
+// Buyer implements Store.
+func (s *SQLStore) Buyer(ctx context.Context, tag []byte) (*BuyerRecord, error) {
+	return s.buyer(ctx, nil, tag, "")
+}
+
+func (s *SQLStore) buyer(ctx context.Context, tx *sql.Tx, tag []byte, lock string) (*BuyerRecord, error) {
+	b := BuyerRecord{Tag: tag}
+	err := s.row(ctx, tx, `SELECT current_id, pending_id FROM einv_buyers WHERE tag = ?`+lock, tag).Scan(&b.Current, &b.Pending)
+	if err != nil {
+		return nil, notFound(err, ErrNotFound)
+	}
+	return &b, nil
+}
+
+// RegisterSeller implements Store.
+func (s *SQLStore) RegisterSeller(ctx context.Context, r SellerRecord, seen Seen) error {
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if err := s.see(ctx, tx, seen); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO einv_sellers (tag, sid, endpoint) VALUES (?, ?, ?)
+			ON CONFLICT (tag) DO UPDATE SET endpoint = excluded.endpoint`, r.Tag, r.SID.String(), r.Endpoint)
+		return err
+	})
+}
+
+// Seller implements Store.
+func (s *SQLStore) Seller(ctx context.Context, tag []byte) (*SellerRecord, error) {
+	r := SellerRecord{Tag: tag}
+	var sid string
+	if err := s.row(ctx, nil, `SELECT sid, endpoint FROM einv_sellers WHERE tag = ?`, tag).Scan(&sid, &r.Endpoint); err != nil {
+		return nil, notFound(err, ErrNotFound)
+	}
+	copy(r.SID[:], sid)
+	return &r, nil
+}
+
+const invoiceCols = `number, seller_sid, order_no, buyer_tag, signed, state, created`
+
+func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
+	var inv IssuedInvoice
+	var sid string
+	var created int64
+	if err := row.Scan(&inv.Number, &sid, &inv.OrderNo, &inv.BuyerTag, &inv.Signed, &inv.State, &created); err != nil {
+		return nil, notFound(err, ErrNotFound)
+	}
+	copy(inv.SellerSID[:], sid)
+	inv.Created = time.Unix(created, 0)
+	return &inv, nil
+}
+
+// InvoiceFor implements Store.
+func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error) {
+	return scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+		seller.String(), orderNo))
+}
+
+// Issue implements Store.
+func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, error) {
+	var out *IssuedInvoice
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if err := s.see(ctx, tx, is.Seen); err != nil {
+			return err
+		}
+		if err := s.moveIdentity(ctx, tx, is); err != nil {
+			return err
+		}
+		inv, err := s.insertInvoice(ctx, tx, &is.Invoice)
+		if err != nil {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `INSERT INTO einv_sessions (sid, number, confirm_mac, confirmed, created) VALUES (?, ?, ?, 0, ?)`,
+			is.Session.ID[:], inv.Number, is.Session.ConfirmMAC[:], is.Invoice.Created.Unix())
+		out = inv
+		return err
+	})
+	return out, err
+}
+
+// moveIdentity applies the refresh rule (BuyerRecord.Refresh).
+func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) error {
+	b, err := s.buyer(ctx, tx, is.BuyerTag, s.forUpdate())
+	if errors.Is(err, ErrNotFound) {
+		return ErrUnknownIdentity
+	}
+	if err != nil {
+		return err
+	}
+	if !b.Refresh(is.UsedID, is.NextID) {
+		return ErrUnknownIdentity
+	}
+	_, err = s.exec(ctx, tx, `UPDATE einv_buyers SET current_id = ?, pending_id = ? WHERE tag = ?`, b.Current, b.Pending, is.BuyerTag)
+	return err
+}
+
+// insertInvoice inserts inv unless its order has one; it returns the
+// order's invoice.
+func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInvoice) (*IssuedInvoice, error) {
+	if _, err := s.exec(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (seller_sid, order_no) DO NOTHING`, inv.Number, inv.SellerSID.String(), inv.OrderNo, inv.BuyerTag,
+		inv.Signed, StateIssued, inv.Created.Unix()); err != nil {
+		return nil, err
+	}
+	got, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+		inv.SellerSID.String(), inv.OrderNo))
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(got.BuyerTag, inv.BuyerTag) {
+		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
+	}
+	if got.Number != inv.Number {
+		return nil, fmt.Errorf("%w: invoice %s was issued for the order meanwhile; ask again", ErrAlreadyInvoiced, got.Number)
+	}
+	return got, nil
+}
+
+// Session implements Store.
+func (s *SQLStore) Session(ctx context.Context, id [SessionLen]byte) (*SessionRecord, error) {
+	r := SessionRecord{ID: id}
+	var mac []byte
+	var confirmed int64
+	err := s.row(ctx, nil, `SELECT number, confirm_mac, confirmed FROM einv_sessions WHERE sid = ?`, id[:]).Scan(&r.Number, &mac, &confirmed)
+	if err != nil {
+		return nil, notFound(err, ErrNotFound)
+	}
+	copy(r.ConfirmMAC[:], mac)
+	r.Confirmed = confirmed != 0
+	return &r, nil
+}
+
+// Confirm implements Store.
+func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error) {
+	var out *IssuedInvoice
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		var number string
+		if err := s.row(ctx, tx, `SELECT number FROM einv_sessions WHERE sid = ?`, id[:]).Scan(&number); err != nil {
+			return notFound(err, ErrUnknownSession)
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ?`, id[:]); err != nil {
+			return err
+		}
+		inv, err := s.advance(ctx, tx, number, StateConfirmed)
+		out = inv
+		return err
+	})
+	return out, err
+}
+
+// advance moves an invoice's state with InvoiceState.Next.
+func (s *SQLStore) advance(ctx context.Context, tx *sql.Tx, number string, to InvoiceState) (*IssuedInvoice, error) {
+	inv, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`+s.forUpdate(), number))
+	if err != nil {
+		return nil, err
+	}
+	next, err := inv.State.Next(to)
+	if err != nil || next == inv.State {
+		return inv, err
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ?`, next, number); err != nil {
+		return nil, err
+	}
+	inv.State = next
+	return inv, nil
+}
+
+// MarkNotified implements Store.
+func (s *SQLStore) MarkNotified(ctx context.Context, number string) error {
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		_, err := s.advance(ctx, tx, number, StateNotified)
+		return err
+	})
+}
+
+// Unnotified implements Store.
+func (s *SQLStore) Unnotified(ctx context.Context) ([]IssuedInvoice, error) {
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT number, seller_sid, order_no FROM einv_invoices WHERE state = ? ORDER BY number`), StateConfirmed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []IssuedInvoice
+	for rows.Next() {
+		inv := IssuedInvoice{State: StateConfirmed}
+		var sid string
+		if err := rows.Scan(&inv.Number, &sid, &inv.OrderNo); err != nil {
+			return nil, err
+		}
+		copy(inv.SellerSID[:], sid)
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// Prune implements Store and SellerStore.
+func (s *SQLStore) Prune(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM einv_replay WHERE expires < ?`), now.Unix())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// AddOrder implements SellerStore.
+func (s *SQLStore) AddOrder(ctx context.Context, seller SID, d Deal) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `INSERT INTO einv_orders (seller_sid, order_no, deal) VALUES (?, ?, ?)
+			ON CONFLICT (seller_sid, order_no) DO NOTHING`, seller.String(), d.OrderNo, d.encode())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(fmt.Errorf("%w: order number %q is taken", ErrAlreadyInvoiced, d.OrderNo), err)
+		}
+		return nil
+	})
+}
+
+// Order implements SellerStore.
+func (s *SQLStore) Order(ctx context.Context, seller SID, orderNo string) (*OrderRecord, error) {
+	return s.order(ctx, nil, seller, orderNo)
+}
+
+func (s *SQLStore) order(ctx context.Context, tx *sql.Tx, seller SID, orderNo string) (*OrderRecord, error) {
+	var enc []byte
+	var inv sql.NullString
+	err := s.row(ctx, tx, `SELECT deal, invoice_no FROM einv_orders WHERE seller_sid = ? AND order_no = ?`+s.forUpdate(),
+		seller.String(), orderNo).Scan(&enc, &inv)
+	if err != nil {
+		return nil, notFound(err, ErrUnknownOrder)
+	}
+	d, err := decodeDeal(enc)
+	if err != nil {
+		return nil, fmt.Errorf("einvoice: stored order %q: %w", orderNo, err)
+	}
+	return &OrderRecord{Deal: *d, InvoiceNo: inv.String}, nil
+}
+
+// See implements SellerStore.
+func (s *SQLStore) See(ctx context.Context, seen Seen) error {
+	return s.batch.Do(ctx, func(tx *sql.Tx) error { return s.see(ctx, tx, seen) })
+}
+
+// MarkInvoiced implements SellerStore.
+func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoiceNo string, seen Seen) error {
+	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if err := s.see(ctx, tx, seen); err != nil {
+			return err
+		}
+		o, err := s.order(ctx, tx, seller, orderNo)
+		switch {
+		case err != nil:
+			return err
+		case o.InvoiceNo == invoiceNo:
+			return nil
+		case o.InvoiceNo != "":
+			return fmt.Errorf("%w: order %q has invoice %s", ErrAlreadyInvoiced, orderNo, o.InvoiceNo)
+		}
+		_, err = s.exec(ctx, tx, `UPDATE einv_orders SET invoice_no = ? WHERE seller_sid = ? AND order_no = ?`,
+			invoiceNo, seller.String(), orderNo)
+		return err
+	})
+}
+
+// Stats counts the rows of each table (registered buyers and sellers,
+// replay-cache entries, invoices by state, sessions, orders and invoiced
+// orders): what an operator watches, and what tests compare to show a
+// refused request changed nothing.
+func (s *SQLStore) Stats(ctx context.Context) (map[string]int64, error) {
+	out := map[string]int64{}
+	for name, q := range map[string]string{
+		"buyers":             `SELECT count(*) FROM einv_buyers`,
+		"buyers_pending":     `SELECT count(*) FROM einv_buyers WHERE pending_id IS NOT NULL`,
+		"sellers":            `SELECT count(*) FROM einv_sellers`,
+		"replay":             `SELECT count(*) FROM einv_replay`,
+		"invoices":           `SELECT count(*) FROM einv_invoices`,
+		"invoices_confirmed": `SELECT count(*) FROM einv_invoices WHERE state >= 2`,
+		"invoices_notified":  `SELECT count(*) FROM einv_invoices WHERE state = 3`,
+		"sessions":           `SELECT count(*) FROM einv_sessions`,
+		"orders":             `SELECT count(*) FROM einv_orders`,
+		"orders_invoiced":    `SELECT count(*) FROM einv_orders WHERE invoice_no IS NOT NULL`,
+	} {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[name] = n
+	}
+	return out, nil
+}

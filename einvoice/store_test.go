@@ -1,0 +1,249 @@
+package einvoice
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"trustbank/einvoice/invoice"
+	"trustbank/internal/dbtest"
+	"trustbank/internal/sqldb"
+)
+
+var ctx = context.Background()
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStore is the shared store suite, on SQLite and PostgreSQL.
+func TestStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, open func() *sqldb.DB) {
+		newStore := func() *SQLStore {
+			s, err := NewSQLStore(ctx, open())
+			must(t, err)
+			t.Cleanup(s.Close)
+			return s
+		}
+		runStoreSuite(t, newStore)
+	})
+}
+
+func seenAt(scope string, tag string, exp time.Time) Seen {
+	return Seen{Scope: scope, Tag: []byte(tag), Expires: exp}
+}
+
+// tg pads a test identity tag to the 32 bytes of a real one.
+func tg(s string) []byte { return []byte(fmt.Sprintf("%-32s", s)) }
+
+func issuance(n int, buyer, used, next, order string, at time.Time) *Issuance {
+	var sid [SessionLen]byte
+	copy(sid[:], fmt.Sprintf("session-%08d", n))
+	return &Issuance{
+		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at.Add(time.Minute)), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
+		Invoice: IssuedInvoice{Number: fmt.Sprintf("26%018d", n), SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
+			Signed: []byte("signed-" + order), Created: at},
+		Session: SessionRecord{ID: sid, ConfirmMAC: [MACLen]byte{byte(n)}},
+	}
+}
+
+func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
+	s := newStore()
+	now := time.Unix(1_800_000_000, 0)
+	must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: tg("A0")}, seenAt("reg", "n1", now)))
+	t.Run("registration", func(t *testing.T) {
+		if err := s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: tg("X")}, seenAt("reg", "n1", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("replayed registration nonce: %v", err)
+		}
+		b, err := s.Buyer(ctx, []byte("alice"))
+		if err != nil || !bytes.Equal(b.Current, tg("A0")) || b.Pending != nil {
+			t.Fatalf("buyer after refused replay: %+v %v", b, err)
+		}
+		if _, err := s.Buyer(ctx, []byte("nobody")); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown buyer: %v", err)
+		}
+		must(t, s.RegisterSeller(ctx, SellerRecord{Tag: []byte("shop"), SID: SID([]byte(testSID)), Endpoint: "http://a"}, seenAt("reg", "n2", now)))
+		must(t, s.RegisterSeller(ctx, SellerRecord{Tag: []byte("shop"), SID: SID([]byte(testSID)), Endpoint: "http://b"}, seenAt("reg", "n3", now)))
+		if r, err := s.Seller(ctx, []byte("shop")); err != nil || r.Endpoint != "http://b" || r.SID.String() != testSID {
+			t.Fatalf("seller: %+v %v", r, err)
+		}
+	})
+	t.Run("issue-and-refresh", func(t *testing.T) {
+		got, err := s.Issue(ctx, issuance(1, "alice", "A0", "A1", "o-1", now))
+		if err != nil || got.Number != fmt.Sprintf("26%018d", 1) || got.State != StateIssued {
+			t.Fatalf("issue: %+v %v", got, err)
+		}
+		for name, tc := range map[string]struct {
+			is   *Issuance
+			want error
+		}{
+			"replayed-mac":     {issuance(1, "alice", "A0", "A9", "o-2", now), ErrReplay},
+			"retired-identity": {issuance(2, "alice", "Z", "A9", "o-2", now), ErrUnknownIdentity},
+			"unknown-buyer":    {issuance(3, "bob", "B0", "B1", "o-3", now), ErrUnknownIdentity},
+			"other-number":     {issuance(4, "alice", "A0", "A9", "o-1", now), ErrAlreadyInvoiced},
+		} {
+			if _, err := s.Issue(ctx, tc.is); !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want %v", name, err, tc.want)
+			}
+		}
+		// Nothing of a refused issuance stays: its MAC is still unused.
+		b, _ := s.Buyer(ctx, []byte("alice"))
+		if !bytes.Equal(b.Current, tg("A0")) || !bytes.Equal(b.Pending, tg("A1")) {
+			t.Fatalf("identities after refusals: %s %s", b.Current, b.Pending)
+		}
+		// The current identity still works (lost refresh); the identity
+		// handed out joins the pending ones.
+		redo := issuance(5, "alice", "A0", "A2", "o-1", now)
+		redo.Invoice.Number = got.Number
+		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed, got.Signed) {
+			t.Fatalf("redelivery: %v", err)
+		}
+		// Using the pending identity promotes it; the old one retires.
+		_, err = s.Issue(ctx, issuance(6, "alice", "A2", "A3", "o-6", now))
+		must(t, err)
+		b, _ = s.Buyer(ctx, []byte("alice"))
+		if !bytes.Equal(b.Current, tg("A2")) || !bytes.Equal(b.Pending, tg("A3")) {
+			t.Fatalf("after promotion: %s %s", b.Current, b.Pending)
+		}
+		if _, err := s.Issue(ctx, issuance(7, "alice", "A0", "A4", "o-7", now)); !errors.Is(err, ErrUnknownIdentity) {
+			t.Fatalf("retired identity after promotion: %v", err)
+		}
+		if _, err := s.Issue(ctx, issuance(4, "alice", "A2", "A4", "o-4", now)); err != nil {
+			t.Fatalf("the MAC of a refused issuance must stay unused: %v", err)
+		}
+	})
+	t.Run("other-buyer", func(t *testing.T) {
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: tg("B0")}, seenAt("reg", "n4", now)))
+		if _, err := s.Issue(ctx, issuance(8, "bob", "B0", "B1", "o-1", now)); !errors.Is(err, ErrAlreadyInvoiced) {
+			t.Fatalf("bob takes alice's order: %v", err)
+		}
+	})
+	t.Run("confirm", func(t *testing.T) {
+		var sid [SessionLen]byte
+		copy(sid[:], fmt.Sprintf("session-%08d", 1))
+		rec, err := s.Session(ctx, sid)
+		if err != nil || rec.Confirmed || rec.ConfirmMAC[0] != 1 {
+			t.Fatalf("session: %+v %v", rec, err)
+		}
+		for range 2 {
+			inv, err := s.Confirm(ctx, sid)
+			if err != nil || inv.State != StateConfirmed {
+				t.Fatalf("confirm: %+v %v", inv, err)
+			}
+		}
+		if _, err := s.Confirm(ctx, [SessionLen]byte{9}); !errors.Is(err, ErrUnknownSession) {
+			t.Fatalf("unknown session: %v", err)
+		}
+		un, err := s.Unnotified(ctx)
+		if err != nil || len(un) != 1 || un[0].OrderNo != "o-1" {
+			t.Fatalf("unnotified: %+v %v", un, err)
+		}
+		must(t, s.MarkNotified(ctx, un[0].Number))
+		must(t, s.MarkNotified(ctx, un[0].Number))
+		if un, _ := s.Unnotified(ctx); len(un) != 0 {
+			t.Fatal("notified invoice still listed")
+		}
+		if err := s.MarkNotified(ctx, fmt.Sprintf("26%018d", 6)); err == nil {
+			t.Fatal("an unconfirmed invoice marked notified")
+		}
+	})
+	t.Run("seller", func(t *testing.T) {
+		sid := SID([]byte(testSID))
+		d := Deal{OrderNo: "o-1", SellerName: "Shop", SellerTaxID: sid, Items: []invoice.Item{{Name: "pen", Quantity: 1000, UnitPrice: 100, TaxRate: 1300}}}
+		must(t, s.AddOrder(ctx, sid, d))
+		if err := s.AddOrder(ctx, sid, d); !errors.Is(err, ErrAlreadyInvoiced) {
+			t.Fatalf("duplicate order: %v", err)
+		}
+		if _, err := s.Order(ctx, sid, "none"); !errors.Is(err, ErrUnknownOrder) {
+			t.Fatalf("unknown order: %v", err)
+		}
+		must(t, s.See(ctx, seenAt("seller", "Se1", now)))
+		if err := s.See(ctx, seenAt("seller", "Se1", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("seen twice: %v", err)
+		}
+		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn1", now)))
+		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn2", now)))
+		if err := s.MarkInvoiced(ctx, sid, "o-1", "N2", seenAt("seller", "Sn3", now)); !errors.Is(err, ErrAlreadyInvoiced) {
+			t.Fatalf("second invoice number: %v", err)
+		}
+		if err := s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn1", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("replayed notice MAC: %v", err)
+		}
+		if err := s.MarkInvoiced(ctx, sid, "nope", "N1", seenAt("seller", "Sn4", now)); !errors.Is(err, ErrUnknownOrder) {
+			t.Fatalf("unknown order: %v", err)
+		}
+		// The refused notices left no MAC behind.
+		must(t, s.See(ctx, seenAt("seller", "Sn3", now)))
+		o, err := s.Order(ctx, sid, "o-1")
+		if err != nil || o.InvoiceNo != "N1" || o.Deal.Items[0].Name != "pen" {
+			t.Fatalf("order: %+v %v", o, err)
+		}
+	})
+	t.Run("restart-and-prune", func(t *testing.T) {
+		s2 := newStore()
+		if _, err := s2.Issue(ctx, issuance(1, "alice", "A2", "A5", "o-9", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("replay cache lost on restart: %v", err)
+		}
+		n, err := s2.Prune(ctx, now.Add(2*time.Minute))
+		if err != nil || n == 0 {
+			t.Fatalf("prune: %d %v", n, err)
+		}
+		again := issuance(1, "alice", "A2", "A5", "o-9", now)
+		again.Invoice.Number, again.Session.ID = fmt.Sprintf("26%018d", 99), [SessionLen]byte{99}
+		if _, err := s2.Issue(ctx, again); err != nil {
+			t.Fatalf("after prune (the window check is the system's): %v", err)
+		}
+	})
+	t.Run("group-commit", func(t *testing.T) {
+		const n = 32
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			tag := fmt.Sprintf("buyer-%d", i)
+			must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte(tag), Current: tg("C")}, seenAt("reg", tag, now)))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Issue(ctx, issuance(100+i, tag, "C", "D", fmt.Sprintf("g-%d", i), now))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			must(t, err)
+		}
+	})
+}
+
+// The refresh rule: concurrent or abandoned sessions each hand out an
+// identity; whichever the app kept works, and using it retires the rest.
+func TestRefreshRule(t *testing.T) {
+	b := BuyerRecord{Current: tg("A")}
+	for _, n := range []string{"B", "C", "D", "E", "F"} {
+		if !b.Refresh(tg("A"), tg(n)) {
+			t.Fatalf("current refused handing out %s", n)
+		}
+	}
+	if len(b.pending()) != MaxPending || b.HasIdentity(tg("B")) || !b.HasIdentity(tg("C")) || !b.HasIdentity(tg("F")) {
+		t.Fatalf("pending after 5 hand-outs: %q", b.Pending)
+	}
+	if !b.Refresh(tg("D"), tg("G")) {
+		t.Fatal("a pending identity refused")
+	}
+	for name, want := range map[string]bool{"A": false, "C": false, "E": false, "D": true, "G": true} {
+		if b.HasIdentity(tg(name)) != want {
+			t.Errorf("after using D: %s known = %v", name, !want)
+		}
+	}
+	if b.Refresh(tg("A"), tg("H")) {
+		t.Fatal("a retired identity accepted")
+	}
+}
