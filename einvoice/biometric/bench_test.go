@@ -20,7 +20,7 @@ func BenchmarkMatch(b *testing.B) {
 func BenchmarkBinarize(b *testing.B) {
 	x, _ := benchFaces(b)
 	for b.Loop() {
-		Binarize(x, DefaultParams.Bits())
+		binarize(x, DefaultParams.Bits())
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 )
 
-// MaxBits is the most bits Binarize makes: the fixed public projection
+// MaxBits is the most bits binarize makes: the fixed public projection
 // has this many rows.
 const MaxBits = 8192
 
@@ -37,14 +37,14 @@ func projection() [][Dim / 8]byte {
 	return proj
 }
 
-// Binarize turns a template into nbits bits (packed, most significant bit
+// binarize turns a template into nbits bits (packed, most significant bit
 // first): bit j is 1 when ⟨r_j, t⟩ > 0 for the j-th row r_j ∈ {−1, +1}^Dim
 // of the fixed public projection (a sign random projection, "SimHash":
 // Charikar 2002, with the ±1 matrices of Achlioptas 2003). Two templates at
 // angle θ differ in each bit with probability close to θ/π, so the Hamming
 // distance of the bit strings tracks the angle between the faces. nbits
 // must be a multiple of 8 in (0, MaxBits]; t must be valid.
-func Binarize(t Template, nbits int) []byte {
+func binarize(t Template, nbits int) []byte {
 	// sums[k][v] is the sum of the coordinates 8k+i of t for the bits
 	// 0x80>>i set in v: each row then costs Dim/8 look-ups.
 	var sums [Dim / 8][256]float64

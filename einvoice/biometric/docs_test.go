@@ -3,6 +3,7 @@ package biometric
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -31,6 +32,19 @@ func TestDocs(t *testing.T) {
 	if err := ev.Table(&table); err != nil {
 		t.Fatal(err)
 	}
+	table.WriteString("Harsher noise, the same seed and parameters (rows at the defaults only):\n\n| live σ | ID σ | Match FAR | Match FRR | extractor FAR | extractor FRR | byte errors genuine max / impostor min |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, s := range [][2]float64{{0.7, 0.9}, {0.8, 1.0}, {0.9, 1.2}} {
+		h, err := Evaluate(1, EvalOptions{LiveSigma: s[0], IDSigma: s[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := findRow(t, h.Match, DefaultThreshold)
+		f := findRow(t, h.Fuzzy, float64(DefaultParams.Capacity()))
+		fmt.Fprintf(&table, "| %g | %g | %d / %d | %d / %d | %d / %d | %d / %d | %d / %d |\n", s[0], s[1],
+			m.FalseAccepts, m.Impostor, m.FalseRejects, m.Genuine, f.FalseAccepts, f.Impostor, f.FalseRejects, f.Genuine,
+			h.GenuineMaxErrors, h.ImpostorMinErrors)
+	}
+	table.WriteString("\n")
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)

@@ -193,9 +193,9 @@ func evalFuzzy(people []person, p Params) (rows []Row, genuineMax, impostorMin i
 	enrol := make([][]byte, len(people))
 	probes := make([][][]byte, len(people))
 	for i, pe := range people {
-		enrol[i] = Binarize(pe.live[0], p.Bits())
+		enrol[i] = binarize(pe.live[0], p.Bits())
 		for _, l := range pe.live[1:] {
-			probes[i] = append(probes[i], Binarize(l, p.Bits()))
+			probes[i] = append(probes[i], binarize(l, p.Bits()))
 		}
 	}
 	maxT := (p.N - 16) / 2

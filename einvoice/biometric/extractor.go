@@ -81,7 +81,7 @@ func GenParams(rand io.Reader, B Template, p Params) (key [32]byte, helper *Help
 	if err != nil {
 		return key, nil, err
 	}
-	w := Binarize(B, p.Bits())
+	w := binarize(B, p.Bits())
 	h.Sketch = xorBytes(w, cw)
 	h.Commit = commit(m)
 	copy(h.Tag[:], h.tag(m, w))
@@ -100,7 +100,7 @@ func Rep(B Template, helper *Helper) ([32]byte, error) {
 	if helper == nil {
 		return key, fmt.Errorf("%w: no helper", ErrParams)
 	}
-	return rep(Binarize(B, helper.Params.Bits()), helper)
+	return rep(binarize(B, helper.Params.Bits()), helper)
 }
 
 // rep reproduces from an already binarised template.

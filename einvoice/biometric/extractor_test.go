@@ -103,7 +103,7 @@ func TestCapacityBoundary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := Binarize(face, p.Bits())
+		w := binarize(face, p.Bits())
 		tc := p.Capacity()
 		for _, e := range []int{0, tc - 1, tc} {
 			if got, err := rep(probeWithErrors(p, w, e), h); err != nil || got != key {
