@@ -73,7 +73,7 @@ func TestConfirmRetryIsIdempotent(t *testing.T) {
 		second := s.reenroll(d, card, "alice")
 		must(t, s.srv.ConfirmEnrollment(ctx, second))
 		must(t, s.srv.ConfirmEnrollment(ctx, conf)) // the first one's late retry
-		s.wantCert("alice", card.Cert)             // still the second certificate
+		s.wantCert("alice", card.Cert)              // still the second certificate
 		s.certLogin(d, "alice")
 	})
 }
