@@ -46,6 +46,12 @@ type mobileFile struct {
 	Card    string `json:"card"`
 	Reader  string `json:"reader,omitempty"`
 	Sandbox string `json:"sandbox"`
+	// Confirm is an enrollment confirmation (bank.EnrollConfirm) the bank
+	// did not acknowledge: sent again before the next login, and dropped
+	// once a login succeeds (which binds the certificate anyway).
+	Confirm []byte `json:"pending_confirm,omitempty"`
+
+	path string // where it was read from
 }
 
 // pinned parses the pinned certificates.
@@ -67,6 +73,8 @@ type app struct {
 	mw     *middleware.Middleware
 	dev    *bank.Device
 	closer io.Closer // the PC/SC reader, if any
+
+	completed bool // a login completed an enrollment whose confirmation was lost
 }
 
 // transport returns the card: in process over its state file, or the
@@ -131,7 +139,12 @@ func (a *app) unlock(pin string) error {
 }
 
 // login runs certificate login (the card signs the server's challenge).
+// An enrollment whose confirmation was lost is completed first by
+// sending it again, and in any case by the login, which the bank
+// accepts with the new key and binds its certificate; the saved
+// confirmation is then dropped.
 func (a *app) login(ctx context.Context) (*bank.Session, error) {
+	settling := a.settle(ctx)
 	ch, err := a.client.Challenge(ctx, a.f.Account)
 	if err != nil {
 		return nil, err
@@ -140,7 +153,12 @@ func (a *app) login(ctx context.Context) (*bank.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.client.Login(ctx, resp)
+	ses, err := a.client.Login(ctx, resp)
+	if err != nil || !settling {
+		return ses, err
+	}
+	a.f.Confirm, a.completed = nil, true
+	return ses, saveJSON(a.f.path, a.f)
 }
 
 func mobileEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -181,6 +199,9 @@ func mobileEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	leaf, err := a.enroll(ctx, *password, *code, *idCard)
+	if lost, ok := errors.AsType[*lostConfirm](err); ok {
+		return lost.save(f, *state)
+	}
 	if err != nil {
 		return err
 	}
@@ -275,13 +296,54 @@ func (a *app) enroll(ctx context.Context, password, code, idCard string) (*smx50
 		return nil, err
 	}
 	if err := a.client.ConfirmEnrollment(ctx, conf); err != nil {
-		return nil, err
+		return nil, &lostConfirm{conf: conf, err: err}
 	}
 	der, err := a.mw.Certificate()
 	if err != nil {
 		return nil, err
 	}
 	return smx509.ParseCertificate(der)
+}
+
+// lostConfirm is a confirmation the bank did not acknowledge after the
+// card had stored the certificate and switched to the new key.
+type lostConfirm struct {
+	conf *bank.EnrollConfirm
+	err  error
+}
+
+func (e *lostConfirm) Error() string {
+	return "the card stored the new certificate and now signs with its new key, but the bank did not acknowledge the confirmation: " + e.err.Error()
+}
+
+func (e *lostConfirm) Unwrap() error { return e.err }
+
+// save writes the app's state with the confirmation to send again, and
+// returns the error that tells the user what happened and what to do.
+func (e *lostConfirm) save(f *mobileFile, state string) error {
+	b, err := e.conf.MarshalBinary()
+	if err == nil {
+		f.Confirm = b
+		err = saveJSON(state, f)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (and saving %s failed: %v; the next login with this card still completes the enrollment)", e, state, err)
+	}
+	return fmt.Errorf("%w\nthe enrollment is not lost: run `trustbank mobile login --state %s`; it sends the confirmation again, and the login itself, signed with the new key, completes the enrollment", e, state)
+}
+
+// settle sends a saved confirmation again (its outcome does not matter:
+// the login that follows binds the certificate too). It reports whether
+// there was one.
+func (a *app) settle(ctx context.Context) bool {
+	if a.f.Confirm == nil {
+		return false
+	}
+	var conf bank.EnrollConfirm
+	if conf.UnmarshalBinary(a.f.Confirm) == nil {
+		a.client.ConfirmEnrollment(ctx, &conf)
+	}
+	return true
 }
 
 // loadMobile reads the state file of an enrolled app.
@@ -293,6 +355,7 @@ func loadMobile(path string) (*mobileFile, error) {
 	if f.Account == "" || f.Sandbox == "" {
 		return nil, fmt.Errorf("%w: %s is not an enrolled app's state (run mobile enroll)", errUsage, path)
 	}
+	f.path = path
 	return &f, nil
 }
 
@@ -318,6 +381,9 @@ func mobileLogin(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ses, err := a.login(ctx)
 	if err != nil {
 		return err
+	}
+	if a.completed {
+		fmt.Fprintf(stdout, "completed the enrollment: the bank now binds the card's new certificate\n")
 	}
 	fmt.Fprintf(stdout, "logged in to %s: session level %s, expires %s\n", ses.Account, ses.Level, ses.Expires.Format(time.RFC3339))
 	return nil

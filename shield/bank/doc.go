@@ -31,6 +31,49 @@
 //	── EnrollConfirm(id, stored, sig) ▶ verify with the new certificate;
 //	                               Pending → Bound: certificate bound
 //
+// # A lost confirmation: idempotent retry, implicit confirmation at login
+//
+// The card activates its new key (shield/card's ACTIVATE) as soon as it
+// has checked the certificate's chain, before the bank hears of it; if
+// EnrollConfirm is then lost (network, the app killed, the answer lost)
+// the card signs with a key the bank has not bound. Two ways out, both
+// needing no new authorization code:
+//
+//   - The same EnrollConfirm again is a retry: for an enrollment already
+//     Bound, with a signature the certificate verifies, the answer is
+//     success and nothing changes (EnrollState.Next: Bound stays Bound;
+//     the store's FinishEnrollment moves only a Pending row, so of two
+//     concurrent confirmations one binds and the other is the retry). A
+//     retry never rebinds: if a later enrollment replaced the
+//     certificate, the account keeps the later one.
+//   - Implicit confirmation at login. The card signs login challenges
+//     with its active key only, and makes a key active only after it has
+//     checked the certificate's chain to its pinned root, so a login
+//     signature that the certificate of one of the account's Pending
+//     enrollments verifies proves the card stored that certificate: what
+//     EnrollConfirm would have proved. When the bound certificate refuses
+//     a login (none bound, expired, revoked, another key signed), Login
+//     tries the account's newest pending enrollments (at most 4, one SM2
+//     verification each) and, if one verifies the signature and its
+//     certificate chains to the pinned root, is valid now and not
+//     revoked, binds it in the transaction that records the challenge
+//     used and stores the session (Store.UseChallengeBinding): the login
+//     and the binding are durable together or not at all. The old
+//     certificate stops working from that commit on.
+//
+// What the implicit path does not open: a key the bank never certified
+// for this account cannot bind (only the certificates of this account's
+// own enrollments, issued by the CA on the account's password session and
+// code, are tried; the store checks the account again); another
+// account's enrollment cannot bind; a Failed enrollment cannot (only
+// Pending ones); an expired or revoked pending certificate is refused
+// (ErrCertificate, ErrRevoked) and the enrollment stays pending; the
+// challenge is single-use as for any login (ErrChallengeUsed, also after
+// a restart). Concurrent logins signed by the new key cannot bind twice:
+// the UPDATE moves only a Pending row, and a login that finds it Bound
+// already proceeds only if its certificate is still the account's
+// (ErrEnrollment otherwise, nothing recorded).
+//
 // The identity the CA certifies is the bank's record, never the
 // request's: the account the session authenticated, the holder's name,
 // and the holder's resident ID number, which the operator records when
@@ -150,7 +193,8 @@
 //     returned (a failed store needs a new code from the operator).
 //   - The paper binds the certificate when the CA issues it; we bind it
 //     only when the card confirms it stored it and proves, by a signature,
-//     that it holds the key.
+//     that it holds the key: by EnrollConfirm, or, if that was lost, by
+//     its first login with the new key (above).
 //   - The paper encrypts with an "encryption machine" without naming the
 //     key; we SM2-encrypt the order to the key of the account's signing
 //     certificate (one key pair, as the card has one certificate). GM/T

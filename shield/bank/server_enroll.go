@@ -74,7 +74,9 @@ func parseP7(p7 []byte) ([]*smx509.Certificate, error) {
 }
 
 // ConfirmEnrollment applies the device's status: EnrollStored with the
-// new key's signature binds the certificate to the account.
+// new key's signature binds the certificate to the account. The same
+// confirmation again (its answer was lost, or a login already bound the
+// enrollment) is answered nil and changes nothing.
 func (s *Server) ConfirmEnrollment(ctx context.Context, m *EnrollConfirm) error {
 	e, err := s.c.Store.Enrollment(ctx, m.ID)
 	if err != nil {

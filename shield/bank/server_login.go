@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // Challenge is ChallengeFrom with the account as the client: for callers
@@ -44,6 +46,12 @@ func (s *Server) ChallengeFrom(ctx context.Context, client, account string) (*Lo
 // account's certificate (chained to the pinned root, not revoked), then
 // records the challenge used and the new session in one transaction
 // before answering: a replayed response fails, also after a restart.
+//
+// A signature the bound certificate does not verify may be the card's
+// new key after a re-enrollment whose confirmation was lost: if the
+// certificate of one of the account's pending enrollments verifies it
+// (and chains, is valid now, not revoked), the same transaction binds
+// that enrollment (implicit confirmation, see the package doc).
 func (s *Server) Login(ctx context.Context, m *LoginResponse) (*Session, error) {
 	c, ok := s.challenges.get(m.ID)
 	if !ok {
@@ -52,19 +60,77 @@ func (s *Server) Login(ctx context.Context, m *LoginResponse) (*Session, error) 
 	if !s.c.Now().Before(c.Expires) {
 		return nil, fmt.Errorf("%w: expired", ErrChallenge)
 	}
-	pub, err := s.accountKey(ctx, c.Account)
+	bind, err := s.loginSigner(ctx, c, m.Sig)
 	if err != nil {
 		return nil, err
 	}
-	if err := verifySM2(pub, ctxLogin, c.Encoding, m.Sig); err != nil {
-		return nil, err
-	}
 	ses, rec := s.newSession(c.Account, LevelCertificate)
-	if err := s.c.Store.UseChallenge(ctx, c, s.c.Now(), rec); err != nil {
+	if bind == nil {
+		err = s.c.Store.UseChallenge(ctx, c, s.c.Now(), rec)
+	} else {
+		err = s.c.Store.UseChallengeBinding(ctx, c, s.c.Now(), rec, *bind)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.challenges.drop(c.ID)
 	return ses, nil
+}
+
+// maxImplicit bounds how many pending enrollments (the newest) a login
+// that the bound certificate refuses is tried against: each costs one
+// SM2 verification.
+const maxImplicit = 4
+
+// loginSigner checks sig over c with the account's bound certificate
+// (nil: no binding needed); failing that, with the certificates of its
+// pending enrollments, and returns the id of the one that verifies it.
+func (s *Server) loginSigner(ctx context.Context, c Challenge, sig []byte) (*[IDSize]byte, error) {
+	err := s.boundSigner(ctx, c, sig)
+	if err == nil || !refusedKey(err) {
+		return nil, err
+	}
+	es, perr := s.c.Store.PendingEnrollments(ctx, c.Account, maxImplicit)
+	if perr != nil {
+		return nil, perr
+	}
+	for _, e := range es {
+		cert, perr := smx509.ParseCertificate(e.Cert)
+		if perr != nil || verifySM2(ecdsaKey(cert), ctxLogin, c.Encoding, sig) != nil {
+			continue
+		}
+		if _, _, perr := s.c.Trust.Verify(ctx, e.Cert, s.c.Now()); perr != nil {
+			return nil, fmt.Errorf("pending enrollment %x: %w", e.ID[:], perr)
+		}
+		return &e.ID, nil
+	}
+	// A concurrent login may have bound the enrollment between our two
+	// reads: the bound certificate is then the one that signed.
+	if s.boundSigner(ctx, c, sig) == nil {
+		return nil, nil
+	}
+	return nil, err
+}
+
+// boundSigner checks sig over c with the account's bound certificate.
+func (s *Server) boundSigner(ctx context.Context, c Challenge, sig []byte) error {
+	pub, err := s.accountKey(ctx, c.Account)
+	if err != nil {
+		return err
+	}
+	return verifySM2(pub, ctxLogin, c.Encoding, sig)
+}
+
+// refusedKey reports whether err says the bound certificate does not
+// accept a login (none bound, invalid, revoked, another key signed):
+// the cases where a pending enrollment may.
+func refusedKey(err error) bool {
+	for _, e := range []error{ErrNotEnrolled, ErrCertificate, ErrRevoked, ErrBadSignature} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // lostChallenge is the error for a challenge the server does not hold:

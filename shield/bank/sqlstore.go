@@ -173,27 +173,98 @@ func (s *SQLStore) enrollment(ctx context.Context, q queryer, id [IDSize]byte) (
 	return e, err
 }
 
-// FinishEnrollment implements Store.
+// PendingEnrollments implements Store.
+func (s *SQLStore) PendingEnrollments(ctx context.Context, account string, limit int) ([]Enrollment, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, cert, p7, at FROM bank_enrollments
+		WHERE account = ? AND state = ? ORDER BY at DESC, id LIMIT ?`), account, int(StatePending), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var es []Enrollment
+	for rows.Next() {
+		e := Enrollment{Account: account, State: StatePending}
+		var id []byte
+		var at int64
+		if err := rows.Scan(&id, &e.Cert, &e.P7, &at); err != nil {
+			return nil, err
+		}
+		copy(e.ID[:], id)
+		e.At = time.Unix(0, at)
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+// FinishEnrollment implements Store. The state moves only from Pending
+// (the UPDATE's condition), so of two concurrent confirmations one moves
+// it and the other finds it Bound: a retry, nothing changes.
 func (s *SQLStore) FinishEnrollment(ctx context.Context, id [IDSize]byte, to EnrollState) error {
 	if to != StateBound && to != StateFailed {
 		return fmt.Errorf("%w: cannot move to state %d", ErrEnrollment, to)
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE bank_enrollments SET state = ? WHERE id = ? AND state = ?`),
-			int(to), id[:], int(StatePending))
-		if err != nil {
+		moved, err := s.leavePending(ctx, tx, id, "", to)
+		if err != nil || !moved {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(fmt.Errorf("%w: %x is not pending", ErrEnrollment, id[:]), err)
 		}
 		if to != StateBound {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE bank_accounts SET cert = (SELECT cert FROM bank_enrollments WHERE id = ?)
-			WHERE id = (SELECT account FROM bank_enrollments WHERE id = ?)`), id[:], id[:])
-		return err
+		return s.bindCert(ctx, tx, id)
 	})
+}
+
+// leavePending moves enrollment id (of account, unless account is "")
+// from Pending to state to. It reports false and no error if the
+// enrollment was Bound already and to is Bound: the caller's retry.
+func (s *SQLStore) leavePending(ctx context.Context, tx *sql.Tx, id [IDSize]byte, account string, to EnrollState) (bool, error) {
+	query, args := `UPDATE bank_enrollments SET state = ? WHERE id = ? AND state = ?`, []any{int(to), id[:], int(StatePending)}
+	if account != "" {
+		query, args = query+` AND account = ?`, append(args, account)
+	}
+	res, err := tx.ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, err
+	}
+	e, err := s.enrollment(ctx, tx, id)
+	if err != nil || (account != "" && e.Account != account) {
+		return false, fmt.Errorf("%w: %x", ErrEnrollment, id[:])
+	}
+	if e.State == StateBound && to == StateBound {
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %x is not pending", ErrEnrollment, id[:])
+}
+
+// bindCert makes the certificate of enrollment id its account's.
+func (s *SQLStore) bindCert(ctx context.Context, tx *sql.Tx, id [IDSize]byte) error {
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE bank_accounts SET cert = (SELECT cert FROM bank_enrollments WHERE id = ?)
+		WHERE id = (SELECT account FROM bank_enrollments WHERE id = ?)`), id[:], id[:])
+	return err
+}
+
+// bindAtLogin binds enrollment id of account for a login its key signed:
+// moved from Pending now, or Bound by a concurrent login and still the
+// account's certificate. Anything else is ErrEnrollment.
+func (s *SQLStore) bindAtLogin(ctx context.Context, tx *sql.Tx, id [IDSize]byte, account string) error {
+	moved, err := s.leavePending(ctx, tx, id, account, StateBound)
+	if err != nil {
+		return err
+	}
+	if moved {
+		return s.bindCert(ctx, tx, id)
+	}
+	var n int
+	err = tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM bank_enrollments e JOIN bank_accounts a ON a.id = e.account
+		WHERE e.id = ? AND a.cert = e.cert`), id[:]).Scan(&n)
+	if err == nil && n != 1 {
+		err = fmt.Errorf("%w: %x was bound and replaced since", ErrEnrollment, id[:])
+	}
+	return err
 }
 
 // Challenge implements Store.
@@ -212,6 +283,15 @@ func (s *SQLStore) Challenge(ctx context.Context, id [IDSize]byte) (Challenge, e
 // UseChallenge implements Store. The challenge's id is the table's key:
 // a second use, concurrent or after a restart, inserts nothing.
 func (s *SQLStore) UseChallenge(ctx context.Context, c Challenge, now time.Time, ses SessionRecord) error {
+	return s.useChallenge(ctx, c, now, ses, nil)
+}
+
+// UseChallengeBinding implements Store.
+func (s *SQLStore) UseChallengeBinding(ctx context.Context, c Challenge, now time.Time, ses SessionRecord, enrollment [IDSize]byte) error {
+	return s.useChallenge(ctx, c, now, ses, &enrollment)
+}
+
+func (s *SQLStore) useChallenge(ctx context.Context, c Challenge, now time.Time, ses SessionRecord, bind *[IDSize]byte) error {
 	if !now.Before(c.Expires) {
 		return fmt.Errorf("%w: %x expired", ErrChallenge, c.ID[:])
 	}
@@ -224,6 +304,11 @@ func (s *SQLStore) UseChallenge(ctx context.Context, c Challenge, now time.Time,
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return errors.Join(fmt.Errorf("%w: %x", ErrChallengeUsed, c.ID[:]), err)
+		}
+		if bind != nil {
+			if err := s.bindAtLogin(ctx, tx, *bind, c.Account); err != nil {
+				return err
+			}
 		}
 		return s.addSession(ctx, tx, ses)
 	})

@@ -28,7 +28,11 @@ type AuthCode struct {
 // EnrollState is the state of an enrollment.
 //
 //	Pending ──(card stored the certificate and signed)──▶ Bound
+//	Pending ──(login signed by the certificate's key)──▶ Bound  (Server.Login)
 //	Pending ──(card reported failure)──────────────────▶ Failed
+//	Bound   ──(the same confirmation again: a retry)───▶ Bound  (no change)
+//
+// Pending is "issued, awaiting the card's confirmation".
 type EnrollState uint8
 
 const (
@@ -38,9 +42,14 @@ const (
 )
 
 // Next is the one transition function of an enrollment: from Pending on
-// the device's status; every other step is an error.
+// the device's status, and Bound on EnrollStored again (a retried
+// confirmation whose answer was lost: the caller still checks its
+// signature, and the store changes nothing); every other step is an
+// error.
 func (s EnrollState) Next(status EnrollStatus) (EnrollState, error) {
 	switch {
+	case s == StateBound && status == EnrollStored:
+		return StateBound, nil
 	case s != StatePending:
 		return s, fmt.Errorf("%w: enrollment is no longer pending", ErrEnrollment)
 	case status == EnrollStored:
@@ -121,9 +130,14 @@ type Store interface {
 	BeginEnrollment(ctx context.Context, code [32]byte, now time.Time, e Enrollment) error
 	// Enrollment returns an enrollment. ErrEnrollment.
 	Enrollment(ctx context.Context, id [IDSize]byte) (Enrollment, error)
+	// PendingEnrollments returns up to limit of the account's pending
+	// enrollments (issued, not confirmed), newest first.
+	PendingEnrollments(ctx context.Context, account string, limit int) ([]Enrollment, error)
 	// FinishEnrollment moves a pending enrollment to Bound (binding its
 	// certificate to the account, replacing any earlier one) or Failed.
-	// ErrEnrollment if it is not pending.
+	// Bound for an enrollment already Bound is a retry: nil, and nothing
+	// changes (the account keeps whatever certificate it has now).
+	// ErrEnrollment otherwise if it is not pending.
 	FinishEnrollment(ctx context.Context, id [IDSize]byte, to EnrollState) error
 	// Challenge returns a used challenge. ErrChallenge if none with this
 	// id was used.
@@ -132,6 +146,13 @@ type Store interface {
 	// transaction: ErrChallengeUsed if a challenge with c's id was used,
 	// ErrChallenge if c is expired at now.
 	UseChallenge(ctx context.Context, c Challenge, now time.Time, s SessionRecord) error
+	// UseChallengeBinding is UseChallenge that also, in the same
+	// transaction, binds the enrollment with id enrollment: it must be of
+	// c's account and pending (moved to Bound, its certificate bound to
+	// the account), or already Bound with its certificate still the one
+	// the account has (a concurrent login bound it: nothing changes).
+	// Else ErrEnrollment, and nothing is recorded.
+	UseChallengeBinding(ctx context.Context, c Challenge, now time.Time, s SessionRecord, enrollment [IDSize]byte) error
 	// AddSession stores a session; Session returns one. ErrSession.
 	AddSession(ctx context.Context, s SessionRecord) error
 	Session(ctx context.Context, tokenHash [32]byte) (SessionRecord, error)

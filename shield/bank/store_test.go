@@ -84,7 +84,13 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 		if string(a.Cert) != "cert" {
 			t.Fatal("certificate not bound")
 		}
+		// A retry of the binding succeeds and changes nothing.
+		must(t, s.FinishEnrollment(ctx, e.ID, StateBound))
+		if got, err := s.Enrollment(ctx, e.ID); err != nil || got.State != StateBound {
+			t.Fatalf("after a retried binding: %+v, %v", got, err)
+		}
 	})
+	t.Run("binding at login", func(t *testing.T) { loginBindingSuite(t, newStore(), now) })
 	t.Run("challenges", func(t *testing.T) {
 		c := Challenge{ID: newID(), Account: "a", Encoding: []byte("ch"), Expires: now.Add(time.Minute)}
 		ses := SessionRecord{TokenHash: sm3Sum([]byte("t1")), Account: "a", Level: LevelCertificate, Expires: now.Add(time.Hour)}
@@ -159,4 +165,71 @@ func RunStoreSuite(t *testing.T, newStore func() Store) {
 			t.Fatalf("totals %d %d", bal, paid)
 		}
 	})
+}
+
+// loginBindingSuite checks PendingEnrollments and UseChallengeBinding
+// after the enrollment subtest bound "cert" to account a.
+func loginBindingSuite(t *testing.T, s Store, now time.Time) {
+	n := 0
+	begin := func(account, cert string) Enrollment {
+		n++
+		code := sm3Sum([]byte(cert))
+		must(t, s.AddAuthCode(ctx, AuthCode{Hash: code, Account: account, Expires: now.Add(time.Hour)}))
+		e := Enrollment{ID: newID(), Account: account, Cert: []byte(cert), P7: []byte("p7"), At: now.Add(time.Duration(n) * time.Second)}
+		must(t, s.BeginEnrollment(ctx, code, now, e))
+		return e
+	}
+	login := func(e Enrollment) (Challenge, SessionRecord, error) {
+		c := Challenge{ID: newID(), Account: "a", Encoding: []byte("ch"), Expires: now.Add(time.Minute)}
+		ses := SessionRecord{TokenHash: sm3Sum(c.ID[:]), Account: "a", Level: LevelCertificate, Expires: now.Add(time.Hour)}
+		return c, ses, s.UseChallengeBinding(ctx, c, now, ses, e.ID)
+	}
+	nothing := func(name string, c Challenge, ses SessionRecord, err error, wantCert string) {
+		t.Helper()
+		if !errors.Is(err, ErrEnrollment) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := s.Challenge(ctx, c.ID); !errors.Is(err, ErrChallenge) {
+			t.Fatalf("%s: the challenge was used: %v", name, err)
+		}
+		if _, err := s.Session(ctx, ses.TokenHash); !errors.Is(err, ErrSession) {
+			t.Fatalf("%s: a session was stored", name)
+		}
+		if a, err := s.Account(ctx, "a"); err != nil || string(a.Cert) != wantCert {
+			t.Fatalf("%s: a's certificate %q, %v", name, a.Cert, err)
+		}
+	}
+	older, newer, bobs, failed := begin("a", "cert2"), begin("a", "cert3"), begin("b", "cert4"), begin("a", "cert5")
+	must(t, s.FinishEnrollment(ctx, failed.ID, StateFailed))
+	if es, err := s.PendingEnrollments(ctx, "a", 8); err != nil || len(es) != 2 || es[0].ID != newer.ID || es[1].ID != older.ID || string(es[0].Cert) != "cert3" {
+		t.Fatalf("pending enrollments of a: %+v, %v", es, err)
+	}
+	if es, err := s.PendingEnrollments(ctx, "a", 1); err != nil || len(es) != 1 || es[0].ID != newer.ID {
+		t.Fatalf("the newest pending enrollment of a: %+v, %v", es, err)
+	}
+	c, ses, err := login(bobs)
+	nothing("another account's enrollment", c, ses, err, "cert")
+	c, ses, err = login(failed)
+	nothing("a failed enrollment", c, ses, err, "cert")
+	c, ses, err = login(newer)
+	must(t, err)
+	if got, err := s.Session(ctx, ses.TokenHash); err != nil || got.Account != "a" {
+		t.Fatalf("binding login's session: %+v, %v", got, err)
+	}
+	if e, err := s.Enrollment(ctx, newer.ID); err != nil || e.State != StateBound {
+		t.Fatalf("bound at login: %+v, %v", e, err)
+	}
+	if err := s.UseChallengeBinding(ctx, c, now, SessionRecord{TokenHash: sm3Sum([]byte("x")), Account: "a", Level: LevelCertificate, Expires: now.Add(time.Hour)}, newer.ID); !errors.Is(err, ErrChallengeUsed) {
+		t.Fatalf("binding login replayed: %v", err)
+	}
+	_, _, err = login(newer) // a concurrent login that found it pending too
+	must(t, err)
+	c, ses, err = login(Enrollment{ID: newID()})
+	nothing("no such enrollment", c, ses, err, "cert3")
+	must(t, s.FinishEnrollment(ctx, older.ID, StateBound)) // the older one's late confirmation replaces it
+	c, ses, err = login(newer)
+	nothing("a bound enrollment replaced since", c, ses, err, "cert2")
+	if e, err := s.Enrollment(ctx, bobs.ID); err != nil || e.State != StatePending {
+		t.Fatalf("bob's enrollment: %+v, %v", e, err)
+	}
 }

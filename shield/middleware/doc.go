@@ -57,6 +57,16 @@
 //	                  against its own root key and switches keys (PIN);
 //	                  its refusal (6A80, 6300) is ErrCertificate
 //
+// Once StoreCertificate returns nil the card signs with its new key,
+// whatever happens to the bank's confirmation (bank.EnrollConfirm). An
+// app whose confirmation fails must say so: the card switched keys, and
+// the next certificate login completes the enrollment (the bank binds
+// the pending certificate whose key signed it: package shield/bank,
+// "A lost confirmation"); it may also send the same confirmation again,
+// which the bank answers success whether or not it bound already.
+// `trustbank mobile enroll` keeps the confirmation in its state file and
+// sends it again before the next login.
+//
 // # Dispersed key storage (the Shamir construction)
 //
 // The host key material is the host's SM2 private scalar (EXTERNAL

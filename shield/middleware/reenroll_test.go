@@ -134,3 +134,52 @@ func TestCardRefusesChainOfAnotherRoot(t *testing.T) {
 	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN))) // the hostile app's session replaced ours
 	works(t, s, d)
 }
+
+// A re-enrollment whose confirmation is lost after the card activated
+// its new key (the app killed after ACTIVATE): the app restarts, and its
+// next login, signed by the new key, completes the enrollment at the
+// bank; payments work; the card as it was before (a clone keeping the
+// old key) no longer logs in; the lost confirmation, sent late, is a
+// harmless retry.
+func TestLostConfirmationCompletesAtLogin(t *testing.T) {
+	s := newSystem(t)
+	c := newCard(t, s)
+	mw, d := enrolled(t, s, c)
+	old := mw.PublicKey()
+	snapshot, err := c.Store.Load()
+	must(t, err)
+	conf, err := s.EnrollUnconfirmed(ctx, d, alice)
+	must(t, err)
+	if mw.PublicKey().Equal(old) {
+		t.Fatal("the card did not switch keys")
+	}
+	mw.Close() // the app dies before the confirmation reaches the bank
+	mw, err = s.Middleware(c.Card, c.Sandbox)
+	must(t, err)
+	t.Cleanup(func() { mw.Close() })
+	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
+	d = s.Device(mw)
+	works(t, s, d)
+	stored, err := mw.Certificate()
+	must(t, err)
+	bound, err := s.Server.Certificate(ctx, alice)
+	must(t, err)
+	if string(bound) != string(stored) {
+		t.Fatal("the login did not bind the card's new certificate")
+	}
+	works(t, s, d)
+
+	clone := &card.MemStore{}
+	must(t, clone.Save(snapshot))
+	oc, err := card.Open(clone)
+	must(t, err)
+	omw, err := s.Middleware(oc, c.Sandbox)
+	must(t, err)
+	defer omw.Close()
+	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
+	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
+		t.Fatalf("login with the old key: %v", err)
+	}
+	must(t, s.Server.ConfirmEnrollment(ctx, conf))
+	works(t, s, d)
+}

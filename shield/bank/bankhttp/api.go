@@ -51,7 +51,7 @@
 //	unknown_serial 404        ca.ErrUnknownSerial: the CA never issued it
 //	already_revoked 409       ca.ErrAlreadyRevoked
 //	account_exists 409        ErrAccountExists
-//	enrollment 409            ErrEnrollment: no pending enrollment with this id
+//	enrollment 409            ErrEnrollment: no pending enrollment with this id (a retried EnrollStored is 204)
 //	challenge_used 409        ErrChallengeUsed: a replayed login response
 //	nonce_used 409            ErrNonceUsed: another confirmation of a booked order
 //	request_reused 409        ErrRequestReused: a transfer id reused for another payment
@@ -70,7 +70,9 @@
 // failed request changes nothing, except that Enroll uses up the
 // authorization code once the CA has issued (package bank). A
 // confirmation byte-for-byte identical to a booked one is a retry and
-// answers the first receipt; a SessionTransfer is idempotent by its id.
+// answers the first receipt; a SessionTransfer is idempotent by its id;
+// an EnrollConfirm sent again for a bound enrollment answers 204 and
+// changes nothing.
 package bankhttp
 
 import (

@@ -46,7 +46,8 @@ func TestEnrollRefusals(t *testing.T) {
 		conf, err := d.FinishEnrollment(ctx, card.Public(), resp)
 		must(t, err)
 		must(t, e.c.ConfirmEnrollment(ctx, conf))
-		err = e.c.ConfirmEnrollment(ctx, conf)
+		must(t, e.c.ConfirmEnrollment(ctx, conf)) // a retry: success, nothing changes
+		err = e.c.ConfirmEnrollment(ctx, &bank.EnrollConfirm{ID: conf.ID, Status: bank.EnrollFailed})
 		wantCode(t, err, http.StatusConflict, "enrollment", bank.ErrEnrollment)
 		certLogin(t, e.c, d, alice)
 		e.checkIssued(alice)

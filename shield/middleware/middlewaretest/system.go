@@ -208,35 +208,42 @@ func (s *System) Customer(ctx context.Context, id string, balance uint64) error 
 // key and PKCS#10, the CA, the card's chain check and store, the
 // confirmation. The PIN must have been verified.
 func (s *System) Enroll(ctx context.Context, d *bank.Device, id string) error {
-	ses, err := s.Server.PasswordLogin(ctx, &bank.PasswordLogin{Account: id, Password: "pw-" + id})
-	if err != nil {
-		return err
-	}
-	code, err := s.Server.IssueAuthCode(ctx, id)
-	if err != nil {
-		return err
-	}
-	req, err := d.EnrollRequest(ses, code, pkix.Name{CommonName: id})
-	if err != nil {
-		return err
-	}
-	resp, err := s.Server.Enroll(ctx, req)
-	if err != nil {
-		return err
-	}
-	mw, ok := d.Card.(*middleware.Middleware)
-	if !ok {
-		return errors.New("middlewaretest: the device's card is not the middleware")
-	}
-	pending, err := mw.PendingKey()
-	if err != nil {
-		return err
-	}
-	conf, err := d.FinishEnrollment(ctx, pending, resp)
+	conf, err := s.EnrollUnconfirmed(ctx, d, id)
 	if err != nil {
 		return err
 	}
 	return s.Server.ConfirmEnrollment(ctx, conf)
+}
+
+// EnrollUnconfirmed is Enroll up to the card storing the certificate (it
+// signs with the new key from then on); it returns the confirmation
+// without sending it to the bank, as when the confirmation is lost.
+func (s *System) EnrollUnconfirmed(ctx context.Context, d *bank.Device, id string) (*bank.EnrollConfirm, error) {
+	ses, err := s.Server.PasswordLogin(ctx, &bank.PasswordLogin{Account: id, Password: "pw-" + id})
+	if err != nil {
+		return nil, err
+	}
+	code, err := s.Server.IssueAuthCode(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	req, err := d.EnrollRequest(ses, code, pkix.Name{CommonName: id})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.Server.Enroll(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	mw, ok := d.Card.(*middleware.Middleware)
+	if !ok {
+		return nil, errors.New("middlewaretest: the device's card is not the middleware")
+	}
+	pending, err := mw.PendingKey()
+	if err != nil {
+		return nil, err
+	}
+	return d.FinishEnrollment(ctx, pending, resp)
 }
 
 // Login runs certificate login: challenge, the card's answer, session.
