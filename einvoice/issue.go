@@ -69,7 +69,7 @@ func (s *System) authenticate(ctx context.Context, m *Request) (*session, *Buyer
 	if err != nil {
 		return nil, nil, err
 	}
-	if used := s.idTag(&m.Identity); !bytes.Equal(used, rec.Current) && !bytes.Equal(used, rec.Pending) {
+	if !rec.HasIdentity(s.idTag(&m.Identity)) {
 		return nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
 	}
 	if err := ss.open(m); err != nil {
@@ -102,7 +102,7 @@ func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, 
 	case err == nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
 		return nil, "", fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
 	case err == nil:
-		return prev.Signed, prev.Number, nil // a retry: the same invoice again
+		return prev.Signed, prev.Number, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
 	case !errors.Is(err, ErrNotFound):
 		return nil, "", err
 	}
@@ -237,4 +237,18 @@ func sellerError(err error) error {
 		}
 	}
 	return fmt.Errorf("%w: %v", ErrSeller, err)
+}
+
+// sameOrder wants an invoice issued before to be the one the order asks
+// for now (amount and title), so a retry never delivers a mismatch.
+func sameOrder(signed []byte, o *Order) error {
+	sd, err := invoice.ParseJSON(signed)
+	if err != nil {
+		return fmt.Errorf("einvoice: stored invoice: %w", err)
+	}
+	inv := &sd.Invoice
+	if inv.Total != o.Amount || inv.Buyer.Name != o.BuyerName || inv.Buyer.TaxID != o.BuyerTaxID {
+		return fmt.Errorf("%w: the order's invoice %s says total %d fen for %q", ErrDealMismatch, inv.Number, inv.Total, inv.Buyer.Name)
+	}
+	return nil
 }

@@ -60,7 +60,7 @@ func (ke *MasterKey) Open(id *Identity) (EID, *BioKey, error) {
 	raw := xor(id.HID[:], mask(IDLen, b[:], lblHID, ke[:], id.Rho[:]))
 	eID, err := ParseEID(string(raw))
 	if err != nil {
-		return EID{}, nil, fmt.Errorf("%w: %w", ErrUnknownIdentity, err)
+		return EID{}, nil, fmt.Errorf("%w: %v", ErrUnknownIdentity, err)
 	}
 	return eID, &b, nil
 }

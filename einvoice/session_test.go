@@ -3,6 +3,8 @@ package einvoice_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"trustbank/einvoice"
@@ -128,4 +130,107 @@ func TestMessageSizes(t *testing.T) {
 		t.Fatalf("confirm is %d bytes", sizes["5 confirm"])
 	}
 	t.Logf("sizes: %v", sizes)
+}
+
+// TestConcurrentSessions: many buyers at once (their commits grouped),
+// and one buyer with two sessions in flight: both succeed and the app
+// keeps working with whichever identity it stored last.
+func TestConcurrentSessions(t *testing.T) {
+	w := newWorld(t)
+	const n = 12
+	people := make([]*einvoicetest.Person, n)
+	orders := make([]einvoice.Order, n)
+	for i := range people {
+		people[i] = einvoicetest.NewPerson(t, 100+i, "买家")
+		w.env.Register(t, people[i])
+		total, err := w.seller.AddOrder(ctx, fmt.Sprintf("P-%d", i), einvoicetest.Items())
+		must(t, err)
+		orders[i] = einvoice.Order{OrderNo: fmt.Sprintf("P-%d", i), Amount: total, BuyerName: "买家"}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, p := range people {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, ss, err := p.App.Request(p.EID, p.Face(), w.seller.SID(), orders[i])
+			if err == nil {
+				var resp *einvoice.InvoiceResponse
+				if resp, err = w.env.System.Request(ctx, req); err == nil {
+					var conf *einvoice.Confirm
+					if conf, _, err = ss.Finish(resp); err == nil {
+						err = w.env.System.Confirm(ctx, conf)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	// One buyer, two sessions in flight, finished in either order.
+	o1, o2 := w.addOrder(t, "TWO-1"), w.addOrder(t, "TWO-2")
+	r1, s1, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o1)
+	must(t, err)
+	r2, s2, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o2)
+	must(t, err)
+	resp2, err := w.env.System.Request(ctx, r2)
+	must(t, err)
+	resp1, err := w.env.System.Request(ctx, r1)
+	must(t, err)
+	// The system handed out session 1's identity last, the app keeps
+	// session 2's: with a single pending identity it would be locked out.
+	_, _, err = s1.Finish(resp1)
+	must(t, err)
+	_, _, err = s2.Finish(resp2)
+	must(t, err)
+	w.session(t, w.addOrder(t, "TWO-3"))
+}
+
+// TestRetryOtherTitle: asking again for an invoiced order with another
+// amount or title is refused (the invoice cannot change), and another
+// buyer cannot take the order.
+func TestRetryOtherTitle(t *testing.T) {
+	w := newWorld(t)
+	w.session(t, w.order)
+	for name, o := range map[string]einvoice.Order{
+		"amount": {OrderNo: w.order.OrderNo, Amount: w.order.Amount + 1, BuyerName: w.alice.Name},
+		"title":  {OrderNo: w.order.OrderNo, Amount: w.order.Amount, BuyerName: "某公司", BuyerTaxID: "91350100M000100Y43"},
+	} {
+		req, _, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o)
+		must(t, err)
+		if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrDealMismatch) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	bob := einvoicetest.NewPerson(t, 2, "李四")
+	w.env.Register(t, bob)
+	req, _, err := bob.App.Request(bob.EID, bob.Face(), w.seller.SID(), einvoice.Order{OrderNo: w.order.OrderNo, Amount: w.order.Amount, BuyerName: bob.Name})
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrAlreadyInvoiced) {
+		t.Fatalf("another buyer takes the order: %v", err)
+	}
+	// A wrong amount for a new order: the seller's deal does not match.
+	o := w.addOrder(t, "JD-0009")
+	o.Amount--
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), o)
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrDealMismatch) {
+		t.Fatalf("wrong amount: %v", err)
+	}
+	// An order the seller does not have.
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), w.seller.SID(), einvoice.Order{OrderNo: "NOPE", Amount: 1, BuyerName: "x"})
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrUnknownOrder) {
+		t.Fatalf("unknown order: %v", err)
+	}
+	// A seller that never registered.
+	req, _, err = w.alice.App.Request(w.alice.EID, w.alice.Face(), einvoicetest.SID(t, 99), o)
+	must(t, err)
+	if _, err := w.env.System.Request(ctx, req); !errors.Is(err, einvoice.ErrUnknownSeller) {
+		t.Fatalf("unknown seller: %v", err)
+	}
 }

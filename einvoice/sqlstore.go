@@ -181,8 +181,7 @@ func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, err
 	return out, err
 }
 
-// moveIdentity applies the refresh rule: the pending identity, once used,
-// becomes current; the identity handed out now becomes pending.
+// moveIdentity applies the refresh rule (BuyerRecord.Refresh).
 func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) error {
 	b, err := s.buyer(ctx, tx, is.BuyerTag, s.forUpdate())
 	if errors.Is(err, ErrNotFound) {
@@ -191,15 +190,10 @@ func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) e
 	if err != nil {
 		return err
 	}
-	current := b.Current
-	switch {
-	case b.Pending != nil && bytes.Equal(is.UsedID, b.Pending):
-		current = b.Pending
-	case bytes.Equal(is.UsedID, b.Current):
-	default:
+	if !b.Refresh(is.UsedID, is.NextID) {
 		return ErrUnknownIdentity
 	}
-	_, err = s.exec(ctx, tx, `UPDATE einv_buyers SET current_id = ?, pending_id = ? WHERE tag = ?`, current, is.NextID, is.BuyerTag)
+	_, err = s.exec(ctx, tx, `UPDATE einv_buyers SET current_id = ?, pending_id = ? WHERE tag = ?`, b.Current, b.Pending, is.BuyerTag)
 	return err
 }
 

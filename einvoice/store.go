@@ -1,6 +1,7 @@
 package einvoice
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -74,10 +75,59 @@ type Issuance struct {
 	Session  SessionRecord
 }
 
-// BuyerRecord is a registered buyer: tags of its current and pending
-// identities.
+// MaxPending is how many handed-out identities a buyer may have pending
+// at once (concurrent or abandoned sessions; see HasIdentity).
+const MaxPending = 4
+
+// BuyerRecord is a registered buyer: tags of its current identity and of
+// the identities handed out since it was last used (Pending: 32-byte tags
+// concatenated, oldest first, at most MaxPending).
 type BuyerRecord struct {
 	Tag, Current, Pending []byte
+}
+
+// pending splits Pending into its tags.
+func (b *BuyerRecord) pending() [][]byte {
+	var out [][]byte
+	for p := b.Pending; len(p) >= KeyLen; p = p[KeyLen:] {
+		out = append(out, p[:KeyLen])
+	}
+	return out
+}
+
+// HasIdentity reports whether tag is the current identity or a pending one.
+func (b *BuyerRecord) HasIdentity(tag []byte) bool {
+	if bytes.Equal(tag, b.Current) {
+		return true
+	}
+	for _, p := range b.pending() {
+		if bytes.Equal(tag, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Refresh applies the refresh rule for a request that showed used and
+// was handed next: a pending identity, once used, becomes current and
+// retires the old current and every other pending one; the current
+// identity keeps working (a lost message 4 must not lock the buyer out)
+// and next joins the pending ones (the oldest dropped beyond MaxPending).
+// It returns false if used is neither current nor pending.
+func (b *BuyerRecord) Refresh(used, next []byte) bool {
+	if !b.HasIdentity(used) {
+		return false
+	}
+	if !bytes.Equal(used, b.Current) {
+		b.Current, b.Pending = used, bytes.Clone(next)
+		return true
+	}
+	keep := b.pending()
+	if len(keep) >= MaxPending {
+		keep = keep[len(keep)-MaxPending+1:]
+	}
+	b.Pending = append(bytes.Join(keep, nil), next...)
+	return true
 }
 
 // SellerRecord is a registered seller.

@@ -40,11 +40,14 @@ func seenAt(scope string, tag string, exp time.Time) Seen {
 	return Seen{Scope: scope, Tag: []byte(tag), Expires: exp}
 }
 
+// tg pads a test identity tag to the 32 bytes of a real one.
+func tg(s string) []byte { return []byte(fmt.Sprintf("%-32s", s)) }
+
 func issuance(n int, buyer, used, next, order string, at time.Time) *Issuance {
 	var sid [SessionLen]byte
 	copy(sid[:], fmt.Sprintf("session-%08d", n))
 	return &Issuance{
-		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at.Add(time.Minute)), BuyerTag: []byte(buyer), UsedID: []byte(used), NextID: []byte(next),
+		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at.Add(time.Minute)), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
 		Invoice: IssuedInvoice{Number: fmt.Sprintf("26%018d", n), SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
 			Signed: []byte("signed-" + order), Created: at},
 		Session: SessionRecord{ID: sid, ConfirmMAC: [MACLen]byte{byte(n)}},
@@ -54,13 +57,13 @@ func issuance(n int, buyer, used, next, order string, at time.Time) *Issuance {
 func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 	s := newStore()
 	now := time.Unix(1_800_000_000, 0)
-	must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: []byte("A0")}, seenAt("reg", "n1", now)))
+	must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: tg("A0")}, seenAt("reg", "n1", now)))
 	t.Run("registration", func(t *testing.T) {
-		if err := s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: []byte("X")}, seenAt("reg", "n1", now)); !errors.Is(err, ErrReplay) {
+		if err := s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("alice"), Current: tg("X")}, seenAt("reg", "n1", now)); !errors.Is(err, ErrReplay) {
 			t.Fatalf("replayed registration nonce: %v", err)
 		}
 		b, err := s.Buyer(ctx, []byte("alice"))
-		if err != nil || string(b.Current) != "A0" || b.Pending != nil {
+		if err != nil || !bytes.Equal(b.Current, tg("A0")) || b.Pending != nil {
 			t.Fatalf("buyer after refused replay: %+v %v", b, err)
 		}
 		if _, err := s.Buyer(ctx, []byte("nobody")); !errors.Is(err, ErrNotFound) {
@@ -92,11 +95,11 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		}
 		// Nothing of a refused issuance stays: its MAC is still unused.
 		b, _ := s.Buyer(ctx, []byte("alice"))
-		if string(b.Current) != "A0" || string(b.Pending) != "A1" {
+		if !bytes.Equal(b.Current, tg("A0")) || !bytes.Equal(b.Pending, tg("A1")) {
 			t.Fatalf("identities after refusals: %s %s", b.Current, b.Pending)
 		}
-		// The current identity still works (lost refresh); the pending
-		// one is replaced.
+		// The current identity still works (lost refresh); the identity
+		// handed out joins the pending ones.
 		redo := issuance(5, "alice", "A0", "A2", "o-1", now)
 		redo.Invoice.Number = got.Number
 		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed, got.Signed) {
@@ -106,7 +109,7 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		_, err = s.Issue(ctx, issuance(6, "alice", "A2", "A3", "o-6", now))
 		must(t, err)
 		b, _ = s.Buyer(ctx, []byte("alice"))
-		if string(b.Current) != "A2" || string(b.Pending) != "A3" {
+		if !bytes.Equal(b.Current, tg("A2")) || !bytes.Equal(b.Pending, tg("A3")) {
 			t.Fatalf("after promotion: %s %s", b.Current, b.Pending)
 		}
 		if _, err := s.Issue(ctx, issuance(7, "alice", "A0", "A4", "o-7", now)); !errors.Is(err, ErrUnknownIdentity) {
@@ -117,7 +120,7 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		}
 	})
 	t.Run("other-buyer", func(t *testing.T) {
-		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: []byte("B0")}, seenAt("reg", "n4", now)))
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: tg("B0")}, seenAt("reg", "n4", now)))
 		if _, err := s.Issue(ctx, issuance(8, "bob", "B0", "B1", "o-1", now)); !errors.Is(err, ErrAlreadyInvoiced) {
 			t.Fatalf("bob takes alice's order: %v", err)
 		}
@@ -204,7 +207,7 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		errs := make(chan error, n)
 		for i := range n {
 			tag := fmt.Sprintf("buyer-%d", i)
-			must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte(tag), Current: []byte("C")}, seenAt("reg", tag, now)))
+			must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte(tag), Current: tg("C")}, seenAt("reg", tag, now)))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -218,4 +221,29 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 			must(t, err)
 		}
 	})
+}
+
+// The refresh rule: concurrent or abandoned sessions each hand out an
+// identity; whichever the app kept works, and using it retires the rest.
+func TestRefreshRule(t *testing.T) {
+	b := BuyerRecord{Current: tg("A")}
+	for _, n := range []string{"B", "C", "D", "E", "F"} {
+		if !b.Refresh(tg("A"), tg(n)) {
+			t.Fatalf("current refused handing out %s", n)
+		}
+	}
+	if len(b.pending()) != MaxPending || b.HasIdentity(tg("B")) || !b.HasIdentity(tg("C")) || !b.HasIdentity(tg("F")) {
+		t.Fatalf("pending after 5 hand-outs: %q", b.Pending)
+	}
+	if !b.Refresh(tg("D"), tg("G")) {
+		t.Fatal("a pending identity refused")
+	}
+	for name, want := range map[string]bool{"A": false, "C": false, "E": false, "D": true, "G": true} {
+		if b.HasIdentity(tg(name)) != want {
+			t.Errorf("after using D: %s known = %v", name, !want)
+		}
+	}
+	if b.Refresh(tg("A"), tg("H")) {
+		t.Fatal("a retired identity accepted")
+	}
 }

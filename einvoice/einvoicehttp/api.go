@@ -73,7 +73,6 @@ type PruneResponse struct {
 // wins).
 var codes = httpapi.Codes{
 	httpapi.Map(einvoice.ErrMalformed, "malformed", http.StatusBadRequest),
-	httpapi.Map(invoice.ErrInvalid, "malformed", http.StatusBadRequest),
 	httpapi.Map(einvoice.ErrBadID, "bad_id", http.StatusBadRequest),
 	httpapi.Map(einvoice.ErrStale, "stale", http.StatusBadRequest),
 	httpapi.Map(einvoice.ErrAuth, "auth_failed", http.StatusForbidden),
@@ -85,4 +84,5 @@ var codes = httpapi.Codes{
 	httpapi.Map(einvoice.ErrUnknownSession, "unknown_session", http.StatusNotFound),
 	httpapi.Map(einvoice.ErrDealMismatch, "deal_mismatch", http.StatusUnprocessableEntity),
 	httpapi.Map(einvoice.ErrSeller, "seller_unavailable", http.StatusBadGateway),
+	httpapi.Map(invoice.ErrInvalid, "malformed", http.StatusBadRequest),
 }

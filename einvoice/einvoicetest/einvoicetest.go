@@ -152,6 +152,9 @@ func New(t testing.TB, opts Options) *Env {
 // Restart opens the system's database again and makes a new System on it
 // with the same keys: what a restarted process would have.
 func (e *Env) Restart(t testing.TB) {
+	if e.Store != nil {
+		e.Store.Close() // the old process's group commit stops
+	}
 	e.Store = NewStore(t, e.Target)
 	var err error
 	e.System, err = einvoice.NewSystem(einvoice.SystemConfig{Master: e.Master, Key: e.Key, Store: e.Store,
@@ -287,9 +290,14 @@ func Items() []invoice.Item {
 
 // Recorder is a SellerLink that passes messages to Link and keeps a copy
 // of every message 2, 3 and 6 that went through (an eavesdropper on the
-// system–seller link, or a test's view of it).
+// system–seller link). Its hooks, when set, are an active attacker on
+// that link: they may replace a message in flight.
 type Recorder struct {
 	Link einvoice.SellerLink
+
+	OnVerifyRequest  func(*einvoice.VerifyRequest) *einvoice.VerifyRequest
+	OnVerifyResponse func(*einvoice.VerifyResponse) *einvoice.VerifyResponse
+	OnNotice         func(*einvoice.Notice) *einvoice.Notice
 
 	mu        sync.Mutex
 	Verifies  []*einvoice.VerifyRequest
@@ -301,20 +309,59 @@ type Recorder struct {
 func (r *Recorder) Verify(ctx context.Context, endpoint string, m *einvoice.VerifyRequest) (*einvoice.VerifyResponse, error) {
 	r.mu.Lock()
 	r.Verifies = append(r.Verifies, m)
+	onReq, onResp := r.OnVerifyRequest, r.OnVerifyResponse
 	r.mu.Unlock()
-	resp, err := r.Link.Verify(ctx, endpoint, m)
-	if err == nil {
-		r.mu.Lock()
-		r.Responses = append(r.Responses, resp)
-		r.mu.Unlock()
+	if onReq != nil {
+		m = onReq(m)
 	}
-	return resp, err
+	resp, err := r.Link.Verify(ctx, endpoint, m)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.Responses = append(r.Responses, resp)
+	r.mu.Unlock()
+	if onResp != nil {
+		resp = onResp(resp)
+	}
+	return resp, nil
 }
 
 // Notify implements einvoice.SellerLink.
 func (r *Recorder) Notify(ctx context.Context, endpoint string, m *einvoice.Notice) error {
 	r.mu.Lock()
 	r.Notices = append(r.Notices, m)
+	on := r.OnNotice
 	r.mu.Unlock()
+	if on != nil {
+		m = on(m)
+	}
 	return r.Link.Notify(ctx, endpoint, m)
+}
+
+// Hook sets the recorder's hooks under its lock (nil clears).
+func (r *Recorder) Hook(req func(*einvoice.VerifyRequest) *einvoice.VerifyRequest,
+	resp func(*einvoice.VerifyResponse) *einvoice.VerifyResponse, notice func(*einvoice.Notice) *einvoice.Notice) {
+	r.mu.Lock()
+	r.OnVerifyRequest, r.OnVerifyResponse, r.OnNotice = req, resp, notice
+	r.mu.Unlock()
+}
+
+// Last returns the last message 2, 3 and 6 recorded (nil if none).
+func (r *Recorder) Last() (*einvoice.VerifyRequest, *einvoice.VerifyResponse, *einvoice.Notice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var v *einvoice.VerifyRequest
+	var resp *einvoice.VerifyResponse
+	var n *einvoice.Notice
+	if len(r.Verifies) > 0 {
+		v = r.Verifies[len(r.Verifies)-1]
+	}
+	if len(r.Responses) > 0 {
+		resp = r.Responses[len(r.Responses)-1]
+	}
+	if len(r.Notices) > 0 {
+		n = r.Notices[len(r.Notices)-1]
+	}
+	return v, resp, n
 }
