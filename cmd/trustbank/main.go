@@ -7,7 +7,9 @@
 //	trustbank ca init|issue|revoke|crl  the SM2 certificate authority (shield/ca)
 //	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank mobile …             the secure-element banking app (shield/bank over shield/middleware)
-//	trustbank bench groupsig       hot paths against their crypto bounds
+//	trustbank invoice …            the buyer's e-invoice app (einvoice)
+//	trustbank seller …             a seller's invoicing server (einvoice)
+//	trustbank bench <area>         hot paths against their crypto bounds
 //	trustbank version
 //
 // Run `trustbank <command> -h` for a command's flags.
@@ -60,6 +62,8 @@ var commands = []command{
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
 	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
 	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code", runMobile},
+	{"invoice", "the buyer's e-invoice app: invoice register|request|verify|export|biometrics", runInvoice},
+	{"seller", "a seller's invoicing server: seller init|order|serve", runSeller},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }
