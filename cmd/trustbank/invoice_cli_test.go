@@ -58,7 +58,9 @@ func TestInvoiceCLI(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Run(ctx, []string{"seller", "serve", "--dir", sellerDir, "--addr", shop}, &bytes.Buffer{}, &bytes.Buffer{}) }()
+	go func() {
+		served <- Run(ctx, []string{"seller", "serve", "--dir", sellerDir, "--addr", shop}, &bytes.Buffer{}, &bytes.Buffer{})
+	}()
 	t.Cleanup(func() { stop(); <-served })
 	waitListening(t, shop)
 
