@@ -26,9 +26,10 @@ var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds in
 		cases, err := groupsigCases()
 		return cases, func() {}, err
 	},
-	"ecash":  ecashCases,
-	"ledger": ledgerCases,
-	"shield": shieldCases,
+	"ecash":    ecashCases,
+	"ledger":   ledgerCases,
+	"shield":   shieldCases,
+	"einvoice": einvoiceCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,7 +43,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
 	fs.StringVar(&benchPG, "pg", "", "ecash, ledger: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield, einvoice")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -55,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield, einvoice)", errUsage, area)
 	}
 	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
@@ -85,6 +86,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if area == "shield" {
 		rep.Notes = shieldNotes()
+	}
+	if area == "einvoice" {
+		rep.Notes = einvoiceNotes()
 	}
 	if area == "ecash" {
 		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}

@@ -47,7 +47,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: *dataDir, PostgresDSN: *pgDSN, Golden: [][]byte{golden}, RequireTPM: true, EKCA: ca.PEM()}
+	cfg := node.Config{DataDir: *dataDir, PostgresDSN: *pgDSN, Golden: [][]byte{golden}, RequireTPM: true, EKCA: ca.PEM(), EinvoiceLink: demoTap}
 	cfg.Schedule = node.DefaultSchedule()
 	cfg.Schedule.Denoms, cfg.Schedule.Lookahead = cfg.Schedule.Denoms[:17], 0
 	where := "SQLite " + filepath.Join(*dataDir, "trustbank.db")
@@ -67,6 +67,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := d.ecashStory(ctx, n, dev, ca); err != nil {
+		return err
+	}
+	if err := d.einvoiceStory(ctx, n, *dataDir); err != nil {
 		return err
 	}
 	if err := d.ledgerStory(ctx, n); err != nil {

@@ -8,7 +8,9 @@
 //	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank mobile …             the secure-element banking app (shield/bank over shield/middleware)
 //	trustbank trust simulate       the trust model's experiments (docs/trust.md)
-//	trustbank bench groupsig       hot paths against their crypto bounds
+//	trustbank invoice …            the buyer's e-invoice app (einvoice)
+//	trustbank seller …             a seller's invoicing server (einvoice)
+//	trustbank bench <area>         hot paths against their crypto bounds
 //	trustbank version
 //
 // Run `trustbank <command> -h` for a command's flags.
@@ -61,6 +63,8 @@ var commands = []command{
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
 	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
 	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code|revoke", runMobile},
+	{"invoice", "the buyer's e-invoice app: invoice register|request|verify|export|biometrics", runInvoice},
+	{"seller", "a seller's invoicing server: seller init|order|serve", runSeller},
 	{"trust", "the trust model (seed 004): trust simulate --scenario 1|2|adversary [--json] [--out DIR]", runTrust},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},

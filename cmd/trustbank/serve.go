@@ -13,6 +13,7 @@ import (
 
 	"trustbank/ecash"
 	"trustbank/ecash/ecashhttp"
+	"trustbank/einvoice/einvoicehttp"
 	"trustbank/internal/httpapi"
 	"trustbank/internal/node"
 	"trustbank/ledger"
@@ -29,6 +30,22 @@ type serveConfig struct {
 	Lookahead uint
 	Maintain  time.Duration
 	Ledger    ledgerSchedule
+	// Roles are what this process serves: "bank" (e-cash, ledger and
+	// shield banks) and "tax" (the tax e-invoice system); a seller's
+	// invoicing server runs with `trustbank seller serve`.
+	Roles map[string]bool
+}
+
+// parseRoles reads --roles.
+func parseRoles(s string) (map[string]bool, error) {
+	roles := map[string]bool{}
+	for _, r := range strings.Split(s, ",") {
+		if r != "bank" && r != "tax" {
+			return nil, fmt.Errorf("%w: --roles: unknown role %q (bank, tax; a seller runs with `trustbank seller serve`)", errUsage, r)
+		}
+		roles[r] = true
+	}
+	return roles, nil
 }
 
 // Validate checks the configuration and fills in the schedule.
@@ -59,6 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", stderr)
 	cfg := serveConfig{HTTP: httpapi.DefaultServerConfig("127.0.0.1:8080")}
 	var banks, golden string
+	roles := fs.String("roles", "bank,tax", "what to serve: bank (e-cash, ledger, shield banks), tax (the tax e-invoice system), or both")
 	cfg.HTTP.AddFlags(fs)
 	fs.StringVar(&cfg.Node.DataDir, "data", "trustbank-data", "data directory (secrets, SQLite database)")
 	fs.StringVar(&cfg.Node.PostgresDSN, "pg", "", "PostgreSQL DSN (instead of SQLite)")
@@ -81,6 +99,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Node.Banks = strings.Split(banks, ",")
 	var err error
+	if cfg.Roles, err = parseRoles(*roles); err != nil {
+		return err
+	}
+	cfg.Node.TaxOnly = !cfg.Roles["bank"]
 	if cfg.Node.LedgerScheme, err = ledger.ParseScheme(*scheme); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -118,13 +140,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		return err
 	}
 	mux := httpapi.NewMux()
+	if cfg.Roles["tax"] {
+		mux.Handle("/einvoice/", einvoicehttp.NewSystemHandler(n.Einvoice.System, n.AdminToken, log))
+		fmt.Fprintf(stdout, "trustbank: tax e-invoice system; invoices verify against %s\n", filepath.Join(cfg.Node.DataDir, node.EinvoiceRootFile))
+	}
+	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
+	if !cfg.Roles["bank"] {
+		fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
+		log.Info("serving", "addr", ln.Addr().String(), "roles", "tax", "postgres", cfg.Node.PostgresDSN != "")
+		go pruneEinvoice(ctx, n, cfg.Maintain, log)
+		return httpapi.Serve(ctx, cfg.HTTP, ln, mux)
+	}
 	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
 	mux.Handle("/shield/", bankhttp.NewHandler(bankhttp.Deps{Server: n.Shield.Server, Authority: n.Shield.Authority,
 		Cert: n.Shield.Cert, Log: log, AdminToken: n.AdminToken}))
 	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Enroll: n.Enroll, Banks: n.Banks, Store: n.Store,
 		Log: log, AdminToken: n.AdminToken}))
 	// The address line is for people and for tests that listen on :0.
-	fmt.Fprintf(stdout, "trustbank: operator endpoints need the admin_token in %s\n", filepath.Join(cfg.Node.DataDir, "secrets.json"))
 	fmt.Fprintf(stdout, "trustbank: listening on http://%s\n", ln.Addr())
 	log.Info("serving", "addr", ln.Addr().String(), "banks", cfg.Node.Banks, "postgres", cfg.Node.PostgresDSN != "",
 		"ledger_bank", n.Ledger.Name(), "ledger_entries", n.Ledger.Size(), "limits", cfg.HTTP)
@@ -134,9 +166,32 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	if rep, err := n.Ledger.Check(ctx); err == nil && !rep.OK() {
 		log.Error("ledger book is broken: booking refused until recovered (POST /ledger/v1/recover)", "check", rep.String())
 	}
+	if cfg.Roles["tax"] {
+		go pruneEinvoice(ctx, n, cfg.Maintain, log)
+	}
 	go maintain(ctx, n, cfg.Maintain, log)
 	go runLedgerSchedule(ctx, n.Ledger, cfg.Ledger, log)
 	return httpapi.Serve(ctx, cfg.HTTP, ln, mux)
+}
+
+// pruneEinvoice drops the tax system's replay-cache entries past their
+// window and resends notices sellers have not acknowledged.
+func pruneEinvoice(ctx context.Context, n *node.Node, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := n.Einvoice.System.Prune(ctx); err != nil {
+			log.Error("e-invoice replay-cache pruning", "err", err)
+		}
+		if _, err := n.Einvoice.System.ResendNotices(ctx); err != nil {
+			log.Error("e-invoice notices", "err", err)
+		}
+	}
 }
 
 // maintain rotates coin keys and prunes expired spent-coin partitions.

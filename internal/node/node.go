@@ -1,8 +1,9 @@
 // Package node assembles an all-in-one trustbank deployment from a data
 // directory: the database (SQLite in the directory, or PostgreSQL by DSN),
 // the long-term secrets, every role of the e-cash system, the ledger bank,
-// and the shield bank with its SM2 CA (shield.go). `trustbank serve` and
-// the demo run on it.
+// the shield bank with its SM2 CA (shield.go), and the tax e-invoice
+// system whose invoice signer that CA certifies (einvoice.go).
+// `trustbank serve` and the demo run on it.
 package node
 
 import (
@@ -18,10 +19,12 @@ import (
 
 	"trustbank/attest"
 	"trustbank/ecash"
+	"trustbank/einvoice"
 	"trustbank/groupsig"
 	"trustbank/groupsig/registry"
 	"trustbank/internal/sqldb"
 	"trustbank/ledger"
+	"trustbank/shield/ca/cert"
 )
 
 // Config configures a node.
@@ -50,6 +53,14 @@ type Config struct {
 	ShieldPerClient int
 	// GenerateKey makes coin keys (default: fresh RSA keys from crypto/rand).
 	GenerateKey func(bits int) (*rsa.PrivateKey, error)
+	// TaxOnly opens only the tax e-invoice system and the CA that
+	// certifies its signer (shield.go): no e-cash, no ledger.
+	TaxOnly bool
+	// TaxBureau is the organization of the invoice-signing certificate
+	// (default DefaultTaxBureau); EinvoiceLink is how the tax system
+	// reaches sellers' invoicing servers (default: HTTP).
+	TaxBureau    cert.Organization
+	EinvoiceLink einvoice.SellerLink
 }
 
 // DefaultSchedule: daily epochs from 2026-01-01, coins spendable for 30
@@ -79,6 +90,8 @@ type Node struct {
 	BackupDB    *sqldb.DB
 	// Shield is the secure-element bank (seed 002) with its CA.
 	Shield *Shield
+	// Einvoice is the tax e-invoice system (seed 003), einvoice.go.
+	Einvoice *Einvoice
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -123,6 +136,20 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 func (n *Node) assemble(ctx context.Context, sec *secrets) error {
+	if !n.cfg.TaxOnly {
+		if err := n.assembleBanks(ctx, sec); err != nil {
+			return err
+		}
+	}
+	path := filepath.Join(n.cfg.DataDir, secretsFile)
+	if err := n.openShield(ctx, sec, path); err != nil {
+		return err
+	}
+	return n.openEinvoice(ctx, sec, path)
+}
+
+// assembleBanks opens the e-cash roles and the ledger bank.
+func (n *Node) assembleBanks(ctx context.Context, sec *secrets) error {
 	var err error
 	if n.Registry, err = registry.NewSQLStore(ctx, n.DB); err != nil {
 		return err
@@ -153,10 +180,7 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 			return err
 		}
 	}
-	if err := n.openLedger(ctx, sec); err != nil {
-		return err
-	}
-	return n.openShield(ctx, sec, filepath.Join(n.cfg.DataDir, secretsFile))
+	return n.openLedger(ctx, sec)
 }
 
 // ekCAFile is the default trust file of TPM manufacturer CAs.
@@ -263,6 +287,9 @@ func (n *Node) Close() error {
 	}
 	if n.Shield != nil {
 		n.Shield.Store.Close()
+	}
+	if n.Einvoice != nil {
+		n.Einvoice.Store.Close()
 	}
 	if n.BackupDB != nil {
 		n.BackupDB.Close()

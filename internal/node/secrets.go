@@ -40,6 +40,10 @@ type secrets struct {
 	// Shield holds the shield bank's CA and server key (sealed) and
 	// certificates, made at first use.
 	Shield *shieldSecrets `json:"shield,omitempty"`
+	// Einvoice holds the tax e-invoice system's registration key and
+	// invoice-signing key (sealed) and the signing certificate, made at
+	// first use.
+	Einvoice *einvoiceSecrets `json:"einvoice,omitempty"`
 }
 
 const secretsFile = "secrets.json"

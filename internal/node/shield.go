@@ -57,7 +57,13 @@ const ShieldCRLPath = "/shield/v1/crl"
 // shieldMaster derives the key that seals the shield CA's keys from the
 // node's master key (HKDF-SM3), so neither key seals the other's data.
 func shieldMaster(master []byte) (*ca.MasterKey, error) {
-	k, err := hkdf.Key(sm3.New, master, nil, "trustbank/node/v1/shield-ca-master", 32)
+	return sealingKey(master, "shield-ca-master")
+}
+
+// sealingKey derives the key that seals one part's keys (use names the
+// part) from the node's master key with HKDF-SM3.
+func sealingKey(master []byte, use string) (*ca.MasterKey, error) {
+	k, err := hkdf.Key(sm3.New, master, nil, "trustbank/node/v1/"+use, 32)
 	if err != nil {
 		return nil, err
 	}
