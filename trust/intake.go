@@ -37,6 +37,8 @@ func (p *Provider) Feedback(ctx context.Context, sr *SignedReport) (*Receipt, er
 	}
 	digest := sr.digest()
 	if rec, err := p.store.Feedback(ctx, sr.Service, sr.Transaction); err == nil {
+		unlock := p.lock(rec.User)
+		defer unlock()
 		return p.again(ctx, rec, digest)
 	} else if !errors.Is(err, errNoFeedback) {
 		return nil, err
@@ -68,13 +70,12 @@ func (p *Provider) Feedback(ctx context.Context, sr *SignedReport) (*Receipt, er
 	}
 }
 
-// again answers a report whose transaction is already counted.
+// again answers a report whose transaction is already counted; the
+// caller holds the user's lock.
 func (p *Provider) again(ctx context.Context, rec FeedbackRecord, digest [32]byte) (*Receipt, error) {
 	if rec.Digest != digest {
 		return nil, fmt.Errorf("%w: service %q transaction %x…", ErrFeedbackConflict, rec.Service, rec.Transaction[:8])
 	}
-	unlock := p.lock(rec.User)
-	defer unlock()
 	if err := p.settle(ctx, rec.User); err != nil { // a crash may have come between count and settle
 		return nil, err
 	}
