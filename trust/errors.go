@@ -5,7 +5,7 @@ import "errors"
 // Errors. Callers test with errors.Is; messages carry the details.
 var (
 	// ErrMalformed: a message or argument that does not decode or is out
-	// of range (a T_c outside (0,1), an empty id, a tier that is none).
+	// of range (a T_c outside [0,1], an empty id, a tier that is none).
 	ErrMalformed = errors.New("trust: malformed")
 	// ErrUnknownUser: no such user at the identity provider.
 	ErrUnknownUser = errors.New("trust: unknown user")

@@ -18,7 +18,7 @@ import (
 type Report struct {
 	Service     string
 	Transaction [NonceSize]byte // the challenge nonce of the session
-	Tc          float64         // the rating, in (0, 1)
+	Tc          float64         // the rating, in [0, 1] (package score)
 	Auth        Authentication  // Service and Nonce equal the two above
 }
 
@@ -50,8 +50,8 @@ func (r *Report) append(w *wire.Writer) {
 
 // check refuses a report no honest service makes.
 func (r *Report) check() error {
-	if !(r.Tc > 0 && r.Tc < 1) { // NaN fails too
-		return fmt.Errorf("%w: T_c %v outside (0, 1)", ErrMalformed, r.Tc)
+	if !(r.Tc >= 0 && r.Tc <= 1) || math.Signbit(r.Tc) { // NaN and −0 fail too
+		return fmt.Errorf("%w: T_c %v outside [0, 1]", ErrMalformed, r.Tc)
 	}
 	if r.Auth.Service != r.Service || r.Auth.Nonce != r.Transaction {
 		return fmt.Errorf("%w: the authentication is not the transaction's", ErrMalformed)

@@ -3,6 +3,7 @@ package trust
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -119,10 +120,12 @@ func TestForgedFeedbackRefused(t *testing.T) {
 		_, err = w.p.Feedback(ctx, m)
 		wantErr(t, err, ErrNotMember)
 
-		out := *sr
-		out.Tc = 1
-		_, err = w.p.Feedback(ctx, &out)
-		wantErr(t, err, ErrMalformed)
+		for _, tc := range []float64{1.5, -0.1, math.NaN(), math.Copysign(0, -1)} {
+			out := *sr
+			out.Tc = tc
+			_, err = w.p.Feedback(ctx, &out)
+			wantErr(t, err, ErrMalformed)
+		}
 
 		w.clock.Add(DefaultFeedbackWindow + time.Minute)
 		_, err = w.p.Feedback(ctx, sr)

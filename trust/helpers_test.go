@@ -40,7 +40,7 @@ func (c *clock) Add(d time.Duration) {
 
 // world is one provider and one service on one database.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	open   func() *sqldb.DB
 	db     *sqldb.DB
 	store  *SQLStore
@@ -59,7 +59,7 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func newWorld(t *testing.T, open func() *sqldb.DB) *world {
+func newWorld(t testing.TB, open func() *sqldb.DB) *world {
 	keys, err := GenerateKeys(rand.Reader)
 	must(t, err)
 	w := &world{t: t, open: open, keys: keys, clock: newClock()}

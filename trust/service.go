@@ -209,7 +209,7 @@ func (s *Service) Serve(ctx context.Context, txn [NonceSize]byte, feature string
 	return Grant{Tier: t, Feature: feature, Remaining: left}, nil
 }
 
-// Report rates a session with T_c ∈ (0, 1) and sends the signed report to
+// Report rates a session with T_c ∈ [0, 1] and sends the signed report to
 // the provider. On an error the session stays, and Report may be called
 // again: the provider counts the report once. After the receipt the
 // session is closed.
