@@ -7,6 +7,7 @@
 //	trustbank ca init|issue|revoke|crl  the SM2 certificate authority (shield/ca)
 //	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank mobile …             the secure-element banking app (shield/bank over shield/middleware)
+//	trustbank trust simulate       the trust model's experiments (docs/trust.md)
 //	trustbank bench groupsig       hot paths against their crypto bounds
 //	trustbank version
 //
@@ -60,6 +61,7 @@ var commands = []command{
 	{"ca", "the SM2 certificate authority: ca init|issue|revoke|crl", runCA},
 	{"card", "the virtual secure element: card serve|init|pin|unblock|status", runCard},
 	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code", runMobile},
+	{"trust", "the trust model (seed 004): trust simulate --scenario 1|2|adversary [--json] [--out DIR]", runTrust},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},
 }

@@ -85,8 +85,8 @@
 // it: without clamping it underflows to exactly 0 after about a thousand
 // random feedbacks, and the history term is gone for good (with Floor it
 // settles at about Floor/2). About half of all updates "reward" a weight
-// above 1 (clamped), and the punish branch is almost never taken (once in
-// 10^6 random feedbacks): W_c and W_u both sit near 1 before
+// above 1 (clamped), and the punish branch is almost never taken (never in
+// 10^6 random feedbacks with the clamps): W_c and W_u both sit near 1 before
 // renormalisation, so the model in practice is T ≈ (T_c + T_u)/2, an
 // exponential moving average with rate ½. That is why it converges in a
 // handful of transactions, as the paper reports.
@@ -102,7 +102,7 @@
 //
 // The paper's T = W_c·T_c + W_u·T_u with W_u = 1 − W_c, where W_c is Trigg
 // and Leach's tracking signal |E|/M (smoothed error over smoothed absolute
-// error) clamped to [0.1, 0.9], and at least 0.7 when a feedback is more
+// error) clamped to [0.1, 0.9], and at least 0.5 when a feedback is more
 // than one tier width (0.25) below T_u. See OursParams for the equations
 // and docs/trust.md for the comparison.
 //

@@ -32,7 +32,7 @@ type OursParams struct {
 }
 
 // DefaultOurs are our defaults (chosen by hand, see docs/trust.md).
-var DefaultOurs = OursParams{Phi: 0.7, AlphaMin: 0.1, AlphaMax: 0.9, AlphaFall: 0.7, FallDelta: 0.25, T0: 0.5}
+var DefaultOurs = OursParams{Phi: 0.7, AlphaMin: 0.1, AlphaMax: 0.9, AlphaFall: 0.5, FallDelta: 0.25, T0: 0.5}
 
 // OursState is one user's state: 32 bytes.
 type OursState struct {

@@ -149,8 +149,17 @@ func TestInvariantsMillion(t *testing.T) {
 	t.Run("paper", func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		s := New()
+		var punished, above1 int
 		for i := range n {
-			next, err := Update(s, extremeFeedback(r))
+			tc := extremeFeedback(r)
+			t0 := s.Wc*tc + s.Wu*s.T + s.Wh*s.Hist
+			if math.Abs(tc-t0) > 0.5 || math.Abs(s.T-t0) > 0.5 {
+				punished++
+			}
+			if adjust(s.Wc, tc-t0, 0.5) > 1 {
+				above1++
+			}
+			next, err := Update(s, tc)
 			if err != nil {
 				t.Fatalf("step %d from %+v: %v", i, s, err)
 			}
@@ -158,6 +167,13 @@ func TestInvariantsMillion(t *testing.T) {
 				t.Fatalf("step %d: %v", i, err)
 			}
 			s = next
+		}
+		// What docs/trust.md reports of the printed rule: the punish
+		// branch is (almost) never taken, about half the updates reward
+		// W_c above 1, and W_h ends at the floor.
+		t.Logf("punish branch %d times, W_c rewarded above 1 %d times, final W_h %g", punished, above1, s.Wh)
+		if punished > 10 || above1 < n*3/10 || above1 > n*7/10 || s.Wh > 1e-5 {
+			t.Errorf("punished %d, above 1 %d of %d, W_h %g", punished, above1, n, s.Wh)
 		}
 	})
 	invariantsOf(t, DefaultBeta, n)
