@@ -1,7 +1,8 @@
 // Package node assembles an all-in-one trustbank deployment from a data
 // directory: the database (SQLite in the directory, or PostgreSQL by DSN),
 // the long-term secrets, every role of the e-cash system, the ledger bank,
-// and the shield bank with its SM2 CA (shield.go). `trustbank serve` and
+// the shield bank with its SM2 CA (shield.go), and the trust identity
+// provider with an example cloud service (trust.go). `trustbank serve` and
 // the demo run on it.
 package node
 
@@ -75,6 +76,8 @@ type Node struct {
 	BackupDB    *sqldb.DB
 	// Shield is the secure-element bank (seed 002) with its CA.
 	Shield *Shield
+	// Trust is the identity provider (seed 004) and an example service.
+	Trust *Trust
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -152,7 +155,10 @@ func (n *Node) assemble(ctx context.Context, sec *secrets) error {
 	if err := n.openLedger(ctx, sec); err != nil {
 		return err
 	}
-	return n.openShield(ctx, sec, filepath.Join(n.cfg.DataDir, secretsFile))
+	if err := n.openShield(ctx, sec, filepath.Join(n.cfg.DataDir, secretsFile)); err != nil {
+		return err
+	}
+	return n.openTrust(ctx, sec)
 }
 
 // ekCAFile is the default trust file of TPM manufacturer CAs.
@@ -259,6 +265,9 @@ func (n *Node) Close() error {
 	}
 	if n.Shield != nil {
 		n.Shield.Store.Close()
+	}
+	if n.Trust != nil && n.Trust.Store != nil {
+		n.Trust.Store.Close()
 	}
 	if n.BackupDB != nil {
 		n.BackupDB.Close()

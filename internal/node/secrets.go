@@ -40,6 +40,9 @@ type secrets struct {
 	// Shield holds the shield bank's CA and server key (sealed) and
 	// certificates, made at first use.
 	Shield *shieldSecrets `json:"shield,omitempty"`
+	// Trust holds the identity provider's tier-group keys and the example
+	// service's keys (seed 004), made at first use.
+	Trust *trustSecrets `json:"trust,omitempty"`
 }
 
 const secretsFile = "secrets.json"
