@@ -23,7 +23,9 @@ func TestIDPCLI(t *testing.T) {
 	key, auth := filepath.Join(dir, "alice.key"), filepath.Join(dir, "alice.auth")
 	run := func(args ...string) string { t.Helper(); return mustRun(t, args...) }
 	common := []string{"--server", base, "--user", "alice"}
-	idp := func(sub string, args ...string) []string { return append(append([]string{"idp", sub}, common...), args...) }
+	idp := func(sub string, args ...string) []string {
+		return append(append([]string{"idp", sub}, common...), args...)
+	}
 
 	if _, _, err := runCLI(t, idp("register", "--key", key)...); err == nil {
 		t.Fatal("registered without the operator's token")
