@@ -29,6 +29,7 @@ var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds in
 	"ecash":  ecashCases,
 	"ledger": ledgerCases,
 	"shield": shieldCases,
+	"trust":  trustCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,9 +41,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
 	fs.IntVar(&benchBook, "book", 0, "ledger: also book this many real entries, then check that book (RSS is reported for the whole run)")
 	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
-	fs.StringVar(&benchPG, "pg", "", "ecash, ledger: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
+	fs.StringVar(&benchPG, "pg", "", "ecash, ledger, trust: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield, trust")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -55,7 +56,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield, trust)", errUsage, area)
 	}
 	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
@@ -85,6 +86,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if area == "shield" {
 		rep.Notes = shieldNotes()
+	}
+	if area == "trust" {
+		rep.Notes = trustNotes(ctx)
 	}
 	if area == "ecash" {
 		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}

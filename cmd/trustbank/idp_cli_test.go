@@ -60,3 +60,15 @@ func TestIDPCLI(t *testing.T) {
 		t.Fatalf("login after exit: %v", err)
 	}
 }
+
+func TestBenchTrustJSON(t *testing.T) {
+	out, _, err := runCLI(t, "bench", "trust", "--json", "--time", "5ms", "--rounds", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{`"name": "auth"`, `"name": "feedback"`, `"efficiency"`, `"bound_ns_per_op"`, `"feedback_rows_after"`} {
+		if !strings.Contains(out, name) {
+			t.Errorf("bench trust output lacks %s:\n%s", name, out)
+		}
+	}
+}
