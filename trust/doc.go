@@ -131,6 +131,19 @@
 //     the client zeroizes its copy (UserClient.Close).
 //   - T_c ∈ [0,1] (package score explains why not the open interval).
 //
+// # Cost
+//
+// An authentication costs the service one group-signature verification
+// and one indexed read of the tier group's epoch (Provider.Current), plus
+// O(1) for the replay cache; a report costs the provider an Ed25519
+// verification, one open, and O(1) rows in one group-committed
+// transaction (`trustbank bench trust`: auth ≥ 0.7 of its bare-crypto
+// bound). A re-grouping costs what a groupsig/registry revocation costs:
+// one fixed-base multiplication and one row per remaining member of the
+// old tier group (BBS04 §7 re-tags every member for the opener), so it is
+// linear in the size of the tier a user leaves; it happens only when a
+// user crosses a tier boundary.
+//
 // # Errors
 //
 // Sentinels in errors.go; a refused message changes nothing. Decoders
