@@ -30,6 +30,7 @@ var benchAreas = map[string]func(ctx context.Context, d time.Duration, rounds in
 	"ledger":   ledgerCases,
 	"shield":   shieldCases,
 	"einvoice": einvoiceCases,
+	"trust":    trustCases,
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,9 +42,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&benchSpent, "spent", 0, "ecash: preload the spent-coin registry with this many coins first")
 	fs.IntVar(&benchBook, "book", 0, "ledger: also book this many real entries, then check that book (RSS is reported for the whole run)")
 	fs.IntVar(&benchRecords, "records", 0, "ledger: also time the check of a synthetic book of this many entries (e.g. 1000000)")
-	fs.StringVar(&benchPG, "pg", "", "ecash, ledger: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
+	fs.StringVar(&benchPG, "pg", "", "ecash, ledger, trust: run on PostgreSQL at this DSN (in a schema of its own, dropped afterwards) instead of SQLite")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield, einvoice")
+		fmt.Fprintln(stderr, "usage: trustbank bench <area> [--json] [--time 1s] [--rounds 3]\nareas: groupsig, ecash, ledger, shield, einvoice, trust")
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 {
@@ -56,7 +57,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	mk, ok := benchAreas[area]
 	if !ok {
-		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield, einvoice)", errUsage, area)
+		return fmt.Errorf("%w: unknown bench area %q (known: groupsig, ecash, ledger, shield, einvoice, trust)", errUsage, area)
 	}
 	cases, cleanup, err := mk(ctx, *d, *rounds)
 	if err != nil {
@@ -89,6 +90,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if area == "einvoice" {
 		rep.Notes = einvoiceNotes()
+	}
+	if area == "trust" {
+		rep.Notes = trustNotes(ctx)
 	}
 	if area == "ecash" {
 		rep.Notes = map[string]string{"spent_registry_preloaded": fmt.Sprint(benchSpent), "storage": "sqlite (WAL, synchronous=FULL)"}

@@ -75,7 +75,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := d.ledgerStory(ctx, n); err != nil {
 		return err
 	}
-	return d.shieldStory(ctx, n)
+	if err := d.shieldStory(ctx, n); err != nil {
+		return err
+	}
+	return d.trustStory(ctx, n)
 }
 
 // dropSchema removes the demo's PostgreSQL schema.

@@ -7,6 +7,7 @@
 //	trustbank ca init|issue|revoke|crl  the SM2 certificate authority (shield/ca)
 //	trustbank card …               the virtual secure element (shield/card) and its PC/SC reader
 //	trustbank mobile …             the secure-element banking app (shield/bank over shield/middleware)
+//	trustbank idp …                the trust identity provider and its example service (seed 004)
 //	trustbank trust simulate       the trust model's experiments (docs/trust.md)
 //	trustbank invoice …            the buyer's e-invoice app (einvoice)
 //	trustbank seller …             a seller's invoicing server (einvoice)
@@ -55,7 +56,7 @@ type command struct {
 // commands is the static list of subcommands (no hidden registration).
 var commands = []command{
 	{"demo", "run the integrated trustbank story, printing what each step proves", runDemo},
-	{"serve", "run the e-cash module, banks, user registry, the ledger bank and the shield bank over HTTP+JSON", runServe},
+	{"serve", "run the e-cash module, banks, user registry, the ledger bank, the shield bank and the trust identity provider with a service over HTTP+JSON", runServe},
 	{"wallet", "a user's e-cash wallet: wallet init|withdraw|balance|pay|restore", runWallet},
 	{"merchant", "a merchant: merchant init|challenge|accept|flush|serve", runMerchant},
 	{"users", "the operator's user registry: users revoke|updates", runUsers},
@@ -65,6 +66,7 @@ var commands = []command{
 	{"mobile", "the secure-element banking app: mobile enroll|login|transfer, mobile admin open|code|revoke", runMobile},
 	{"invoice", "the buyer's e-invoice app: invoice register|request|verify|export|biometrics", runInvoice},
 	{"seller", "a seller's invoicing server: seller init|order|serve", runSeller},
+	{"idp", "the trust identity provider: idp register|login|feedback|status|revoke|open", runIDP},
 	{"trust", "the trust model (seed 004): trust simulate --scenario 1|2|adversary [--json] [--out DIR]", runTrust},
 	{"bench", "measure hot paths against their bare-crypto bounds: bench <area> [--json]", runBench},
 	{"version", "print the version", runVersion},

@@ -71,6 +71,10 @@ func TestDemoSQLite(t *testing.T) {
 		"certificate signing required",
 		"over the day's limit only card-signed transfers pass",
 		"tries left",
+		"the service learns the tier and nothing more",
+		"it is \"dana\"",
+		"old key refused",
+		"the service sees tier \"bad\" after the re-grouping",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

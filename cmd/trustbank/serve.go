@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,14 @@ import (
 	"trustbank/ledger/ledgerhttp"
 	"trustbank/shield/bank"
 	"trustbank/shield/bank/bankhttp"
+	"trustbank/trust/trusthttp"
+)
+
+// Where serve mounts the trust identity provider and its example service
+// (the paths of package trusthttp follow).
+const (
+	TrustIDPPrefix     = "/trust/idp"
+	TrustServicePrefix = "/trust/svc"
 )
 
 // serveConfig is what `trustbank serve` runs.
@@ -154,6 +163,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	mux.Handle("/ledger/", ledgerhttp.NewHandler(n.Ledger, n.AdminToken, log))
 	mux.Handle("/shield/", bankhttp.NewHandler(bankhttp.Deps{Server: n.Shield.Server, Authority: n.Shield.Authority,
 		Cert: n.Shield.Cert, Log: log, AdminToken: n.AdminToken}))
+	mux.Handle(TrustIDPPrefix+"/", http.StripPrefix(TrustIDPPrefix, trusthttp.NewProviderHandler(trusthttp.ProviderDeps{
+		Provider: n.Trust.Provider, Log: log, AdminToken: n.AdminToken})))
+	mux.Handle(TrustServicePrefix+"/", http.StripPrefix(TrustServicePrefix, trusthttp.NewServiceHandler(trusthttp.ServiceDeps{
+		Service: n.Trust.Service, Log: log, AdminToken: n.AdminToken})))
 	mux.Handle("/", ecashhttp.NewHandler(ecashhttp.Deps{Module: n.Module, Users: n.Users, Enroll: n.Enroll, Banks: n.Banks, Store: n.Store,
 		Log: log, AdminToken: n.AdminToken}))
 	// The address line is for people and for tests that listen on :0.

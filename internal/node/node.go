@@ -1,9 +1,10 @@
 // Package node assembles an all-in-one trustbank deployment from a data
 // directory: the database (SQLite in the directory, or PostgreSQL by DSN),
 // the long-term secrets, every role of the e-cash system, the ledger bank,
-// the shield bank with its SM2 CA (shield.go), and the tax e-invoice
-// system whose invoice signer that CA certifies (einvoice.go).
-// `trustbank serve` and the demo run on it.
+// the shield bank with its SM2 CA (shield.go), the tax e-invoice system
+// whose invoice signer that CA certifies (einvoice.go), and the trust
+// identity provider with an example cloud service (trust.go). `trustbank
+// serve` and the demo run on it.
 package node
 
 import (
@@ -92,6 +93,8 @@ type Node struct {
 	Shield *Shield
 	// Einvoice is the tax e-invoice system (seed 003), einvoice.go.
 	Einvoice *Einvoice
+	// Trust is the identity provider (seed 004) and an example service.
+	Trust *Trust
 	// AdminToken authorises operator endpoints (see secrets.json).
 	AdminToken string
 	cfg        Config
@@ -180,7 +183,10 @@ func (n *Node) assembleBanks(ctx context.Context, sec *secrets) error {
 			return err
 		}
 	}
-	return n.openLedger(ctx, sec)
+	if err := n.openLedger(ctx, sec); err != nil {
+		return err
+	}
+	return n.openTrust(ctx, sec)
 }
 
 // ekCAFile is the default trust file of TPM manufacturer CAs.
@@ -290,6 +296,9 @@ func (n *Node) Close() error {
 	}
 	if n.Einvoice != nil {
 		n.Einvoice.Store.Close()
+	}
+	if n.Trust != nil && n.Trust.Store != nil {
+		n.Trust.Store.Close()
 	}
 	if n.BackupDB != nil {
 		n.BackupDB.Close()

@@ -44,6 +44,9 @@ type secrets struct {
 	// invoice-signing key (sealed) and the signing certificate, made at
 	// first use.
 	Einvoice *einvoiceSecrets `json:"einvoice,omitempty"`
+	// Trust holds the identity provider's tier-group keys and the example
+	// service's keys (seed 004), made at first use.
+	Trust *trustSecrets `json:"trust,omitempty"`
 }
 
 const secretsFile = "secrets.json"

@@ -1,0 +1,36 @@
+CREATE TABLE trust_services (
+	id         TEXT PRIMARY KEY,
+	key        BLOB NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE trust_users (
+	id         TEXT PRIMARY KEY,
+	client_key BLOB NOT NULL,
+	revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+	state      BLOB NOT NULL,
+	t          REAL NOT NULL,
+	tier       INTEGER NOT NULL,
+	member     TEXT NOT NULL,
+	generation INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	created_at INTEGER NOT NULL
+);
+CREATE TABLE trust_memberships (
+	tier    INTEGER NOT NULL,
+	member  TEXT NOT NULL,
+	user_id TEXT NOT NULL REFERENCES trust_users (id),
+	status  TEXT NOT NULL CHECK (status IN ('pending', 'active', 'leaving', 'left')),
+	PRIMARY KEY (tier, member)
+);
+CREATE INDEX trust_memberships_user ON trust_memberships (user_id);
+CREATE INDEX trust_memberships_unsettled ON trust_memberships (status) WHERE status IN ('pending', 'leaving');
+CREATE TABLE trust_feedback (
+	service     TEXT NOT NULL REFERENCES trust_services (id),
+	txn         BLOB NOT NULL,
+	user_id     TEXT NOT NULL REFERENCES trust_users (id),
+	tc          REAL NOT NULL,
+	t_after     REAL NOT NULL,
+	digest      BLOB NOT NULL,
+	at          INTEGER NOT NULL,
+	PRIMARY KEY (service, txn)
+);
