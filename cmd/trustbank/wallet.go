@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"trustbank/attest"
@@ -68,12 +70,18 @@ func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func subcommands(ctx context.Context, name string, args []string, stdout, stderr io.Writer, cmds map[string]func(context.Context, []string, io.Writer, io.Writer) error) error {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	known := strings.Join(names, "|")
 	if len(args) == 0 {
-		return fmt.Errorf("%w: %s needs a subcommand", errUsage, name)
+		return fmt.Errorf("%w: %s needs a subcommand: %s %s", errUsage, name, name, known)
 	}
 	fn, ok := cmds[args[0]]
 	if !ok {
-		return fmt.Errorf("%w: unknown %s subcommand %q", errUsage, name, args[0])
+		return fmt.Errorf("%w: unknown %s subcommand %q (known: %s)", errUsage, name, args[0], known)
 	}
 	return fn(ctx, args[1:], stdout, stderr)
 }
