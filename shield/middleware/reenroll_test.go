@@ -23,6 +23,23 @@ func works(t *testing.T, s *middlewaretest.System, d *bank.Device) {
 	}
 }
 
+// oldKeyRefused checks that a copy of the card as it was (snapshot, taken
+// before a completed re-enrollment) no longer logs in.
+func oldKeyRefused(t *testing.T, s *middlewaretest.System, c *middlewaretest.Card, snapshot *card.State) {
+	t.Helper()
+	clone := &card.MemStore{}
+	must(t, clone.Save(snapshot))
+	oc, err := card.Open(clone)
+	must(t, err)
+	omw, err := s.Middleware(oc, c.Sandbox)
+	must(t, err)
+	defer omw.Close()
+	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
+	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
+		t.Fatalf("login with the old key: %v", err)
+	}
+}
+
 // The enrollment flaw, end to end: re-enrolling an enrolled card with a
 // wrong code, or abandoning it before the certificate arrives (a lost
 // network, a killed app), or being handed a certificate for another key
@@ -86,17 +103,7 @@ func TestFailedReenrollmentKeepsTheEnrolledKey(t *testing.T) {
 	works(t, s, d)
 
 	// The old key (a copy of the card as it was) no longer logs in.
-	clone := &card.MemStore{}
-	must(t, clone.Save(snapshot))
-	oc, err := card.Open(clone)
-	must(t, err)
-	omw, err := s.Middleware(oc, c.Sandbox)
-	must(t, err)
-	defer omw.Close()
-	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
-	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
-		t.Fatalf("login with the replaced key: %v", err)
-	}
+	oldKeyRefused(t, s, c, snapshot)
 }
 
 // The card itself refuses a chain the host let through: a middleware whose
@@ -169,17 +176,7 @@ func TestLostConfirmationCompletesAtLogin(t *testing.T) {
 	}
 	works(t, s, d)
 
-	clone := &card.MemStore{}
-	must(t, clone.Save(snapshot))
-	oc, err := card.Open(clone)
-	must(t, err)
-	omw, err := s.Middleware(oc, c.Sandbox)
-	must(t, err)
-	defer omw.Close()
-	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
-	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
-		t.Fatalf("login with the old key: %v", err)
-	}
+	oldKeyRefused(t, s, c, snapshot)
 	must(t, s.Server.ConfirmEnrollment(ctx, conf))
 	works(t, s, d)
 }
