@@ -1,0 +1,39 @@
+package biometric
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+)
+
+// SyntheticFace is a face of the synthetic model Evaluate measures: a
+// random unit vector u, whose captures are normalise(u + σ·g/√Dim) with g
+// standard Gaussian. Tests and the demo use it as a person's face. It is
+// safe for concurrent use.
+type SyntheticFace struct {
+	mu  sync.Mutex
+	u   []float64
+	rng *rand.Rand
+}
+
+// NewSyntheticFace draws a face from rng, which then draws the noise of
+// its captures.
+func NewSyntheticFace(rng *rand.Rand) *SyntheticFace {
+	u := make([]float64, Dim)
+	var n float64
+	for i := range u {
+		u[i] = rng.NormFloat64()
+		n += u[i] * u[i]
+	}
+	for i := range u {
+		u[i] /= math.Sqrt(n)
+	}
+	return &SyntheticFace{u: u, rng: rng}
+}
+
+// Capture is one template of the face taken with noise sigma.
+func (f *SyntheticFace) Capture(sigma float64) Template {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return capture(f.rng, f.u, sigma)
+}
