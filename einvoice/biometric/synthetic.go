@@ -1,7 +1,6 @@
 package biometric
 
 import (
-	"math"
 	"math/rand/v2"
 	"sync"
 )
@@ -19,16 +18,7 @@ type SyntheticFace struct {
 // NewSyntheticFace draws a face from rng, which then draws the noise of
 // its captures.
 func NewSyntheticFace(rng *rand.Rand) *SyntheticFace {
-	u := make([]float64, Dim)
-	var n float64
-	for i := range u {
-		u[i] = rng.NormFloat64()
-		n += u[i] * u[i]
-	}
-	for i := range u {
-		u[i] /= math.Sqrt(n)
-	}
-	return &SyntheticFace{u: u, rng: rng}
+	return &SyntheticFace{u: gaussian(rng, 1), rng: rng}
 }
 
 // Capture is one template of the face taken with noise sigma.
