@@ -74,11 +74,7 @@ func TestFailedReenrollmentKeepsTheEnrolledKey(t *testing.T) {
 	resp, err := s.Server.Enroll(ctx, req)
 	must(t, err)
 	mw.Close()
-	mw, err = s.Middleware(c.Card, c.Sandbox)
-	must(t, err)
-	t.Cleanup(func() { mw.Close() })
-	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
-	d = s.Device(mw)
+	mw, d = opened(t, s, c)
 	works(t, s, d)
 	if !mw.PublicKey().Equal(old) {
 		t.Fatal("the card's active key changed")
@@ -161,11 +157,7 @@ func TestLostConfirmationCompletesAtLogin(t *testing.T) {
 		t.Fatal("the card did not switch keys")
 	}
 	mw.Close() // the app dies before the confirmation reaches the bank
-	mw, err = s.Middleware(c.Card, c.Sandbox)
-	must(t, err)
-	t.Cleanup(func() { mw.Close() })
-	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
-	d = s.Device(mw)
+	mw, d = opened(t, s, c)
 	works(t, s, d)
 	stored, err := mw.Certificate()
 	must(t, err)
