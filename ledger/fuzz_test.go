@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"testing"
 
 	"trustbank/internal/fuzzcorpus"
@@ -36,32 +35,12 @@ func ledgerSeeds(f *testing.F) map[string][]byte {
 	return out
 }
 
-type codec interface {
-	MarshalBinary() ([]byte, error)
-	UnmarshalBinary([]byte) error
-}
+type codec = fuzzcorpus.Codec
 
 // fuzzCodec: decoding never panics, and whatever decodes re-encodes to
 // exactly the input (one encoding per message).
 func fuzzCodec(f *testing.F, seeds [][]byte, fresh func() codec) {
-	var inputs [][][]byte
-	for _, s := range seeds {
-		inputs = append(inputs, fuzzcorpus.Variants(s)...)
-	}
-	fuzzcorpus.Seed(f, inputs...)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m := fresh()
-		if err := m.UnmarshalBinary(b); err != nil {
-			return
-		}
-		re, err := m.MarshalBinary()
-		if err != nil {
-			t.Fatalf("decoded message does not re-encode: %v", err)
-		}
-		if !bytes.Equal(re, b) {
-			t.Fatalf("non-canonical encoding accepted:\n in %x\nout %x", b, re)
-		}
-	})
+	fuzzcorpus.RoundTrip(f, fresh, seeds...)
 }
 
 func FuzzTemplate(f *testing.F) {

@@ -2,14 +2,9 @@ package ledger
 
 import (
 	"bytes"
-	"encoding/pem"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"github.com/emmansun/gmsm/smx509"
-
+	"trustbank/internal/openssltest"
 	"trustbank/internal/qrimg/qrtest"
 )
 
@@ -71,33 +66,14 @@ func TestQRRoundTrip(t *testing.T) {
 // Our SM2 signatures are standard: OpenSSL 3 verifies a money field
 // signature with the default distinguishing ID, and refuses a changed one.
 func TestSM2InteropOpenSSL(t *testing.T) {
-	openssl, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl is missing")
-		}
-		t.Skip("openssl not installed")
-	}
+	o := openssltest.New(t)
 	s, _ := GenerateSM2()
 	m := &Money{Payer: "alice", Time: 1, Amount: 5, Currency: "CNY", Purpose: "x", Payee: "bob"}
 	a := &Account{Template: &Template{Account: "alice", Currency: "CNY"}, Signer: s}
 	a.signMoney(m)
-	dir := t.TempDir()
-	der, err := smx509.MarshalPKIXPublicKey(&s.Key().PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, b, 0o600)
-		return p
-	}
-	pub := write("pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	msg := write("msg", m.fields()[1])
-	verifyID := func(sig []byte, id string) error {
-		return exec.Command(openssl, "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-digest", "sm3",
-			"-in", msg, "-sigfile", write("sig", derSignature(sig)), "-pkeyopt", "distid:"+id).Run()
-	}
+	pub := o.PublicKeyPEM("pub.pem", &s.Key().PublicKey)
+	msg := m.fields()[1]
+	verifyID := func(sig []byte, id string) error { return o.VerifyKey(pub, id, msg, derSignature(sig)) }
 	verify := func(sig []byte) error { return verifyID(sig, "1234567812345678") }
 	if err := verifyID(m.Sig4, "another-id"); err == nil {
 		t.Fatal("openssl accepted the signature under another user ID: the ID is not in Z_A")
@@ -121,8 +97,9 @@ func TestSM2InteropOpenSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	dgst := func(id string) error {
-		return exec.Command(openssl, "dgst", "-sm3", "-verify", pub, "-sigopt", "distid:"+id,
-			"-signature", write("sig", derSignature(sig)), msg).Run()
+		_, err := o.Run("dgst", "-sm3", "-verify", pub, "-sigopt", "distid:"+id,
+			"-signature", o.File("sig", derSignature(sig)), o.File("msg", msg))
+		return err
 	}
 	if err := dgst("alice@bank-a"); err != nil {
 		t.Fatalf("openssl dgst -sigopt refused a signature under alice@bank-a: %v", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"time"
@@ -12,44 +11,22 @@ import (
 	"trustbank/internal/sqldb"
 )
 
-// syntheticFace is a person's face for the demo and the bench: a random
-// unit vector, captured with Gaussian noise (the noise model of package
-// einvoice/biometric, at a σ that never meets a false reject).
-type syntheticFace struct {
-	u   []float64
-	rng *rand.Rand
-}
+// syntheticFace is a person's face for the demo and the bench:
+// biometric's synthetic face, captured at a σ that never meets a false
+// reject.
+type syntheticFace struct{ *biometric.SyntheticFace }
 
 // faceSigma is the capture noise: biometric's model, below its
 // DefaultLiveSigma.
 const faceSigma = 0.3
 
 func newSyntheticFace(seed uint64) *syntheticFace {
-	rng := rand.New(rand.NewPCG(seed, 0xface))
-	u := make([]float64, biometric.Dim)
-	var n float64
-	for i := range u {
-		u[i] = rng.NormFloat64()
-		n += u[i] * u[i]
-	}
-	for i := range u {
-		u[i] /= math.Sqrt(n)
-	}
-	return &syntheticFace{u: u, rng: rng}
-}
-
-// capture is one noisy template of the face.
-func (f *syntheticFace) capture() biometric.Template {
-	t := make(biometric.Template, biometric.Dim)
-	for i := range t {
-		t[i] = float32(f.u[i] + faceSigma*f.rng.NormFloat64()/math.Sqrt(biometric.Dim))
-	}
-	return t.Normalized()
+	return &syntheticFace{biometric.NewSyntheticFace(rand.New(rand.NewPCG(seed, 0xface)))}
 }
 
 // face is an ID-photo capture and a live capture.
 func (f *syntheticFace) face() einvoice.Face {
-	return einvoice.Face{IDPhoto: f.capture(), Live: f.capture()}
+	return einvoice.Face{IDPhoto: f.Capture(faceSigma), Live: f.Capture(faceSigma)}
 }
 
 // localSeller is a seller's invoicing server in this process, on its own

@@ -15,23 +15,40 @@ import (
 	"trustbank/shield/middleware"
 )
 
+// mobileBank starts a real `trustbank serve`, opens account (balance in
+// yuan) for Alice and issues her an enrollment code; it returns the
+// server, the operator's flags and the code.
+func mobileBank(t *testing.T, account, balance string) (base string, admin []string, code string) {
+	t.Helper()
+	args := []string{"--data", t.TempDir()}
+	base, _ = startServer(t, args...)
+	admin = []string{"--server", base, "--admin-token", adminToken(t, args)}
+	mustRun(t, append([]string{"mobile", "admin", "open", "--account", account, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", balance}, admin...)...)
+	code = mustRun(t, append([]string{"mobile", "admin", "code", "--account", account}, admin...)...)
+	return base, admin, code
+}
+
+// cardFiles personalises a new card (PIN 123456, PUK 11223344) and returns
+// its state and host files, dir/name.json and dir/name-host.json.
+func cardFiles(t *testing.T, dir, name string) (state, host string) {
+	t.Helper()
+	state, host = filepath.Join(dir, name+".json"), filepath.Join(dir, name+"-host.json")
+	mustRun(t, "card", "init", "--state", state, "--host", host, "--pin", "123456", "--puk", "11223344")
+	return state, host
+}
+
 // The banking app against a real `trustbank serve`: the operator opens
 // two accounts and issues a code; alice's card is personalised, enrolled
 // (the node's CA issues her certificate into the card), logs in with it
 // and signs a transfer after the PIN; a used code, a wrong PIN (with the
 // tries left) and a transfer beyond the balance are refused.
 func TestMobileCLI(t *testing.T) {
-	args := []string{"--data", t.TempDir()}
-	base, _ := startServer(t, args...)
-	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
 	const alice, bob = "6222020000000001", "6222020000000002"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "10000000"}, admin...)...)
+	base, admin, code := mobileBank(t, alice, "10000000")
 	mustRun(t, append([]string{"mobile", "admin", "open", "--account", bob, "--owner", "Bob", "--id-card", "310115198001010024", "--password", "pw-b"}, admin...)...)
-	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
 
 	dir := t.TempDir()
-	cardState, host := filepath.Join(dir, "card.json"), filepath.Join(dir, "card-host.json")
-	mustRun(t, "card", "init", "--state", cardState, "--host", host, "--pin", "123456", "--puk", "11223344")
+	cardState, host := cardFiles(t, dir, "card")
 	state, sandbox := filepath.Join(dir, "mobile.json"), filepath.Join(dir, "sandbox.bin")
 	enroll := []string{"mobile", "enroll", "--state", state, "--server", base, "--account", alice, "--password", "pw-a",
 		"--id-card", "11010519491231002X", "--card", cardState, "--host", host, "--sandbox", sandbox, "--pin", "123456"}
@@ -55,8 +72,7 @@ func TestMobileCLI(t *testing.T) {
 	if out := mustRun(t, "mobile", "login", "--state", state, "--pin", "123456"); !strings.Contains(out, "logged in to "+alice) {
 		t.Fatalf("login after a refused re-enrollment: %s", out)
 	}
-	card2, host2 := filepath.Join(dir, "card2.json"), filepath.Join(dir, "card2-host.json")
-	mustRun(t, "card", "init", "--state", card2, "--host", host2, "--pin", "123456", "--puk", "11223344")
+	card2, host2 := cardFiles(t, dir, "card2")
 	again := append(enroll, "--state", filepath.Join(dir, "again.json"), "--card", card2, "--host", host2,
 		"--sandbox", filepath.Join(dir, "sandbox2.bin"), "--code", code)
 	if _, _, err := runCLI(t, again...); !errors.Is(err, bank.ErrCodeInvalid) {
@@ -116,15 +132,10 @@ func TestMobileCLI(t *testing.T) {
 // in, and `card status|pin --reader` read and change it through pcscd.
 func TestMobileAndCardCLIOverPCSC(t *testing.T) {
 	slot := pcsctest.VPCD(t, 1)
-	args := []string{"--data", t.TempDir()}
-	base, _ := startServer(t, args...)
-	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
 	const alice = "6222020000000001"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "100"}, admin...)...)
-	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
+	base, _, code := mobileBank(t, alice, "100")
 	dir := t.TempDir()
-	cardState, host := filepath.Join(dir, "card.json"), filepath.Join(dir, "card-host.json")
-	mustRun(t, "card", "init", "--state", cardState, "--host", host, "--pin", "123456", "--puk", "11223344")
+	cardState, host := cardFiles(t, dir, "card")
 	cmd := exec.Command(os.Args[0], "card", "serve", "--state", cardState, "--vpcd", slot.Addr)
 	cmd.Env = append(os.Environ(), "TRUSTBANK_RUN_MAIN=1")
 	must(t, cmd.Start())

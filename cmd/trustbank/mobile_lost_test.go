@@ -17,8 +17,8 @@ import (
 // with the confirmation, and the next `mobile login` (whose resend is
 // dropped too) completes the enrollment with the new key's signature.
 func TestMobileCLILostConfirm(t *testing.T) {
-	args := []string{"--data", t.TempDir()}
-	base, _ := startServer(t, args...)
+	const alice = "6222020000000001"
+	base, _, code := mobileBank(t, alice, "100")
 	target, err := url.Parse(base)
 	must(t, err)
 	forward := httputil.NewSingleHostReverseProxy(target)
@@ -30,13 +30,8 @@ func TestMobileCLILostConfirm(t *testing.T) {
 		forward.ServeHTTP(w, r)
 	}))
 	defer proxy.Close()
-	admin := []string{"--server", base, "--admin-token", adminToken(t, args)}
-	const alice = "6222020000000001"
-	mustRun(t, append([]string{"mobile", "admin", "open", "--account", alice, "--owner", "Alice", "--id-card", "11010519491231002X", "--password", "pw-a", "--balance", "100"}, admin...)...)
-	code := mustRun(t, append([]string{"mobile", "admin", "code", "--account", alice}, admin...)...)
 	dir := t.TempDir()
-	cardState, host := filepath.Join(dir, "card.json"), filepath.Join(dir, "card-host.json")
-	mustRun(t, "card", "init", "--state", cardState, "--host", host, "--pin", "123456", "--puk", "11223344")
+	cardState, host := cardFiles(t, dir, "card")
 	state := filepath.Join(dir, "mobile.json")
 	_, _, err = runCLI(t, "mobile", "enroll", "--state", state, "--server", proxy.URL, "--account", alice, "--password", "pw-a",
 		"--card", cardState, "--host", host, "--sandbox", filepath.Join(dir, "sandbox.bin"), "--pin", "123456", "--code", code)

@@ -190,33 +190,19 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 // pruneEinvoice drops the tax system's replay-cache entries past their
 // window and resends notices sellers have not acknowledged.
 func pruneEinvoice(ctx context.Context, n *node.Node, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodically(ctx, every, func() {
 		if _, err := n.Einvoice.System.Prune(ctx); err != nil {
 			log.Error("e-invoice replay-cache pruning", "err", err)
 		}
 		if _, err := n.Einvoice.System.ResendNotices(ctx); err != nil {
 			log.Error("e-invoice notices", "err", err)
 		}
-	}
+	})
 }
 
 // maintain rotates coin keys and prunes expired spent-coin partitions.
 func maintain(ctx context.Context, n *node.Node, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodically(ctx, every, func() {
 		if err := n.Module.EnsureKeys(ctx); err != nil {
 			log.Error("key rotation", "err", err)
 		}
@@ -225,5 +211,20 @@ func maintain(ctx context.Context, n *node.Node, every time.Duration, log *slog.
 		} else if len(dropped) > 0 {
 			log.Info("pruned spent-coin partitions", "epochs", dropped)
 		}
+	})
+}
+
+// periodically runs job every period until ctx ends (the first run one
+// period from now).
+func periodically(ctx context.Context, every time.Duration, job func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		job()
 	}
 }

@@ -16,20 +16,11 @@ func FuzzHelper(f *testing.F) {
 		f.Fatal(err)
 	}
 	enc, _ := h.MarshalBinary()
-	fuzzcorpus.Seed(f, fuzzcorpus.Variants(enc)...)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var h Helper
-		if h.UnmarshalBinary(b) != nil {
-			return
-		}
-		again, err := h.MarshalBinary()
-		if err != nil || !bytes.Equal(again, b) {
-			t.Fatal("accepted helper does not re-encode to itself")
-		}
-		if _, err := Rep(face, &h); err == nil && !bytes.Equal(b, enc) {
+	fuzzcorpus.RoundTripCheck(f, func() *Helper { return new(Helper) }, func(t *testing.T, h *Helper, b []byte) {
+		if _, err := Rep(face, h); err == nil && !bytes.Equal(b, enc) {
 			t.Fatal("a helper other than the seed opened")
 		}
-	})
+	}, enc)
 }
 
 func FuzzReadTemplate(f *testing.F) {

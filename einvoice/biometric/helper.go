@@ -67,10 +67,7 @@ func (h *Helper) MarshalBinary() ([]byte, error) {
 // kind, parameters out of range, a wrong length) is an error wrapping
 // wire.ErrMalformed, and h is then unchanged.
 func (h *Helper) UnmarshalBinary(b []byte) error {
-	r := wire.NewReader(b)
-	if k := r.U8("kind"); r.Err() == nil && k != KindHelper {
-		r.Fail("kind 0x%02x, want 0x%02x", k, KindHelper)
-	}
+	r := wire.NewKindReader(b, KindHelper)
 	var out Helper
 	out.Params.N = int(r.U8("N"))
 	out.Params.K = int(r.U8("K"))

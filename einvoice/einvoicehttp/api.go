@@ -35,10 +35,9 @@ import (
 	"trustbank/internal/httpapi"
 )
 
-// Envelope carries one protocol message.
-type Envelope struct {
-	Message []byte `json:"message"` // canonical binary encoding (base64 in JSON)
-}
+// Envelope carries one protocol message: its canonical binary encoding
+// (base64 in JSON).
+type Envelope = httpapi.Message
 
 // SystemInfo is what the system publishes.
 type SystemInfo struct {

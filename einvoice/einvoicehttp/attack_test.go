@@ -40,10 +40,7 @@ func TestReplay(t *testing.T) {
 	eachDB(t, func(t *testing.T, db func(testing.TB) dbtest.Target) {
 		w := newWorld(t, db)
 		o := w.order(t, "R-1")
-		req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-		must(t, err)
-		resp, err := w.Client.Request(ctx, req)
-		must(t, err)
+		req, ss, resp := w.answered(t, o)
 		conf, _, err := ss.Finish(resp)
 		must(t, err)
 		must(t, w.Client.Confirm(ctx, conf))
@@ -71,8 +68,7 @@ func TestReplay(t *testing.T) {
 		// Message 4 replayed to the app: a new session refuses it, and the
 		// finished session refuses it again.
 		app, _ := w.alice.App.MarshalBinary()
-		_, ss2, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o2)
-		must(t, err)
+		_, ss2 := w.request(t, o2)
 		if _, _, err := ss2.Finish(resp); !errors.Is(err, einvoice.ErrAuth) {
 			t.Errorf("message 4 replayed to a new session: %v", err)
 		}
@@ -124,8 +120,7 @@ func TestTamper(t *testing.T) {
 	eachDB(t, func(t *testing.T, db func(testing.TB) dbtest.Target) {
 		w := newWorld(t, db)
 		o := w.order(t, "T-1")
-		req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-		must(t, err)
+		req, ss := w.request(t, o)
 		before := w.stats(t)
 		for name, m := range requestFields(req) {
 			if _, err := w.Client.Request(ctx, m); err == nil {
@@ -171,8 +166,7 @@ func TestTamper(t *testing.T) {
 			"c_e": func(c *einvoice.InvoiceResponse) { c.C = flip(c.C) },
 			"s_e": func(c *einvoice.InvoiceResponse) { c.S[0] ^= 1 },
 		} {
-			_, s2, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-			must(t, err)
+			_, s2 := w.request(t, o)
 			c := *resp
 			alter(&c)
 			if _, _, err := s2.Finish(&c); !errors.Is(err, einvoice.ErrAuth) {
@@ -224,8 +218,7 @@ func TestImpersonation(t *testing.T) {
 	eachDB(t, func(t *testing.T, db func(testing.TB) dbtest.Target) {
 		w := newWorld(t, db)
 		o := w.order(t, "I-1")
-		req, _, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-		must(t, err)
+		req, _ := w.request(t, o)
 		mallory := einvoicetest.NewPerson(t, 66, "Mallory")
 		w.Register(t, mallory)
 		before := w.stats(t)
@@ -394,10 +387,7 @@ func TestUnlinkable(t *testing.T) {
 	for i := range 2 {
 		w.Clock.Advance(3 * time.Second)
 		o := w.order(t, fmt.Sprintf("L-%d", i))
-		req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-		must(t, err)
-		resp, err := w.Client.Request(ctx, req)
-		must(t, err)
+		req, ss, resp := w.answered(t, o)
 		conf, _, err := ss.Finish(resp)
 		must(t, err)
 		must(t, w.Client.Confirm(ctx, conf))

@@ -31,24 +31,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return hc.Do(ctx, method, path, in, out)
 }
 
-// exchange sends m and decodes the answer into out (nil: no message back).
-func exchange(ctx context.Context, hc *httpapi.Client, path string, m encoding.BinaryMarshaler, out encoding.BinaryUnmarshaler) error {
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	var env Envelope
-	if err := hc.Do(ctx, http.MethodPost, path, Envelope{Message: b}, &env); err != nil {
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	return out.UnmarshalBinary(env.Message)
-}
-
 func (c *Client) exchange(ctx context.Context, path string, m encoding.BinaryMarshaler, out encoding.BinaryUnmarshaler) error {
-	return exchange(ctx, &httpapi.Client{Base: c.Base, HTTP: c.HTTP, Codes: codes}, path, m, out)
+	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, Codes: codes}
+	return hc.Exchange(ctx, path, m, out)
 }
 
 // Info fetches the system's registration key and invoice certificate
@@ -133,7 +118,7 @@ func (l *SellerLink) Verify(ctx context.Context, endpoint string, m *einvoice.Ve
 		return nil, err
 	}
 	var out einvoice.VerifyResponse
-	return &out, exchange(ctx, hc, "/einvoice/v1/seller/verify", m, &out)
+	return &out, hc.Exchange(ctx, "/einvoice/v1/seller/verify", m, &out)
 }
 
 // Notify implements einvoice.SellerLink (message 6).
@@ -142,7 +127,7 @@ func (l *SellerLink) Notify(ctx context.Context, endpoint string, m *einvoice.No
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, hc, "/einvoice/v1/seller/notice", m, nil)
+	return hc.Exchange(ctx, "/einvoice/v1/seller/notice", m, nil)
 }
 
 // SellerClient is the seller's shop system filling its order book.

@@ -63,6 +63,21 @@ func (w *world) order(t testing.TB, no string, items ...invoice.Item) einvoice.O
 
 func (w *world) sid() einvoice.SID { return w.shop.Seller.SID() }
 
+// request is alice's message 1 for o, and its session.
+func (w *world) request(t testing.TB, o einvoice.Order) (*einvoice.Request, *einvoice.BuyerSession) {
+	req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
+	must(t, err)
+	return req, ss
+}
+
+// answered is request sent to the system, with its message 4.
+func (w *world) answered(t testing.TB, o einvoice.Order) (*einvoice.Request, *einvoice.BuyerSession, *einvoice.InvoiceResponse) {
+	req, ss := w.request(t, o)
+	resp, err := w.Client.Request(ctx, req)
+	must(t, err)
+	return req, ss, resp
+}
+
 // stats is the system's and the seller's row counts.
 func (w *world) stats(t testing.TB) map[string]int64 {
 	a, err := w.Store.Stats(ctx)
@@ -121,8 +136,7 @@ func TestMalformedBodies(t *testing.T) {
 	eachDB(t, func(t *testing.T, db func(testing.TB) dbtest.Target) {
 		w := newWorld(t, db)
 		o := w.order(t, "JD-0001")
-		req, _, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-		must(t, err)
+		req, _ := w.request(t, o)
 		m1, err := req.MarshalBinary()
 		must(t, err)
 		env := func(b []byte) string { s, _ := jsonOf(einvoicehttp.Envelope{Message: b}); return s }
@@ -179,8 +193,7 @@ func TestCrashBetweenMessages(t *testing.T) {
 
 		t.Run("seller-down-at-2", func(t *testing.T) {
 			o := w.order(t, "C-2")
-			req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-			must(t, err)
+			req, ss := w.request(t, o)
 			before := w.stats(t)
 			w.SellerTap.Fail(verifyPath, einvoicetest.Refuse)
 			if _, err := w.Client.Request(ctx, req); !errors.Is(err, einvoice.ErrSeller) {
@@ -243,10 +256,7 @@ func TestCrashBetweenMessages(t *testing.T) {
 		})
 		t.Run("system-restart-before-5", func(t *testing.T) {
 			o := w.order(t, "C-5")
-			req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-			must(t, err)
-			resp, err := w.Client.Request(ctx, req)
-			must(t, err)
+			_, ss, resp := w.answered(t, o)
 			w.Restart(outer)
 			conf, _, err := ss.Finish(resp)
 			must(t, err)
@@ -259,10 +269,7 @@ func TestCrashBetweenMessages(t *testing.T) {
 		})
 		t.Run("answer-5-lost", func(t *testing.T) {
 			o := w.order(t, "C-6")
-			req, ss, err := w.alice.App.Request(w.alice.EID, w.alice.Face(), w.sid(), o)
-			must(t, err)
-			resp, err := w.Client.Request(ctx, req)
-			must(t, err)
+			_, ss, resp := w.answered(t, o)
 			conf, _, err := ss.Finish(resp)
 			must(t, err)
 			w.BuyerTap.Fail(confPath, einvoicetest.DropAnswer)

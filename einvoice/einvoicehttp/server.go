@@ -1,6 +1,7 @@
 package einvoicehttp
 
 import (
+	"context"
 	"encoding"
 	"log/slog"
 	"net/http"
@@ -19,32 +20,13 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	codes.Fail(h.log, w, r, err)
 }
 
-// read decodes the request's envelope into m.
-func (h *handler) read(w http.ResponseWriter, r *http.Request, m encoding.BinaryUnmarshaler) bool {
-	var env Envelope
-	if err := httpapi.Decode(w, r, &env, einvoice.ErrMalformed); err != nil {
-		h.fail(w, r, err)
-		return false
-	}
-	if err := m.UnmarshalBinary(env.Message); err != nil {
-		h.fail(w, r, err)
-		return false
-	}
-	return true
+// step and deliver serve one protocol message (see httpapi.Step).
+func step[M any, P httpapi.MessagePtr[M], R encoding.BinaryMarshaler](h handler, f func(context.Context, P) (R, error)) http.HandlerFunc {
+	return httpapi.Step(codes, h.log, einvoice.ErrMalformed, f)
 }
 
-// reply answers m in an envelope.
-func (h *handler) reply(w http.ResponseWriter, r *http.Request, m encoding.BinaryMarshaler, err error) {
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	b, err := m.MarshalBinary()
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	httpapi.Reply(w, http.StatusOK, Envelope{Message: b})
+func deliver[M any, P httpapi.MessagePtr[M]](h handler, f func(context.Context, P) error) http.HandlerFunc {
+	return httpapi.Deliver(codes, h.log, einvoice.ErrMalformed, f)
 }
 
 func logger(l *slog.Logger) *slog.Logger {
@@ -65,10 +47,10 @@ func NewSystemHandler(sys *einvoice.System, adminToken string, log *slog.Logger)
 	s := &systemHandler{handler{logger(log)}, sys}
 	mux := httpapi.NewMux()
 	mux.HandleFunc("GET /einvoice/v1/system", s.info)
-	mux.HandleFunc("POST /einvoice/v1/register/buyer", s.registerBuyer)
-	mux.HandleFunc("POST /einvoice/v1/register/seller", s.registerSeller)
-	mux.HandleFunc("POST /einvoice/v1/request", s.request)
-	mux.HandleFunc("POST /einvoice/v1/confirm", s.confirm)
+	mux.HandleFunc("POST /einvoice/v1/register/buyer", step(s.handler, sys.RegisterBuyer))
+	mux.HandleFunc("POST /einvoice/v1/register/seller", step(s.handler, sys.RegisterSeller))
+	mux.HandleFunc("POST /einvoice/v1/request", step(s.handler, sys.Request))
+	mux.HandleFunc("POST /einvoice/v1/confirm", deliver(s.handler, sys.Confirm))
 	mux.HandleFunc("POST /einvoice/v1/notices/resend", httpapi.Admin(adminToken, s.resend))
 	mux.HandleFunc("POST /einvoice/v1/prune", httpapi.Admin(adminToken, s.prune))
 	return mux
@@ -85,42 +67,6 @@ func (s *systemHandler) info(w http.ResponseWriter, r *http.Request) {
 		info.Chain = append(info.Chain, c.Raw)
 	}
 	httpapi.Reply(w, http.StatusOK, info)
-}
-
-func (s *systemHandler) registerBuyer(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.BuyerRegistration
-	if s.read(w, r, &m) {
-		resp, err := s.sys.RegisterBuyer(r.Context(), &m)
-		s.reply(w, r, resp, err)
-	}
-}
-
-func (s *systemHandler) registerSeller(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.SellerRegistration
-	if s.read(w, r, &m) {
-		resp, err := s.sys.RegisterSeller(r.Context(), &m)
-		s.reply(w, r, resp, err)
-	}
-}
-
-func (s *systemHandler) request(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.Request
-	if s.read(w, r, &m) {
-		resp, err := s.sys.Request(r.Context(), &m)
-		s.reply(w, r, resp, err)
-	}
-}
-
-func (s *systemHandler) confirm(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.Confirm
-	if !s.read(w, r, &m) {
-		return
-	}
-	if err := s.sys.Confirm(r.Context(), &m); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	httpapi.Reply(w, http.StatusOK, struct{}{})
 }
 
 func (s *systemHandler) resend(w http.ResponseWriter, r *http.Request) {
@@ -151,31 +97,11 @@ type sellerHandler struct {
 func NewSellerHandler(seller *einvoice.Seller, adminToken string, log *slog.Logger) http.Handler {
 	s := &sellerHandler{handler{logger(log)}, seller}
 	mux := httpapi.NewMux()
-	mux.HandleFunc("POST /einvoice/v1/seller/verify", s.verify)
-	mux.HandleFunc("POST /einvoice/v1/seller/notice", s.notice)
+	mux.HandleFunc("POST /einvoice/v1/seller/verify", step(s.handler, seller.Verify))
+	mux.HandleFunc("POST /einvoice/v1/seller/notice", deliver(s.handler, seller.Notice))
 	mux.HandleFunc("POST /einvoice/v1/seller/orders", httpapi.Admin(adminToken, s.addOrder))
 	mux.HandleFunc("GET /einvoice/v1/seller/orders/{no}", httpapi.Admin(adminToken, s.order))
 	return mux
-}
-
-func (s *sellerHandler) verify(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.VerifyRequest
-	if s.read(w, r, &m) {
-		resp, err := s.seller.Verify(r.Context(), &m)
-		s.reply(w, r, resp, err)
-	}
-}
-
-func (s *sellerHandler) notice(w http.ResponseWriter, r *http.Request) {
-	var m einvoice.Notice
-	if !s.read(w, r, &m) {
-		return
-	}
-	if err := s.seller.Notice(r.Context(), &m); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	httpapi.Reply(w, http.StatusOK, struct{}{})
 }
 
 func (s *sellerHandler) addOrder(w http.ResponseWriter, r *http.Request) {

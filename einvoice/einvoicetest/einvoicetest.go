@@ -7,7 +7,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -199,24 +198,13 @@ type Person struct {
 	EID  einvoice.EID
 	Name string
 	App  *einvoice.Buyer
-	face []float64
-	rng  *rand.Rand
-	mu   sync.Mutex
+	face *biometric.SyntheticFace
 }
 
 // NewPerson draws a person (n picks the eID and seeds the face).
 func NewPerson(t testing.TB, n int, name string) *Person {
-	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
-	u := make([]float64, biometric.Dim)
-	var norm float64
-	for i := range u {
-		u[i] = rng.NormFloat64()
-		norm += u[i] * u[i]
-	}
-	for i := range u {
-		u[i] /= math.Sqrt(norm)
-	}
-	return &Person{EID: EID(t, n), Name: name, face: u, rng: rng}
+	face := biometric.NewSyntheticFace(rand.New(rand.NewPCG(uint64(n), 0x5eed)))
+	return &Person{EID: EID(t, n), Name: name, face: face}
 }
 
 // LiveSigma is the noise of a test capture (biometric's noise model;
@@ -224,15 +212,7 @@ func NewPerson(t testing.TB, n int, name string) *Person {
 const LiveSigma = 0.3
 
 // capture is a noisy capture of the person's face.
-func (p *Person) capture(sigma float64) biometric.Template {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := make(biometric.Template, biometric.Dim)
-	for i := range t {
-		t[i] = float32(p.face[i] + sigma*p.rng.NormFloat64()/math.Sqrt(biometric.Dim))
-	}
-	return t.Normalized()
-}
+func (p *Person) capture(sigma float64) biometric.Template { return p.face.Capture(sigma) }
 
 // Face is an ID-photo capture and a live capture of the person.
 func (p *Person) Face() einvoice.Face {

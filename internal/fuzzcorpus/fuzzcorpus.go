@@ -4,9 +4,15 @@
 //
 // To (re)write a corpus from valid encodings made by the test itself, run
 // the tests with TRUSTBANK_WRITE_CORPUS=1.
+//
+// RoundTrip is the one fuzz target of every binary codec: seeded with
+// valid encodings and their near misses, it checks that decoding never
+// panics and that whatever decodes re-encodes to exactly the input.
 package fuzzcorpus
 
 import (
+	"bytes"
+	"encoding"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,4 +68,44 @@ func Variants(b []byte) [][][]byte {
 	flip := append([]byte(nil), b...)
 	flip[len(flip)/2] ^= 0x10
 	return [][][]byte{{b}, {b[:len(b)-1]}, {flip}}
+}
+
+// Codec is a message with one canonical binary encoding.
+type Codec interface {
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
+
+// RoundTrip fuzzes a decoder over seeds and their Variants: decoding
+// never panics, and whatever decodes re-encodes to exactly the input.
+func RoundTrip[M Codec](f *testing.F, fresh func() M, seeds ...[]byte) {
+	f.Helper()
+	RoundTripCheck(f, fresh, nil, seeds...)
+}
+
+// RoundTripCheck is RoundTrip with a further check (if not nil) of each
+// input that decodes and re-encodes.
+func RoundTripCheck[M Codec](f *testing.F, fresh func() M, check func(t *testing.T, m M, in []byte), seeds ...[]byte) {
+	f.Helper()
+	var inputs [][][]byte
+	for _, s := range seeds {
+		inputs = append(inputs, Variants(s)...)
+	}
+	Seed(f, inputs...)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m := fresh()
+		if m.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := m.MarshalBinary()
+		if err != nil {
+			t.Fatalf("decoded but does not encode: %v", err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("not canonical:\n in  %x\n out %x", b, again)
+		}
+		if check != nil {
+			check(t, m, b)
+		}
+	})
 }

@@ -15,7 +15,10 @@
 //   - who may read and change what: the operator (admin) bearer token
 //     (Admin), and requests signed with an account's key (SignRequest,
 //     VerifyRequest);
-//   - a client whose errors unwrap to the same sentinels (Client).
+//   - a client whose errors unwrap to the same sentinels (Client);
+//   - binary protocol messages carried one per JSON body (Message): the
+//     handler of one protocol step (Step, Deliver) and its client call
+//     (Client.Exchange).
 //
 // # Signed requests
 //

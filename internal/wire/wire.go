@@ -44,6 +44,9 @@ func (w *Writer) Bytes32(b []byte) {
 // String16 appends s with a 16-bit length prefix.
 func (w *Writer) String16(s string) { w.Bytes16([]byte(s)) }
 
+// NewKindWriter returns a writer of a message whose first byte is kind.
+func NewKindWriter(kind uint8) *Writer { return &Writer{B: []byte{kind}} }
+
 // Bool appends 0 or 1.
 func (w *Writer) Bool(v bool) {
 	if v {
@@ -61,6 +64,16 @@ type Reader struct {
 
 // NewReader returns a reader of b.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// NewKindReader returns a reader of b that has read its first byte, the
+// message kind, and failed unless it is want.
+func NewKindReader(b []byte, want uint8) *Reader {
+	r := NewReader(b)
+	if got := r.U8("kind"); r.err == nil && got != want {
+		r.Fail("kind 0x%02x, want 0x%02x", got, want)
+	}
+	return r
+}
 
 // Err returns the first error.
 func (r *Reader) Err() error { return r.err }
@@ -165,4 +178,13 @@ func (r *Reader) Done() error {
 		r.Fail("%d trailing bytes", len(r.b))
 	}
 	return r.err
+}
+
+// DoneAs is Done with the error wrapped in a package's own sentinel:
+// "sentinel: what: wire error".
+func (r *Reader) DoneAs(sentinel error, what string) error {
+	if err := r.Done(); err != nil {
+		return fmt.Errorf("%w: %s: %v", sentinel, what, err)
+	}
+	return nil
 }

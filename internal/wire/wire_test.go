@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,23 @@ func TestRejects(t *testing.T) {
 		if err := r.Done(); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+func TestKind(t *testing.T) {
+	w := NewKindWriter(0x21)
+	w.U16(7)
+	if r := NewKindReader(w.B, 0x21); r.U16("v") != 7 || r.Done() != nil {
+		t.Fatalf("kind 0x21 round trip: %v", r.Err())
+	}
+	sentinel := errors.New("pkg: malformed")
+	r := NewKindReader(w.B, 0x22)
+	r.U16("v")
+	err := r.DoneAs(sentinel, "thing")
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), "thing: wire: malformed: kind 0x21, want 0x22") {
+		t.Fatalf("another kind: %v", err)
+	}
+	if err := NewKindReader(nil, 0x21).DoneAs(sentinel, "empty"); !errors.Is(err, sentinel) {
+		t.Fatalf("empty input: %v", err)
 	}
 }

@@ -56,27 +56,12 @@ const (
 )
 
 // reader starts decoding a message of kind k.
-func reader(b []byte, k Kind) *wire.Reader {
-	r := wire.NewReader(b)
-	if got := Kind(r.U8("kind")); r.Err() == nil && got != k {
-		r.Fail("kind 0x%02x, want 0x%02x", uint8(got), uint8(k))
-	}
-	return r
-}
+func reader(b []byte, k Kind) *wire.Reader { return wire.NewKindReader(b, uint8(k)) }
 
 // done finishes decoding, mapping wire errors to ErrMalformed.
-func done(r *wire.Reader, what string) error {
-	if err := r.Done(); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
-	}
-	return nil
-}
+func done(r *wire.Reader, what string) error { return r.DoneAs(ErrMalformed, what) }
 
-func writer(k Kind) *wire.Writer {
-	w := &wire.Writer{}
-	w.U8(uint8(k))
-	return w
-}
+func writer(k Kind) *wire.Writer { return wire.NewKindWriter(uint8(k)) }
 
 // checkField refuses strings longer than the decoder accepts, so that
 // every value Marshal encodes also decodes.

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +13,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
+	"trustbank/internal/openssltest"
 	"trustbank/shield/ca/cert"
 )
 
@@ -23,84 +21,41 @@ import (
 // the default user ID: without it, verify and req -verify fail.
 const distid = "distid:" + DefaultUID
 
-type osslRun struct {
-	t   *testing.T
-	bin string
-	dir string
-}
-
-func newOpenSSL(t *testing.T) *osslRun {
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl is missing")
-		}
-		t.Skip("openssl not installed")
-	}
-	return &osslRun{t: t, bin: bin, dir: t.TempDir()}
-}
-
-func (o *osslRun) file(name string, b []byte) string {
-	p := filepath.Join(o.dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		o.t.Fatal(err)
-	}
-	return p
-}
-
-func (o *osslRun) certPEM(name string, c *smx509.Certificate) string {
-	return o.file(name, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-}
-
-func (o *osslRun) run(args ...string) (string, error) {
-	out, err := exec.Command(o.bin, args...).CombinedOutput()
-	return string(out), err
-}
-
-func (o *osslRun) must(args ...string) string {
-	o.t.Helper()
-	out, err := o.run(args...)
-	if err != nil {
-		o.t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 // OpenSSL 3 verifies our chain, reads our P7 and CRL, gets a certificate
 // for a request it made, and verifies a card signature against our leaf.
 func TestOpenSSLInterop(t *testing.T) {
-	o := newOpenSSL(t)
+	o := openssltest.New(t)
 	tc := newTestCA(t)
 	tc.now = time.Now()
 	ctx := context.Background()
 	card := cardKey(t)
 	is := tc.issue(t, card)
-	root, issuing, leaf := o.certPEM("root.pem", tc.h.Root), o.certPEM("issuing.pem", tc.h.Issuing), o.certPEM("leaf.pem", is.Certificate)
+	root, issuing, leaf := o.CertPEM("root.pem", tc.h.Root), o.CertPEM("issuing.pem", tc.h.Issuing), o.CertPEM("leaf.pem", is.Certificate)
 
 	// OpenSSL 3.0 applies -vfyopt to the target certificate only and
 	// verifies the others in the chain with no ID (openssl/openssl#23471),
 	// so the one-command form fails at depth 1; each link verifies as the
 	// target instead.
-	if out, err := o.run("verify", "-vfyopt", distid, "-CAfile", root, "-untrusted", issuing, leaf); err != nil {
+	if out, err := o.Run("verify", "-vfyopt", distid, "-CAfile", root, "-untrusted", issuing, leaf); err != nil {
 		t.Logf("openssl verify -CAfile root -untrusted issuing leaf (OpenSSL #23471): %v\n%s", err, out)
 	}
 	chain := func(crl []string, leaf string) (string, error) {
-		if out, err := o.run("verify", "-vfyopt", distid, "-CAfile", root, issuing); err != nil {
+		if out, err := o.Run("verify", "-vfyopt", distid, "-CAfile", root, issuing); err != nil {
 			return out, err
 		}
-		return o.run(append(append([]string{"verify", "-vfyopt", distid, "-partial_chain", "-CAfile", issuing}, crl...), leaf)...)
+		return o.Run(append(append([]string{"verify", "-vfyopt", distid, "-partial_chain", "-CAfile", issuing}, crl...), leaf)...)
 	}
 	if out, err := chain(nil, leaf); err != nil {
 		t.Fatalf("openssl refused our chain: %v\n%s", err, out)
 	}
-	if out, err := o.run("verify", "-vfyopt", distid, "-CAfile", o.certPEM("other.pem", newTestCA(t).h.Root), issuing); err == nil {
+	if out, err := o.Run("verify", "-vfyopt", distid, "-CAfile", o.CertPEM("other.pem", newTestCA(t).h.Root), issuing); err == nil {
 		t.Fatalf("openssl verified our issuing CA under another root:\n%s", out)
 	}
-	if out, err := o.run("verify", "-vfyopt", distid, "-partial_chain", "-CAfile", o.certPEM("other-iss.pem", newTestCA(t).h.Issuing), leaf); err == nil {
+	if out, err := o.Run("verify", "-vfyopt", distid, "-partial_chain", "-CAfile", o.CertPEM("other-iss.pem", newTestCA(t).h.Issuing), leaf); err == nil {
 		t.Fatalf("openssl verified our leaf under another issuing CA:\n%s", out)
 	}
 
-	p7 := o.must("pkcs7", "-print_certs", "-inform", "DER", "-in", o.file("bundle.p7b", is.Bundle))
+	p7 := o.Must("pkcs7", "-print_certs", "-inform", "DER", "-in", o.File("bundle.p7b", is.Bundle))
 	if !strings.Contains(p7, "serialNumber = IDCCN-"+alice.IDCard) || !strings.Contains(p7, "CN = Trustbank Test SM2 Issuing CA") {
 		t.Fatalf("openssl pkcs7 -print_certs:\n%s", p7)
 	}
@@ -112,7 +67,7 @@ func TestOpenSSLInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := o.must("crl", "-inform", "DER", "-in", o.file("crl.der", crl), "-noout", "-text")
+	text := o.Must("crl", "-inform", "DER", "-in", o.File("crl.der", crl), "-noout", "-text")
 	if !strings.Contains(text, "Key Compromise") || !strings.Contains(text, "Next Update") {
 		t.Fatalf("openssl crl -text:\n%s", text)
 	}
@@ -126,11 +81,7 @@ func TestOpenSSLInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	crlSig := func(tbs []byte) error {
-		_, err := o.run("pkeyutl", "-verify", "-certin", "-inkey", issuing, "-rawin", "-digest", "sm3",
-			"-pkeyopt", distid, "-in", o.file("tbs", tbs), "-sigfile", o.file("crlsig", list.Signature))
-		return err
-	}
+	crlSig := func(tbs []byte) error { return o.VerifyCert(issuing, DefaultUID, tbs, list.Signature) }
 	if err := crlSig(list.RawTBSRevocationList); err != nil {
 		t.Fatalf("openssl pkeyutl refused our CRL's signature: %v", err)
 	}
@@ -141,19 +92,19 @@ func TestOpenSSLInterop(t *testing.T) {
 		t.Fatalf("openssl crl -text does not list the revoked serial:\n%s", text)
 	}
 	// A request OpenSSL made: accepted under its ID, refused under another.
-	key := o.file("sm2.pem", nil)
-	o.must("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", key)
-	req := o.file("req.pem", nil)
-	o.must("req", "-new", "-key", key, "-sm3", "-sigopt", distid, "-subj", "/CN=card", "-out", req)
+	key := o.File("sm2.pem", nil)
+	o.Must("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:SM2", "-out", key)
+	req := o.File("req.pem", nil)
+	o.Must("req", "-new", "-key", key, "-sm3", "-sigopt", distid, "-subj", "/CN=card", "-out", req)
 	reqPEM, _ := os.ReadFile(req)
 	osslIssued, err := tc.a.Issue(ctx, IssueRequest{CSR: reqPEM, Identity: alice})
 	if err != nil {
 		t.Fatalf("our CA refused OpenSSL's request: %v", err)
 	}
-	if out, err := chain(nil, o.certPEM("ossl-leaf.pem", osslIssued.Certificate)); err != nil {
+	if out, err := chain(nil, o.CertPEM("ossl-leaf.pem", osslIssued.Certificate)); err != nil {
 		t.Fatalf("openssl refused the certificate we issued for its request: %v\n%s", err, out)
 	}
-	o.must("req", "-new", "-key", key, "-sm3", "-sigopt", "distid:alice@card", "-subj", "/CN=card", "-out", req)
+	o.Must("req", "-new", "-key", key, "-sm3", "-sigopt", "distid:alice@card", "-subj", "/CN=card", "-out", req)
 	reqPEM, _ = os.ReadFile(req)
 	if _, err := tc.a.Issue(ctx, IssueRequest{CSR: reqPEM, Identity: alice}); !errors.Is(err, ErrRequestSig) {
 		t.Fatalf("a request signed under another ID: %v", err)
@@ -168,11 +119,7 @@ func TestOpenSSLInterop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkeyutl := func(m []byte) error {
-		_, err := o.run("pkeyutl", "-verify", "-certin", "-inkey", leaf, "-rawin", "-digest", "sm3",
-			"-pkeyopt", distid, "-in", o.file("msg", m), "-sigfile", o.file("sig", sig))
-		return err
-	}
+	pkeyutl := func(m []byte) error { return o.VerifyCert(leaf, DefaultUID, m, sig) }
 	if err := pkeyutl(msg); err != nil {
 		t.Fatalf("openssl pkeyutl refused the card's signature: %v", err)
 	}

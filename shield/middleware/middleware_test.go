@@ -37,13 +37,19 @@ func newCard(t testing.TB, s *middlewaretest.System) *middlewaretest.Card {
 	return c
 }
 
-// enrolled is alice's device over the in-process transport, enrolled.
-func enrolled(t testing.TB, s *middlewaretest.System, c *middlewaretest.Card) (*middleware.Middleware, *bank.Device) {
+// opened is alice's app opening card c over the in-process transport,
+// the PIN verified (closed when the test ends).
+func opened(t testing.TB, s *middlewaretest.System, c *middlewaretest.Card) (*middleware.Middleware, *bank.Device) {
 	mw, err := s.Middleware(c.Card, c.Sandbox)
 	must(t, err)
 	t.Cleanup(func() { mw.Close() })
 	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
-	d := s.Device(mw)
+	return mw, s.Device(mw)
+}
+
+// enrolled is alice's device over the in-process transport, enrolled.
+func enrolled(t testing.TB, s *middlewaretest.System, c *middlewaretest.Card) (*middleware.Middleware, *bank.Device) {
+	mw, d := opened(t, s, c)
 	must(t, s.Enroll(ctx, d, alice))
 	return mw, d
 }

@@ -23,6 +23,23 @@ func works(t *testing.T, s *middlewaretest.System, d *bank.Device) {
 	}
 }
 
+// oldKeyRefused checks that a copy of the card as it was (snapshot, taken
+// before a completed re-enrollment) no longer logs in.
+func oldKeyRefused(t *testing.T, s *middlewaretest.System, c *middlewaretest.Card, snapshot *card.State) {
+	t.Helper()
+	clone := &card.MemStore{}
+	must(t, clone.Save(snapshot))
+	oc, err := card.Open(clone)
+	must(t, err)
+	omw, err := s.Middleware(oc, c.Sandbox)
+	must(t, err)
+	defer omw.Close()
+	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
+	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
+		t.Fatalf("login with the old key: %v", err)
+	}
+}
+
 // The enrollment flaw, end to end: re-enrolling an enrolled card with a
 // wrong code, or abandoning it before the certificate arrives (a lost
 // network, a killed app), or being handed a certificate for another key
@@ -57,11 +74,7 @@ func TestFailedReenrollmentKeepsTheEnrolledKey(t *testing.T) {
 	resp, err := s.Server.Enroll(ctx, req)
 	must(t, err)
 	mw.Close()
-	mw, err = s.Middleware(c.Card, c.Sandbox)
-	must(t, err)
-	t.Cleanup(func() { mw.Close() })
-	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
-	d = s.Device(mw)
+	mw, d = opened(t, s, c)
 	works(t, s, d)
 	if !mw.PublicKey().Equal(old) {
 		t.Fatal("the card's active key changed")
@@ -86,17 +99,7 @@ func TestFailedReenrollmentKeepsTheEnrolledKey(t *testing.T) {
 	works(t, s, d)
 
 	// The old key (a copy of the card as it was) no longer logs in.
-	clone := &card.MemStore{}
-	must(t, clone.Save(snapshot))
-	oc, err := card.Open(clone)
-	must(t, err)
-	omw, err := s.Middleware(oc, c.Sandbox)
-	must(t, err)
-	defer omw.Close()
-	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
-	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
-		t.Fatalf("login with the replaced key: %v", err)
-	}
+	oldKeyRefused(t, s, c, snapshot)
 }
 
 // The card itself refuses a chain the host let through: a middleware whose
@@ -154,11 +157,7 @@ func TestLostConfirmationCompletesAtLogin(t *testing.T) {
 		t.Fatal("the card did not switch keys")
 	}
 	mw.Close() // the app dies before the confirmation reaches the bank
-	mw, err = s.Middleware(c.Card, c.Sandbox)
-	must(t, err)
-	t.Cleanup(func() { mw.Close() })
-	must(t, mw.VerifyPIN([]byte(middlewaretest.PIN)))
-	d = s.Device(mw)
+	mw, d = opened(t, s, c)
 	works(t, s, d)
 	stored, err := mw.Certificate()
 	must(t, err)
@@ -169,17 +168,7 @@ func TestLostConfirmationCompletesAtLogin(t *testing.T) {
 	}
 	works(t, s, d)
 
-	clone := &card.MemStore{}
-	must(t, clone.Save(snapshot))
-	oc, err := card.Open(clone)
-	must(t, err)
-	omw, err := s.Middleware(oc, c.Sandbox)
-	must(t, err)
-	defer omw.Close()
-	must(t, omw.VerifyPIN([]byte(middlewaretest.PIN)))
-	if _, err := s.Login(ctx, s.Device(omw), alice); !errors.Is(err, bank.ErrBadSignature) {
-		t.Fatalf("login with the old key: %v", err)
-	}
+	oldKeyRefused(t, s, c, snapshot)
 	must(t, s.Server.ConfirmEnrollment(ctx, conf))
 	works(t, s, d)
 }

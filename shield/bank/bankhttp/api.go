@@ -87,12 +87,8 @@ import (
 // Wire types.
 type (
 	// MessageRequest and MessageResponse carry one binary protocol message.
-	MessageRequest struct {
-		Message []byte `json:"message"`
-	}
-	MessageResponse struct {
-		Message []byte `json:"message"`
-	}
+	MessageRequest     = httpapi.Message
+	MessageResponse    = httpapi.Message
 	OpenAccountRequest struct {
 		ID       string `json:"id"`
 		Owner    string `json:"owner"`

@@ -24,26 +24,21 @@ type Client struct {
 	AdminToken string       // sent as a bearer token when set (operator endpoints)
 }
 
+func (c *Client) api() *httpapi.Client {
+	return &httpapi.Client{Base: c.Base, HTTP: c.HTTP, AdminToken: c.AdminToken, Codes: codes}
+}
+
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	hc := httpapi.Client{Base: c.Base, HTTP: c.HTTP, AdminToken: c.AdminToken, Codes: codes}
-	return hc.Do(ctx, method, path, in, out)
+	return c.api().Do(ctx, method, path, in, out)
 }
 
 // exchange sends the message in to path and decodes the answer into out.
-func exchange[M any, P interface {
-	*M
-	encoding.BinaryUnmarshaler
-}](ctx context.Context, c *Client, path string, in encoding.BinaryMarshaler) (*M, error) {
-	enc, err := in.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	var r MessageResponse
-	if err := c.do(ctx, http.MethodPost, path, MessageRequest{Message: enc}, &r); err != nil {
-		return nil, err
-	}
+func exchange[M any, P httpapi.MessagePtr[M]](ctx context.Context, c *Client, path string, in encoding.BinaryMarshaler) (*M, error) {
 	var out M
-	return &out, P(&out).UnmarshalBinary(r.Message)
+	if err := c.api().Exchange(ctx, path, in, P(&out)); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // OpenAccount opens an account for owner, holder of the resident ID
@@ -94,11 +89,7 @@ func (c *Client) Enroll(ctx context.Context, m *bank.EnrollRequest) (*bank.Enrol
 
 // ConfirmEnrollment reports what the card did with the certificate.
 func (c *Client) ConfirmEnrollment(ctx context.Context, m *bank.EnrollConfirm) error {
-	enc, err := m.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, http.MethodPost, "/shield/v1/enroll/confirm", MessageRequest{Message: enc}, nil)
+	return c.api().Exchange(ctx, "/shield/v1/enroll/confirm", m, nil)
 }
 
 // Challenge starts a certificate login for account.

@@ -72,36 +72,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return httpapi.Decode(w, r, v, bank.ErrMalformed)
 }
 
-// ptrMessage is a pointer to a message type M of package bank.
-type ptrMessage[M any] interface {
-	*M
-	encoding.BinaryUnmarshaler
-}
-
-// message is the handler of one protocol step: decode the JSON, then the
-// message, call step, answer the encoded result.
-func message[M any, P ptrMessage[M], R encoding.BinaryMarshaler](s *server, step func(context.Context, P) (R, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var q MessageRequest
-		var m M
-		err := decode(w, r, &q)
-		if err == nil {
-			err = P(&m).UnmarshalBinary(q.Message)
-		}
-		var out R
-		if err == nil {
-			out, err = step(r.Context(), &m)
-		}
-		var enc []byte
-		if err == nil {
-			enc, err = out.MarshalBinary()
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		httpapi.Reply(w, http.StatusOK, MessageResponse{Message: enc})
-	}
+// message is the handler of one protocol step (see httpapi.Step).
+func message[M any, P httpapi.MessagePtr[M], R encoding.BinaryMarshaler](s *server, step func(context.Context, P) (R, error)) http.HandlerFunc {
+	return httpapi.Step(codes, s.Log, bank.ErrMalformed, step)
 }
 
 func (s *server) openAccount(w http.ResponseWriter, r *http.Request) {
@@ -185,12 +158,8 @@ func (c *crlCache) get(ctx context.Context, a *ca.Authority) ([]byte, error) {
 }
 
 func (s *server) confirmEnrollment(w http.ResponseWriter, r *http.Request) {
-	var q MessageRequest
 	var m bank.EnrollConfirm
-	err := decode(w, r, &q)
-	if err == nil {
-		err = m.UnmarshalBinary(q.Message)
-	}
+	err := httpapi.ReadMessage(w, r, &m, bank.ErrMalformed)
 	if err == nil {
 		err = s.Server.ConfirmEnrollment(r.Context(), &m)
 	}
