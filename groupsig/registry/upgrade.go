@@ -76,13 +76,13 @@ func catchUp(ctx context.Context, store Store, group string, rw *groupsig.Rewind
 	if rw.Epoch() >= epoch {
 		return nil
 	}
-	revs, err := Updates(ctx, store, group, rw.Epoch())
+	revs, err := store.Revocations(ctx, group, rw.Epoch())
 	if err != nil {
 		return err
 	}
-	for _, rev := range revs {
-		if err := rw.Apply(rev); err != nil {
-			return fmt.Errorf("registry: group %q: %w", group, err)
+	for _, r := range revs {
+		if err := rw.ApplyEncoded(r.Update); err != nil {
+			return fmt.Errorf("registry: group %q: stored update to epoch %d: %w", group, r.Epoch, err)
 		}
 	}
 	if rw.Epoch() < epoch {
