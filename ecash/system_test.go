@@ -109,7 +109,9 @@ func newGroup(t testing.TB, store registry.Store, name string) (*registry.Issuer
 	must(t, err)
 	is, err := registry.CreateGroup(ctx, store, name, ik)
 	must(t, err)
-	return is, registry.NewOpener(store, name, ok)
+	op, err := registry.NewOpener(ctx, store, name, ok, ik)
+	must(t, err)
+	return is, op
 }
 
 func (s *system) open(bank string, p party, balance Amount) {

@@ -41,6 +41,21 @@
 //     generates (h, ξ1, ξ2) and hands (h, u, v) to the issuer, who adds
 //     (g1, g2, w). The opener learns the tag A of a signer; the registry
 //     that maps tags to identities is the issuer's (package registry).
+//     The registry's opener additionally holds γ (see the next item), so
+//     issuing and opening are separate keys but, in trustbank's
+//     deployments (e-cash user registry, trust identity provider), one
+//     operator; OpenerKey.Open alone still needs only (ξ1, ξ2).
+//   - One tag per member across epochs. In §7 each revocation changes
+//     every member's A, so an opener that names signers of every epoch
+//     would keep a tag per member and epoch, re-tagging all members at
+//     every revocation. Instead, since g1_e = g1_0^ρ_e with
+//     ρ_e = 1/∏_{j≤e}(γ+x*_j), a key of epoch e is A_e = A_0^ρ_e; the
+//     Rewinder raises the opened A_e to ∏(γ+x*_j) (γ and the published
+//     x*_j) to get the member's base tag A_0, computed once at join
+//     (IssuerKey.BaseTag). It costs Open one multiplication and makes a
+//     revocation O(1) for the registry. The factors are as secret as γ
+//     (with one and the public x*_j, γ is a root of a known polynomial):
+//     memory only, never stored.
 //   - h is hashed to G1 from fresh randomness, so nobody knows log_g1 h.
 //   - The Fiat–Shamir challenge is RFC 9380 hash-to-field (SHA-256) with a
 //     domain-separation tag and the SHA-256 digest of the encoded group
@@ -101,7 +116,8 @@
 //   - Every multiplication by a secret scalar is constant-time (internal/bls12
 //     Table.Mul, MulG1, MulG2): Sign (α, β, the nonces and the scalars built
 //     from x), Issue/KeyFor (1/(γ+x)), Revoke (1/(γ+x*), γ), key generation
-//     and parsing (1/ξ, ξ, γ), Check (x), Update (1/(x−x*)) and Open (ξ1, ξ2).
+//     and parsing (1/ξ, ξ, γ), Check (x), Update (1/(x−x*)), Open (ξ1, ξ2)
+//     and the Rewinder (∏(γ+x*_j)).
 //     Secret scalars are inverted with bls12.InvertScalar (Fermat), not
 //     gnark-crypto's variable-time binary GCD.
 //     Verify multiplies by public scalars only and takes the faster
@@ -131,7 +147,7 @@
 // # Cost
 //
 // On 2 cores of the project machine: Sign 2 and Verify 2 pairings, Open
-// one Verify plus two multiplications, Issue 0.05 pairings; verification
-// cost is the same after any number of revocations (see bench_test.go and
-// `trustbank bench groupsig`).
+// one Verify plus two multiplications (OpenRewound three), Issue 0.05
+// pairings; verification cost is the same after any number of
+// revocations (see bench_test.go and `trustbank bench groupsig`).
 package groupsig

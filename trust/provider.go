@@ -82,8 +82,11 @@ func NewProvider(ctx context.Context, cfg ProviderConfig) (*Provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("trust: tier group %s: %w", name, err)
 		}
-		p.groups[t] = tierGroup{issuer: is, opener: registry.NewOpener(cfg.Registry, name, gk.Opener),
-			keys: registry.NewPublicKeys(cfg.Registry, name)}
+		op, err := registry.NewOpener(ctx, cfg.Registry, name, gk.Opener, gk.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("trust: tier group %s: %w", name, err)
+		}
+		p.groups[t] = tierGroup{issuer: is, opener: op, keys: registry.NewPublicKeys(cfg.Registry, name)}
 	}
 	return p, p.Recover(ctx)
 }

@@ -131,9 +131,13 @@ func (d *demo) groupSignatures(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opener := registry.NewOpener(store, name, ok)
+	opener, err := registry.NewOpener(ctx, store, name, ok, ik)
+	if err != nil {
+		return err
+	}
 	pk := issuer.PublicKey()
-	d.say("opener", "generated its secret (ξ1, ξ2) and published (h, u, v)", "opening is a separate party from issuing")
+	d.say("opener", "generated its secret (ξ1, ξ2) and published (h, u, v); it also holds the issuer's γ",
+		"with γ one tag per member names signers of every epoch, so a revocation re-tags nobody")
 	d.say("issuer", "created group %q: public key %d bytes at epoch %d", "verifiers need only this one key, whatever the group size", name, groupsig.PublicKeySize, pk.Epoch)
 
 	keys := map[string]*groupsig.MemberKey{}

@@ -72,8 +72,9 @@ func crashChild() error {
 
 // kill -9 in the middle of a stream of joins and revocations: after the
 // restart every acknowledged operation is there, the group's epoch counts
-// exactly the recorded revocations, and every active member's stored tag is
-// its key at the current epoch (so no half-applied revocation).
+// exactly the recorded revocations, and every active member's stored base
+// tag matches its sealed secret and gives a key valid at the current epoch
+// (so no half-applied join or revocation).
 func TestCrashDuringJoinsAndRevocations(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		db, err := tg.Open(ctx)
@@ -115,7 +116,7 @@ func TestCrashDuringJoinsAndRevocations(t *testing.T) {
 			if m.Status != Active {
 				continue
 			}
-			mk, err := is.Join(ctx, m.ID) // idempotent: recomputes and checks the stored tag
+			mk, err := is.Join(ctx, m.ID) // idempotent: recomputes and checks the stored base tag
 			if err != nil {
 				t.Fatalf("member %s after crash: %v", m.ID, err)
 			}

@@ -25,6 +25,8 @@ type Issuer struct {
 	store Store
 	seal  *sealer
 
+	pk0 *groupsig.PublicKey // the epoch-0 key, under which base tags are made
+
 	mu  sync.Mutex
 	key *groupsig.IssuerKey // PK is the group's current public key
 }
@@ -39,36 +41,63 @@ func CreateGroup(ctx context.Context, store Store, name string, ik *groupsig.Iss
 	if err := store.CreateGroup(ctx, Group{Name: name, PublicKey: pkb, CreatedAt: time.Now()}); err != nil {
 		return nil, err
 	}
-	return newIssuer(name, store, ik)
+	return newIssuer(name, store, ik, ik.PK)
 }
 
 // LoadIssuer returns the issuer of an existing group. ik may be the key as it
 // was at any epoch (a key file written at setup): its secret γ must match
 // the group, and the issuer continues from the store's current epoch.
+//
+// A group written before base tags (Group.PerEpochTags) is converted first,
+// once (see upgrade.go).
 func LoadIssuer(ctx context.Context, store Store, name string, ik *groupsig.IssuerKey) (*Issuer, error) {
-	g, err := store.Group(ctx, name)
+	cur, pk0, err := groupKey(ctx, store, name, ik)
 	if err != nil {
 		return nil, err
 	}
-	pk, err := groupsig.ParsePublicKey(g.PublicKey)
+	is, err := newIssuer(name, store, cur, pk0)
 	if err != nil {
-		return nil, fmt.Errorf("registry: group %q: stored public key: %w", name, err)
+		return nil, err
 	}
-	cur := &groupsig.IssuerKey{Gamma: ik.Gamma, PK: pk}
-	enc, _ := cur.MarshalBinary()
-	if _, err := groupsig.ParseIssuerKey(enc); err != nil { // checks w = g2^γ
-		return nil, fmt.Errorf("registry: issuer key does not belong to group %q: %w", name, err)
-	}
-	return newIssuer(name, store, cur)
+	return is, is.upgrade(ctx)
 }
 
-func newIssuer(name string, store Store, ik *groupsig.IssuerKey) (*Issuer, error) {
+// groupKey checks that ik's γ belongs to group and returns the issuer key
+// at the group's current epoch and the group's epoch-0 public key.
+func groupKey(ctx context.Context, store Store, name string, ik *groupsig.IssuerKey) (cur *groupsig.IssuerKey, pk0 *groupsig.PublicKey, err error) {
+	g, err := store.Group(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	pk, err := groupsig.ParsePublicKey(g.PublicKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("registry: group %q: stored public key: %w", name, err)
+	}
+	cur = &groupsig.IssuerKey{Gamma: ik.Gamma, PK: pk}
+	enc, _ := cur.MarshalBinary()
+	if _, err := groupsig.ParseIssuerKey(enc); err != nil { // checks w = g2^γ
+		return nil, nil, fmt.Errorf("registry: issuer key does not belong to group %q: %w", name, err)
+	}
+	if pk.Epoch == 0 {
+		return cur, pk, nil
+	}
+	b, err := store.PublicKey(ctx, name, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pk0, err = groupsig.ParsePublicKey(b); err != nil {
+		return nil, nil, fmt.Errorf("registry: group %q: stored epoch-0 key: %w", name, err)
+	}
+	return cur, pk0, nil
+}
+
+func newIssuer(name string, store Store, ik *groupsig.IssuerKey, pk0 *groupsig.PublicKey) (*Issuer, error) {
 	gamma := ik.Gamma.Bytes()
 	s, err := newSealer(gamma[:])
 	if err != nil {
 		return nil, err
 	}
-	return &Issuer{group: name, store: store, seal: s, key: ik}, nil
+	return &Issuer{group: name, store: store, seal: s, key: ik, pk0: pk0}, nil
 }
 
 // PublicKey returns the group's current public key.
@@ -79,7 +108,9 @@ func (is *Issuer) PublicKey() *groupsig.PublicKey {
 }
 
 // Join admits member id and returns its key, to be sent to the member over
-// a private channel. Join is idempotent: for an id that is already an
+// a private channel, and records the member with its base tag (two
+// fixed-base multiplications: A at the current epoch and the base tag,
+// whatever the epoch). Join is idempotent: for an id that is already an
 // active member it returns that member's current key again; for a revoked
 // id it returns ErrNotActive.
 func (is *Issuer) Join(ctx context.Context, id string) (*groupsig.MemberKey, error) {
@@ -103,7 +134,10 @@ func (is *Issuer) Join(ctx context.Context, id string) (*groupsig.MemberKey, err
 	if err != nil {
 		return nil, err
 	}
-	tag := mk.Tag()
+	tag, err := is.key.BaseTag(is.pk0, &mk.X)
+	if err != nil {
+		return nil, err
+	}
 	err = is.store.AddMember(ctx, is.group, Member{
 		ID: id, Secret: sealed, Tag: tag[:], Epoch: mk.Epoch, Status: Active, JoinedAt: time.Now(),
 	})
@@ -142,8 +176,12 @@ func (is *Issuer) currentKey(m Member) (*groupsig.MemberKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tag := mk.Tag(); !bytes.Equal(tag[:], m.Tag) || m.Epoch != mk.Epoch {
-		return nil, fmt.Errorf("registry: member %q: stored tag is not at the issuer's epoch %d", m.ID, mk.Epoch)
+	tag, err := is.key.BaseTag(is.pk0, &x)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(tag[:], m.Tag) || m.Epoch > mk.Epoch {
+		return nil, fmt.Errorf("registry: member %q: stored base tag or join epoch does not match its secret", m.ID)
 	}
 	return mk, nil
 }
@@ -156,11 +194,12 @@ func (is *Issuer) secret(m Member) (x fr.Element, err error) {
 	return bls12.DecodeNonZeroScalar(b)
 }
 
-// Revoke revokes member id: the group moves to the next epoch, every other
-// active member gets its new tag in the registry, and the update is stored
-// for members and verifiers to fetch (Updates). Revoking costs one
-// fixed-base multiplication per remaining member at the issuer and nothing
-// at verification.
+// Revoke revokes member id: the group moves to the next epoch and the
+// update is stored for members and verifiers to fetch (Updates). No other
+// member's entry changes, since entries hold base tags (groupsig.Rewinder),
+// so revoking costs O(1) whatever the size of the group: one key
+// computation and one update at the issuer, three rows in the store, and
+// nothing at verification.
 func (is *Issuer) Revoke(ctx context.Context, id string) (*groupsig.Revocation, error) {
 	is.mu.Lock()
 	defer is.mu.Unlock()
@@ -170,10 +209,6 @@ func (is *Issuer) Revoke(ctx context.Context, id string) (*groupsig.Revocation, 
 	}
 	if target.Status != Active {
 		return nil, fmt.Errorf("%w: %q", ErrNotActive, id)
-	}
-	members, err := is.store.Members(ctx, is.group)
-	if err != nil {
-		return nil, err
 	}
 	tx, err := is.secret(target)
 	if err != nil {
@@ -189,21 +224,6 @@ func (is *Issuer) Revoke(ctx context.Context, id string) (*groupsig.Revocation, 
 		return nil, err
 	}
 	rec := Revocation{Epoch: rev.Epoch, MemberID: id, At: time.Now()}
-	for _, m := range members {
-		if m.Status != Active || m.ID == id {
-			continue
-		}
-		x, err := is.secret(m)
-		if err != nil {
-			return nil, err
-		}
-		mk, err := next.KeyFor(&x)
-		if err != nil {
-			return nil, err
-		}
-		tag := mk.Tag()
-		rec.Tags = append(rec.Tags, MemberTag{MemberID: m.ID, Tag: tag[:]})
-	}
 	rec.Update, _ = rev.MarshalBinary()
 	rec.PublicKey, _ = next.PK.MarshalBinary()
 	if err := is.store.Revoke(ctx, is.group, rec); err != nil {

@@ -10,17 +10,35 @@ import (
 )
 
 // Opener names the signer of a group signature: it decrypts the signer's
-// tag with its secret and resolves the tag in the issuer's registry.
+// key A with its secret (ξ1, ξ2), rewinds A to the signer's base tag with
+// the issuer's secret γ (groupsig.Rewinder), and resolves the base tag in
+// the issuer's registry.
 type Opener struct {
 	group string
 	store Store
 	key   *groupsig.OpenerKey
 	keys  *PublicKeys
+
+	catchUp sync.Mutex // serialises moving rw forward
+	rw      *groupsig.Rewinder
 }
 
-// NewOpener returns the opener of group.
-func NewOpener(store Store, group string, key *groupsig.OpenerKey) *Opener {
-	return &Opener{group: group, store: store, key: key, keys: NewPublicKeys(store, group)}
+// NewOpener returns the opener of group. It needs the issuer's key as well
+// as its own: opening a signature of epoch e rewinds the recovered key by
+// ∏(γ+x*_j) over the revocations so far, and γ is the issuer's secret (see
+// the package doc, Roles). The issuer key may be as of any epoch (a key
+// file written at setup); both keys are checked against the group. Like
+// LoadIssuer, NewOpener first converts a group written before base tags.
+func NewOpener(ctx context.Context, store Store, group string, key *groupsig.OpenerKey, ik *groupsig.IssuerKey) (*Opener, error) {
+	is, err := LoadIssuer(ctx, store, group, ik)
+	if err != nil {
+		return nil, err
+	}
+	o := &Opener{group: group, store: store, key: key, keys: NewPublicKeys(store, group), rw: ik.Rewinder()}
+	if _, err := o.publicKey(ctx, is.PublicKey().Epoch); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // Open verifies sig on msg under the group's public key of the epoch the
@@ -39,7 +57,10 @@ func (o *Opener) Open(ctx context.Context, msg []byte, sig *groupsig.Signature) 
 	if err != nil {
 		return Member{}, err
 	}
-	tag, err := o.key.Open(pk, msg, sig)
+	if err := o.reach(ctx, sig.Epoch); err != nil {
+		return Member{}, err
+	}
+	tag, err := o.key.OpenRewound(pk, msg, sig, o.rw)
 	if err != nil {
 		return Member{}, err
 	}
@@ -47,10 +68,28 @@ func (o *Opener) Open(ctx context.Context, msg []byte, sig *groupsig.Signature) 
 	if err != nil {
 		return Member{}, fmt.Errorf("registry: valid signature but its tag is not in the registry: %w", err)
 	}
-	if m.Status == Revoked {
+	switch {
+	case sig.Epoch < m.Epoch:
+		return Member{}, fmt.Errorf("%w: valid signature at epoch %d with a key of %q, who joined at epoch %d: that key was never issued",
+			ErrNotFound, sig.Epoch, m.ID, m.Epoch)
+	case m.Status == Revoked && sig.Epoch >= m.RevokedEpoch:
+		return Member{}, fmt.Errorf("%w: valid signature at epoch %d with a key of %q, revoked at epoch %d: that key was never issued",
+			ErrNotFound, sig.Epoch, m.ID, m.RevokedEpoch)
+	case m.Status == Revoked:
 		return Member{}, &PublishedKeyError{Member: m, Epoch: sig.Epoch}
 	}
 	return m, nil
+}
+
+// reach moves the opener's rewinder to epoch (it only ever moves forward,
+// one field multiplication per revocation).
+func (o *Opener) reach(ctx context.Context, epoch uint64) error {
+	if o.rw.Epoch() >= epoch {
+		return nil
+	}
+	o.catchUp.Lock()
+	defer o.catchUp.Unlock()
+	return catchUp(ctx, o.store, o.group, o.rw, epoch)
 }
 
 // ErrKeyPublished: the signature opens to a member whose key at the
@@ -91,7 +130,7 @@ func (o *Opener) publicKey(ctx context.Context, epoch uint64) (*groupsig.PublicK
 		return nil, err
 	}
 	if pk.H != o.key.Public.H || pk.U != o.key.Public.U || pk.V != o.key.Public.V {
-		return nil, fmt.Errorf("registry: opener key does not belong to group %q", o.group)
+		return nil, fmt.Errorf("registry: opener key does not belong to group %q: %w", o.group, groupsig.ErrInvalidKey)
 	}
 	return pk, nil
 }

@@ -56,7 +56,8 @@ func TestIssuerOpenerSurviveRestart(t *testing.T) {
 		}
 		ok2, err := groupsig.ParseOpenerKey(okFile)
 		mustNil(t, err)
-		op := NewOpener(store, "users", ok2)
+		op, err := NewOpener(ctx, store, "users", ok2, ik2)
+		mustNil(t, err)
 
 		updates, err := Updates(ctx, store, "users", 0)
 		mustNil(t, err)
@@ -116,11 +117,9 @@ func TestLoadIssuerRejectsForeignKey(t *testing.T) {
 		}
 		_, err = CreateGroup(ctx, store, "g", other)
 		wantErr(t, err, ErrGroupExists)
-		op := NewOpener(store, "g", otherOpener)
-		mk, _ := ik.Issue(rand.Reader)
-		sig, _ := mk.Sign(rand.Reader, ik.PK, []byte("m"))
-		if _, err := op.Open(ctx, []byte("m"), sig); err == nil || errors.Is(err, ErrNotFound) {
-			t.Fatalf("foreign opener: %v", err)
-		}
+		_, err = NewOpener(ctx, store, "g", otherOpener, other)
+		wantErr(t, err, groupsig.ErrInvalidKey) // foreign issuer key
+		_, err = NewOpener(ctx, store, "g", otherOpener, ik)
+		wantErr(t, err, groupsig.ErrInvalidKey) // foreign opener key
 	})
 }

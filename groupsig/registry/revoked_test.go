@@ -27,7 +27,8 @@ func TestPublishedRevocationCannotAuthenticateOrFrame(t *testing.T) {
 		bob, err := is.Join(ctx, "bob")
 		mustNil(t, err)
 		keys := NewPublicKeys(store, "users")
-		op := NewOpener(store, "users", ok)
+		op, err := NewOpener(ctx, store, "users", ok, ik)
+		mustNil(t, err)
 
 		rev, err := is.Revoke(ctx, "bob")
 		mustNil(t, err)

@@ -52,11 +52,11 @@ func (s *SQLStore) CreateGroup(ctx context.Context, g Group) error {
 // Group implements Store.
 func (s *SQLStore) Group(ctx context.Context, name string) (Group, error) {
 	g := Group{Name: name}
-	var epoch, created int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT g.epoch, g.created_at, e.public_key FROM gs_groups g
+	var epoch, created, perEpoch int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT g.epoch, g.created_at, g.per_epoch_tags, e.public_key FROM gs_groups g
 		JOIN gs_epochs e ON e.group_name = g.name AND e.epoch = g.epoch WHERE g.name = ?`), name).
-		Scan(&epoch, &created, &g.PublicKey)
-	g.Epoch, g.CreatedAt = uint64(epoch), time.Unix(0, created)
+		Scan(&epoch, &created, &perEpoch, &g.PublicKey)
+	g.Epoch, g.CreatedAt, g.PerEpochTags = uint64(epoch), time.Unix(0, created), perEpoch != 0
 	return g, notFound(err, "group %q", name)
 }
 
@@ -92,24 +92,16 @@ func (s *SQLStore) AddMember(ctx context.Context, group string, m Member) error 
 		if err := s.lockEpoch(ctx, tx, group, m.Epoch, m.Epoch); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO gs_members
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO gs_members
 			(group_name, id, seq, secret, tag, epoch, status, joined_at)
 			VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM gs_members WHERE group_name = ?), ?, ?, ?, ?, ?)`),
-			group, m.ID, group, m.Secret, m.Tag, int64(m.Epoch), string(Active), m.JoinedAt.UnixNano()); err != nil {
-			return err
-		}
-		return s.insertTag(ctx, tx, group, m.ID, m.Tag, m.Epoch)
+			group, m.ID, group, m.Secret, m.Tag, int64(m.Epoch), string(Active), m.JoinedAt.UnixNano())
+		return err
 	})
 	if s.db.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %q in group %q", ErrMemberExists, m.ID, group)
 	}
 	return wrap("add member", err)
-}
-
-func (s *SQLStore) insertTag(ctx context.Context, tx *sql.Tx, group, id string, tag []byte, epoch uint64) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO gs_tags (group_name, tag, member_id, epoch) VALUES (?, ?, ?, ?)`),
-		group, tag, id, int64(epoch))
-	return err
 }
 
 const memberColumns = `id, secret, tag, epoch, status, joined_at, revoked_epoch`
@@ -151,9 +143,8 @@ func (s *SQLStore) Members(ctx context.Context, group string) ([]Member, error) 
 
 // Identify implements Store.
 func (s *SQLStore) Identify(ctx context.Context, group string, tag []byte) (Member, error) {
-	m, err := scanMember(s.db.QueryRowContext(ctx, s.q(`SELECT `+memberColumns+` FROM gs_members
-		WHERE group_name = ? AND id = (SELECT member_id FROM gs_tags WHERE group_name = ? AND tag = ?)`),
-		group, group, tag))
+	m, err := scanMember(s.db.QueryRowContext(ctx, s.q(`SELECT `+memberColumns+
+		` FROM gs_members WHERE group_name = ? AND tag = ?`), group, tag))
 	return m, notFound(err, "no member of group %q has this tag", group)
 }
 
@@ -180,9 +171,6 @@ func (s *SQLStore) Revoke(ctx context.Context, group string, r Revocation) error
 			}
 			return err
 		}
-		if err := s.retag(ctx, tx, group, r); err != nil {
-			return err
-		}
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO gs_epochs (group_name, epoch, public_key) VALUES (?, ?, ?)`),
 			group, int64(r.Epoch), r.PublicKey); err != nil {
 			return err
@@ -191,33 +179,6 @@ func (s *SQLStore) Revoke(ctx context.Context, group string, r Revocation) error
 			VALUES (?, ?, ?, ?, ?)`), group, int64(r.Epoch), r.MemberID, r.Update, r.At.UnixNano())
 		return err
 	}))
-}
-
-// retag gives every remaining active member its new tag, and checks that
-// r.Tags covers exactly them.
-func (s *SQLStore) retag(ctx context.Context, tx *sql.Tx, group string, r Revocation) error {
-	var active int
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM gs_members WHERE group_name = ? AND status = ?`),
-		group, string(Active)).Scan(&active); err != nil {
-		return err
-	}
-	if active != len(r.Tags) {
-		return fmt.Errorf("%w: %d active members, update re-tags %d", ErrEpochConflict, active, len(r.Tags))
-	}
-	for _, mt := range r.Tags {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE gs_members SET tag = ?, epoch = ?
-			WHERE group_name = ? AND id = ? AND status = ?`), mt.Tag, int64(r.Epoch), group, mt.MemberID, string(Active))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, fmt.Errorf("%w: %q is not an active member", ErrEpochConflict, mt.MemberID))
-		}
-		if err := s.insertTag(ctx, tx, group, mt.MemberID, mt.Tag, r.Epoch); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Revocations implements Store.
@@ -240,6 +201,42 @@ func (s *SQLStore) Revocations(ctx context.Context, group string, after uint64) 
 		out = append(out, r)
 	}
 	return out, wrap("revocations", rows.Err())
+}
+
+// RebaseTags implements Store.
+func (s *SQLStore) RebaseTags(ctx context.Context, group string, epoch uint64, tags []MemberTag) error {
+	return wrap("rebase tags", s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockEpoch(ctx, tx, group, epoch, epoch); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE gs_groups SET per_epoch_tags = 0 WHERE name = ? AND per_epoch_tags <> 0`), group)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already converted
+		}
+		var members int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM gs_members WHERE group_name = ?`), group).Scan(&members); err != nil {
+			return err
+		}
+		if members != len(tags) {
+			return fmt.Errorf("%w: %d members, %d base tags", ErrEpochConflict, members, len(tags))
+		}
+		for _, mt := range tags {
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE gs_members SET tag = ?,
+				epoch = COALESCE((SELECT MIN(t.epoch) FROM gs_tags t WHERE t.group_name = ? AND t.member_id = ?), epoch)
+				WHERE group_name = ? AND id = ?`), mt.Tag, group, mt.MemberID, group, mt.MemberID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return errors.Join(err, fmt.Errorf("%w: %q is not a member", ErrEpochConflict, mt.MemberID))
+			}
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM gs_tags WHERE group_name = ?`), group)
+		return err
+	}))
 }
 
 func notFound(err error, format string, args ...any) error {

@@ -25,18 +25,21 @@ const (
 )
 
 // Group is a group as the store records it: its name, current key epoch and
-// the public key of that epoch (groupsig encoding).
+// the public key of that epoch (groupsig encoding). PerEpochTags marks a
+// group written before schema version 2, whose members still carry a tag
+// per epoch; RebaseTags converts it (LoadIssuer and NewOpener do).
 type Group struct {
-	Name      string
-	Epoch     uint64
-	PublicKey []byte
-	CreatedAt time.Time
+	Name         string
+	Epoch        uint64
+	PublicKey    []byte
+	CreatedAt    time.Time
+	PerEpochTags bool
 }
 
 // Member is one registry entry. Secret is the member's x sealed by the
-// issuer (see Issuer); Tag is the encoding of the member's A at Epoch, the
-// value Open recovers from a signature. Tags of earlier epochs stay
-// resolvable through Identify.
+// issuer (see Issuer); Tag is the member's base tag, the encoding of its A
+// under the group's epoch-0 key (groupsig.Rewinder), which names its
+// signatures of every epoch; Epoch is the epoch the member joined at.
 type Member struct {
 	ID           string
 	Secret       []byte
@@ -48,17 +51,16 @@ type Member struct {
 }
 
 // Revocation is one recorded revocation: the update that moves the group to
-// Epoch, the new public key, and the new tag of every member that stays.
+// Epoch and the new public key. It touches no other member's entry.
 type Revocation struct {
 	Epoch     uint64
 	MemberID  string
 	Update    []byte // groupsig.Revocation encoding
 	PublicKey []byte // groupsig.PublicKey at Epoch
-	Tags      []MemberTag
 	At        time.Time
 }
 
-// MemberTag is a member's tag at a new epoch.
+// MemberTag is a member's base tag (RebaseTags).
 type MemberTag struct {
 	MemberID string
 	Tag      []byte
@@ -84,13 +86,18 @@ type Store interface {
 	Member(ctx context.Context, group, id string) (Member, error)
 	// Members returns all members, active and revoked, in join order.
 	Members(ctx context.Context, group string) ([]Member, error)
-	// Identify returns the member whose key had tag at any epoch. ErrNotFound.
+	// Identify returns the member whose base tag is tag. ErrNotFound.
 	Identify(ctx context.Context, group string, tag []byte) (Member, error)
 	// Revoke records r: the group must be at r.Epoch−1 (ErrEpochConflict
-	// otherwise), r.MemberID must be active (ErrNotActive, ErrNotFound), and
-	// r.Tags must give a new tag to exactly the other active members
-	// (ErrEpochConflict otherwise, e.g. when a member joined meanwhile).
+	// otherwise) and r.MemberID must be active (ErrNotActive, ErrNotFound).
+	// It costs O(1) rows whatever the size of the group.
 	Revoke(ctx context.Context, group string, r Revocation) error
 	// Revocations returns the revocations to epochs after `after`, in order.
 	Revocations(ctx context.Context, group string, after uint64) ([]Revocation, error)
+	// RebaseTags converts a group with PerEpochTags: tags gives every
+	// member its base tag, each member's Epoch becomes the epoch it joined
+	// at, and the tags per epoch are dropped. The group must be at epoch
+	// and tags must cover exactly its members (ErrEpochConflict otherwise).
+	// On a group already converted it does nothing.
+	RebaseTags(ctx context.Context, group string, epoch uint64, tags []MemberTag) error
 }

@@ -261,7 +261,11 @@ func (n *Node) group(ctx context.Context, name string, ikb, okb []byte) (*regist
 	if err != nil {
 		return nil, nil, err
 	}
-	return is, registry.NewOpener(n.Registry, name, ok), nil
+	op, err := registry.NewOpener(ctx, n.Registry, name, ok, ik)
+	if err != nil {
+		return nil, nil, err
+	}
+	return is, op, nil
 }
 
 func (n *Node) addBank(ctx context.Context, id string) error {
