@@ -6,6 +6,7 @@
 package attesttest
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +111,10 @@ func startSWTPM(t testing.TB, bin, dir string) string {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(sock); err == nil {
+		// The socket file appears at bind, before swtpm listens: wait until
+		// a connection is accepted, or the first real one may be refused.
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			return "unix://" + sock
 		}
 		if time.Now().After(deadline) {
