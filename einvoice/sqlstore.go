@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"trustbank/internal/sqldb"
@@ -24,6 +25,12 @@ type SQLStore struct {
 	db    *sqldb.DB
 	batch *sqldb.Batcher
 	prep  *sqldb.Prepared
+	acks  struct { // the seller's acknowledgements not committed yet
+		sync.Mutex
+		numbers   []string        // not taken by a flushAcks yet
+		scheduled bool            // a flushAcks will take them
+		pending   map[string]bool // every one not committed yet
+	}
 }
 
 var (
@@ -42,6 +49,7 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 // Close stops group commit and closes prepared statements; it does not
 // close the database.
 func (s *SQLStore) Close() {
+	s.flushAcks(context.Background()) // best effort: ResendNotices covers a loss
 	s.batch.Close()
 	s.prep.Close()
 }
@@ -155,8 +163,12 @@ func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
 
 // InvoiceFor implements Store.
 func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error) {
-	return scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+	inv, err := scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
 		seller.String(), orderNo))
+	if err != nil {
+		return nil, err
+	}
+	return s.acked(inv), nil
 }
 
 // Issue implements Store.
@@ -248,7 +260,10 @@ func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInv
 		out = inv
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return s.acked(out), nil
 }
 
 // advance moves an invoice's state with InvoiceState.Next.
@@ -268,16 +283,78 @@ func (s *SQLStore) advance(ctx context.Context, tx *sql.Tx, number string, to In
 	return inv, nil
 }
 
-// MarkNotified implements Store.
+// MarkNotified implements Store: the acknowledgement joins the next group
+// commit, and MarkNotified does not wait for it (the notice is
+// at-least-once: an acknowledgement a crash loses only makes
+// ResendNotices send the notice again). One write, not waited for,
+// records every acknowledgement pending when it runs, so the session's
+// last step costs the commit loop one UPDATE and the session no commit.
 func (s *SQLStore) MarkNotified(ctx context.Context, number string) error {
-	return s.batch.Do(ctx, func(tx *sql.Tx) error {
-		_, err := s.advance(ctx, tx, number, StateNotified)
-		return err
+	s.acks.Lock()
+	if s.acks.pending == nil {
+		s.acks.pending = map[string]bool{}
+	}
+	if !s.acks.pending[number] {
+		s.acks.pending[number] = true
+		s.acks.numbers = append(s.acks.numbers, number)
+	}
+	start := !s.acks.scheduled
+	s.acks.scheduled = true
+	s.acks.Unlock()
+	if start {
+		go s.flushAcks(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// flushAcks writes the pending acknowledgements (an invoice not confirmed
+// is left as it is: Next refuses the skip) in one group-committed write,
+// and waits for it. If the commit fails they are pending again.
+func (s *SQLStore) flushAcks(ctx context.Context) error {
+	var numbers []string
+	taken := false
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if !taken { // a rerun (see sqldb.Batcher) writes the same ones
+			s.acks.Lock()
+			numbers, s.acks.numbers, s.acks.scheduled = s.acks.numbers, nil, false
+			s.acks.Unlock()
+			taken = true
+		}
+		for _, n := range numbers {
+			if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ?`,
+				StateNotified, n, StateConfirmed); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	s.acks.Lock()
+	defer s.acks.Unlock()
+	if err != nil {
+		s.acks.numbers = append(numbers, s.acks.numbers...)
+		return err
+	}
+	for _, n := range numbers {
+		delete(s.acks.pending, n)
+	}
+	return nil
+}
+
+// acked shows an acknowledgement not committed yet in inv's state.
+func (s *SQLStore) acked(inv *IssuedInvoice) *IssuedInvoice {
+	s.acks.Lock()
+	defer s.acks.Unlock()
+	if inv.State == StateConfirmed && s.acks.pending[inv.Number] {
+		inv.State = StateNotified
+	}
+	return inv
 }
 
 // Unnotified implements Store.
 func (s *SQLStore) Unnotified(ctx context.Context) ([]IssuedInvoice, error) {
+	if err := s.flushAcks(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT number, seller_sid, order_no FROM einv_invoices WHERE state = ? ORDER BY number`), StateConfirmed)
 	if err != nil {
 		return nil, err
@@ -374,6 +451,9 @@ func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoic
 // orders): what an operator watches, and what tests compare to show a
 // refused request changed nothing.
 func (s *SQLStore) Stats(ctx context.Context) (map[string]int64, error) {
+	if err := s.flushAcks(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]int64{}
 	for name, q := range map[string]string{
 		"buyers":             `SELECT count(*) FROM einv_buyers`,
