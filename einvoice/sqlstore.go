@@ -43,7 +43,7 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "einvoice", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db)}, nil
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 256), prep: sqldb.NewPrepared(db)}, nil
 }
 
 // Close stops group commit and closes prepared statements; it does not
@@ -210,15 +210,16 @@ func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) e
 }
 
 // insertInvoice inserts inv unless its order has one; it returns the
-// order's invoice.
+// order's invoice (the insert returns it: one statement, unless the order
+// has one already).
 func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInvoice) (*IssuedInvoice, error) {
-	if _, err := s.exec(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (seller_sid, order_no) DO NOTHING`, inv.Number, inv.SellerSID.String(), inv.OrderNo, inv.BuyerTag,
-		inv.Signed, StateIssued, inv.Created.Unix()); err != nil {
-		return nil, err
+	got, err := scanInvoice(s.row(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (seller_sid, order_no) DO NOTHING RETURNING `+invoiceCols, inv.Number, inv.SellerSID.String(), inv.OrderNo,
+		inv.BuyerTag, inv.Signed, StateIssued, inv.Created.Unix()))
+	if errors.Is(err, ErrNotFound) {
+		got, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+			inv.SellerSID.String(), inv.OrderNo))
 	}
-	got, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
-		inv.SellerSID.String(), inv.OrderNo))
 	if err != nil {
 		return nil, err
 	}
@@ -250,13 +251,10 @@ func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInv
 	var out *IssuedInvoice
 	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
 		var number string
-		if err := s.row(ctx, tx, `SELECT number FROM einv_sessions WHERE sid = ?`, id[:]).Scan(&number); err != nil {
+		if err := s.row(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ? RETURNING number`, id[:]).Scan(&number); err != nil {
 			return notFound(err, ErrUnknownSession)
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ?`, id[:]); err != nil {
-			return err
-		}
-		inv, err := s.advance(ctx, tx, number, StateConfirmed)
+		inv, err := s.confirmInvoice(ctx, tx, number)
 		out = inv
 		return err
 	})
@@ -266,20 +264,20 @@ func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInv
 	return s.acked(out), nil
 }
 
-// advance moves an invoice's state with InvoiceState.Next.
-func (s *SQLStore) advance(ctx context.Context, tx *sql.Tx, number string, to InvoiceState) (*IssuedInvoice, error) {
-	inv, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`+s.forUpdate(), number))
+// confirmInvoice moves an invoice to StateConfirmed (InvoiceState.Next:
+// from StateIssued; a confirmed or notified one stays) and returns it.
+func (s *SQLStore) confirmInvoice(ctx context.Context, tx *sql.Tx, number string) (*IssuedInvoice, error) {
+	inv, err := scanInvoice(s.row(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ? RETURNING `+invoiceCols,
+		StateConfirmed, number, StateIssued))
+	if errors.Is(err, ErrNotFound) { // not issued: already confirmed (or missing)
+		inv, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`, number))
+	}
 	if err != nil {
 		return nil, err
 	}
-	next, err := inv.State.Next(to)
-	if err != nil || next == inv.State {
-		return inv, err
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ?`, next, number); err != nil {
+	if _, err := inv.State.Next(StateConfirmed); err != nil {
 		return nil, err
 	}
-	inv.State = next
 	return inv, nil
 }
 
@@ -431,18 +429,22 @@ func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoic
 		if err := s.see(ctx, tx, seen); err != nil {
 			return err
 		}
-		o, err := s.order(ctx, tx, seller, orderNo)
+		res, err := s.exec(ctx, tx, `UPDATE einv_orders SET invoice_no = ? WHERE seller_sid = ? AND order_no = ? AND invoice_no IS NULL`,
+			invoiceNo, seller.String(), orderNo)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		o, err := s.order(ctx, tx, seller, orderNo) // no such order, or invoiced already
 		switch {
 		case err != nil:
 			return err
-		case o.InvoiceNo == invoiceNo:
-			return nil
-		case o.InvoiceNo != "":
+		case o.InvoiceNo != invoiceNo:
 			return fmt.Errorf("%w: order %q has invoice %s", ErrAlreadyInvoiced, orderNo, o.InvoiceNo)
 		}
-		_, err = s.exec(ctx, tx, `UPDATE einv_orders SET invoice_no = ? WHERE seller_sid = ? AND order_no = ?`,
-			invoiceNo, seller.String(), orderNo)
-		return err
+		return nil
 	})
 }
 
