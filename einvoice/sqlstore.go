@@ -30,6 +30,10 @@ type SQLStore struct {
 		numbers   []string        // not taken by a flushAcks yet
 		scheduled bool            // a flushAcks will take them
 		pending   map[string]bool // every one not committed yet
+		// committing is held to drop committed ones from pending, and
+		// read-held by a read that shows pending ones, so the read sees
+		// each in the database or in pending.
+		committing sync.RWMutex
 	}
 }
 
@@ -163,6 +167,8 @@ func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
 
 // InvoiceFor implements Store.
 func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error) {
+	s.acks.committing.RLock()
+	defer s.acks.committing.RUnlock()
 	inv, err := scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
 		seller.String(), orderNo))
 	if err != nil {
@@ -326,15 +332,19 @@ func (s *SQLStore) flushAcks(ctx context.Context) error {
 		}
 		return nil
 	})
-	s.acks.Lock()
-	defer s.acks.Unlock()
 	if err != nil {
+		s.acks.Lock()
 		s.acks.numbers = append(numbers, s.acks.numbers...)
+		s.acks.Unlock()
 		return err
 	}
+	s.acks.committing.Lock()
+	s.acks.Lock()
 	for _, n := range numbers {
 		delete(s.acks.pending, n)
 	}
+	s.acks.Unlock()
+	s.acks.committing.Unlock()
 	return nil
 }
 
