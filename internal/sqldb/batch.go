@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"sync"
 )
 
@@ -74,18 +75,29 @@ func (b *Batcher) loop() {
 		case <-b.stop:
 			return
 		}
-		batch := []*batchOp{first}
-	drain:
-		for len(batch) < b.max {
-			select {
-			case op := <-b.ops:
-				batch = append(batch, op)
-			default:
-				break drain
-			}
+		batch := b.drain([]*batchOp{first})
+		// While others are submitting, let the goroutines about to submit
+		// run first, so the batch (and its one fsync) serves them too.
+		for n := 0; len(batch) > n && len(batch) < b.max; {
+			n = len(batch)
+			runtime.Gosched()
+			batch = b.drain(batch)
 		}
 		b.run(batch)
 	}
+}
+
+// drain adds the operations waiting to batch, up to max.
+func (b *Batcher) drain(batch []*batchOp) []*batchOp {
+	for len(batch) < b.max {
+		select {
+		case op := <-b.ops:
+			batch = append(batch, op)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // errRetry makes the fast attempt of a batch roll back.
