@@ -142,7 +142,10 @@
 // idempotent: the first marks the invoice confirmed and triggers the
 // notice; a repeat changes nothing. Notices not yet acknowledged by the
 // seller are resent (System.ResendNotices) with a fresh t_n; the seller
-// accepts a second notice only if it names the same invoice.
+// accepts a second notice only if it names the same invoice. So the
+// system records the seller's acknowledgement with the next group commit
+// without waiting for it (Store.MarkNotified): one a crash loses only
+// means one more notice.
 //
 // # Errors
 //

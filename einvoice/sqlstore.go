@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"trustbank/internal/sqldb"
@@ -24,6 +25,16 @@ type SQLStore struct {
 	db    *sqldb.DB
 	batch *sqldb.Batcher
 	prep  *sqldb.Prepared
+	acks  struct { // the seller's acknowledgements not committed yet
+		sync.Mutex
+		numbers   []string        // not taken by a flushAcks yet
+		scheduled bool            // a flushAcks will take them
+		pending   map[string]bool // every one not committed yet
+		// committing is held to drop committed ones from pending, and
+		// read-held by a read that shows pending ones, so the read sees
+		// each in the database or in pending.
+		committing sync.RWMutex
+	}
 }
 
 var (
@@ -36,12 +47,13 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "einvoice", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 64), prep: sqldb.NewPrepared(db)}, nil
+	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 256), prep: sqldb.NewPrepared(db)}, nil
 }
 
 // Close stops group commit and closes prepared statements; it does not
 // close the database.
 func (s *SQLStore) Close() {
+	s.flushAcks(context.Background()) // best effort: ResendNotices covers a loss
 	s.batch.Close()
 	s.prep.Close()
 }
@@ -155,8 +167,14 @@ func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
 
 // InvoiceFor implements Store.
 func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error) {
-	return scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+	s.acks.committing.RLock()
+	defer s.acks.committing.RUnlock()
+	inv, err := scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
 		seller.String(), orderNo))
+	if err != nil {
+		return nil, err
+	}
+	return s.acked(inv), nil
 }
 
 // Issue implements Store.
@@ -198,15 +216,16 @@ func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) e
 }
 
 // insertInvoice inserts inv unless its order has one; it returns the
-// order's invoice.
+// order's invoice (the insert returns it: one statement, unless the order
+// has one already).
 func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInvoice) (*IssuedInvoice, error) {
-	if _, err := s.exec(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (seller_sid, order_no) DO NOTHING`, inv.Number, inv.SellerSID.String(), inv.OrderNo, inv.BuyerTag,
-		inv.Signed, StateIssued, inv.Created.Unix()); err != nil {
-		return nil, err
+	got, err := scanInvoice(s.row(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (seller_sid, order_no) DO NOTHING RETURNING `+invoiceCols, inv.Number, inv.SellerSID.String(), inv.OrderNo,
+		inv.BuyerTag, inv.Signed, StateIssued, inv.Created.Unix()))
+	if errors.Is(err, ErrNotFound) {
+		got, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
+			inv.SellerSID.String(), inv.OrderNo))
 	}
-	got, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
-		inv.SellerSID.String(), inv.OrderNo))
 	if err != nil {
 		return nil, err
 	}
@@ -238,46 +257,112 @@ func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInv
 	var out *IssuedInvoice
 	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
 		var number string
-		if err := s.row(ctx, tx, `SELECT number FROM einv_sessions WHERE sid = ?`, id[:]).Scan(&number); err != nil {
+		if err := s.row(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ? RETURNING number`, id[:]).Scan(&number); err != nil {
 			return notFound(err, ErrUnknownSession)
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ?`, id[:]); err != nil {
-			return err
-		}
-		inv, err := s.advance(ctx, tx, number, StateConfirmed)
+		inv, err := s.confirmInvoice(ctx, tx, number)
 		out = inv
 		return err
 	})
-	return out, err
-}
-
-// advance moves an invoice's state with InvoiceState.Next.
-func (s *SQLStore) advance(ctx context.Context, tx *sql.Tx, number string, to InvoiceState) (*IssuedInvoice, error) {
-	inv, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`+s.forUpdate(), number))
 	if err != nil {
 		return nil, err
 	}
-	next, err := inv.State.Next(to)
-	if err != nil || next == inv.State {
-		return inv, err
+	return s.acked(out), nil
+}
+
+// confirmInvoice moves an invoice to StateConfirmed (InvoiceState.Next:
+// from StateIssued; a confirmed or notified one stays) and returns it.
+func (s *SQLStore) confirmInvoice(ctx context.Context, tx *sql.Tx, number string) (*IssuedInvoice, error) {
+	inv, err := scanInvoice(s.row(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ? RETURNING `+invoiceCols,
+		StateConfirmed, number, StateIssued))
+	if errors.Is(err, ErrNotFound) { // not issued: already confirmed (or missing)
+		inv, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`, number))
 	}
-	if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ?`, next, number); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	inv.State = next
+	if _, err := inv.State.Next(StateConfirmed); err != nil {
+		return nil, err
+	}
 	return inv, nil
 }
 
-// MarkNotified implements Store.
+// MarkNotified implements Store: the acknowledgement joins the next group
+// commit, and MarkNotified does not wait for it (the notice is
+// at-least-once: an acknowledgement a crash loses only makes
+// ResendNotices send the notice again). One write, not waited for,
+// records every acknowledgement pending when it runs, so the session's
+// last step costs the commit loop one UPDATE and the session no commit.
 func (s *SQLStore) MarkNotified(ctx context.Context, number string) error {
-	return s.batch.Do(ctx, func(tx *sql.Tx) error {
-		_, err := s.advance(ctx, tx, number, StateNotified)
-		return err
+	s.acks.Lock()
+	if s.acks.pending == nil {
+		s.acks.pending = map[string]bool{}
+	}
+	if !s.acks.pending[number] {
+		s.acks.pending[number] = true
+		s.acks.numbers = append(s.acks.numbers, number)
+	}
+	start := !s.acks.scheduled
+	s.acks.scheduled = true
+	s.acks.Unlock()
+	if start {
+		go s.flushAcks(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// flushAcks writes the pending acknowledgements (an invoice not confirmed
+// is left as it is: Next refuses the skip) in one group-committed write,
+// and waits for it. If the commit fails they are pending again.
+func (s *SQLStore) flushAcks(ctx context.Context) error {
+	var numbers []string
+	taken := false
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if !taken { // a rerun (see sqldb.Batcher) writes the same ones
+			s.acks.Lock()
+			numbers, s.acks.numbers, s.acks.scheduled = s.acks.numbers, nil, false
+			s.acks.Unlock()
+			taken = true
+		}
+		for _, n := range numbers {
+			if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ?`,
+				StateNotified, n, StateConfirmed); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		s.acks.Lock()
+		s.acks.numbers = append(numbers, s.acks.numbers...)
+		s.acks.Unlock()
+		return err
+	}
+	s.acks.committing.Lock()
+	s.acks.Lock()
+	for _, n := range numbers {
+		delete(s.acks.pending, n)
+	}
+	s.acks.Unlock()
+	s.acks.committing.Unlock()
+	return nil
+}
+
+// acked shows an acknowledgement not committed yet in inv's state.
+func (s *SQLStore) acked(inv *IssuedInvoice) *IssuedInvoice {
+	s.acks.Lock()
+	defer s.acks.Unlock()
+	if inv.State == StateConfirmed && s.acks.pending[inv.Number] {
+		inv.State = StateNotified
+	}
+	return inv
 }
 
 // Unnotified implements Store.
 func (s *SQLStore) Unnotified(ctx context.Context) ([]IssuedInvoice, error) {
+	if err := s.flushAcks(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT number, seller_sid, order_no FROM einv_invoices WHERE state = ? ORDER BY number`), StateConfirmed)
 	if err != nil {
 		return nil, err
@@ -354,18 +439,22 @@ func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoic
 		if err := s.see(ctx, tx, seen); err != nil {
 			return err
 		}
-		o, err := s.order(ctx, tx, seller, orderNo)
+		res, err := s.exec(ctx, tx, `UPDATE einv_orders SET invoice_no = ? WHERE seller_sid = ? AND order_no = ? AND invoice_no IS NULL`,
+			invoiceNo, seller.String(), orderNo)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		o, err := s.order(ctx, tx, seller, orderNo) // no such order, or invoiced already
 		switch {
 		case err != nil:
 			return err
-		case o.InvoiceNo == invoiceNo:
-			return nil
-		case o.InvoiceNo != "":
+		case o.InvoiceNo != invoiceNo:
 			return fmt.Errorf("%w: order %q has invoice %s", ErrAlreadyInvoiced, orderNo, o.InvoiceNo)
 		}
-		_, err = s.exec(ctx, tx, `UPDATE einv_orders SET invoice_no = ? WHERE seller_sid = ? AND order_no = ?`,
-			invoiceNo, seller.String(), orderNo)
-		return err
+		return nil
 	})
 }
 
@@ -374,6 +463,9 @@ func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoic
 // orders): what an operator watches, and what tests compare to show a
 // refused request changed nothing.
 func (s *SQLStore) Stats(ctx context.Context) (map[string]int64, error) {
+	if err := s.flushAcks(ctx); err != nil {
+		return nil, err
+	}
 	out := map[string]int64{}
 	for name, q := range map[string]string{
 		"buyers":             `SELECT count(*) FROM einv_buyers`,

@@ -138,7 +138,7 @@ type SellerRecord struct {
 }
 
 // Store is the system's storage. Every method is atomic and durable when
-// it returns nil.
+// it returns nil (MarkNotified excepted, see there).
 type Store interface {
 	// RegisterBuyer records the registration nonce (ErrReplay if seen)
 	// and sets the buyer's current identity, dropping any pending one.
@@ -164,9 +164,15 @@ type Store interface {
 	// Confirm marks the session and its invoice confirmed (idempotent)
 	// and returns the invoice.
 	Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error)
-	// MarkNotified records the seller's acknowledgement of the notice.
+	// MarkNotified records the seller's acknowledgement of the notice of
+	// a confirmed invoice (of any other, it changes nothing). It is the
+	// one write that need not be durable when it returns: the notice is
+	// at-least-once, and an acknowledgement a crash loses only makes
+	// ResendNotices send the notice again, which the seller answers
+	// idempotently.
 	MarkNotified(ctx context.Context, number string) error
-	// Unnotified lists confirmed invoices whose notice is not acknowledged.
+	// Unnotified lists confirmed invoices whose notice is not
+	// acknowledged (acknowledgements recorded before the call count).
 	Unnotified(ctx context.Context) ([]IssuedInvoice, error)
 	// Prune drops replay-cache entries that expired before now.
 	Prune(ctx context.Context, now time.Time) (int64, error)

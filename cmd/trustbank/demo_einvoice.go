@@ -17,6 +17,7 @@ import (
 	"trustbank/einvoice/einvoicehttp"
 	"trustbank/einvoice/invoice"
 	"trustbank/internal/node"
+	"trustbank/internal/qrimg"
 )
 
 // wireTap is an eavesdropper on the system–seller link: it passes
@@ -103,7 +104,33 @@ func (d *demo) einvoiceStory(ctx context.Context, n *node.Node, dataDir string) 
 		return err
 	}
 	d.say("alice", "verified invoice %s offline against the CA root in %s", "anyone holding the root can check an invoice without the tax system", sd.Invoice.Number, node.EinvoiceRootFile)
+	if err := d.scanQR(sd); err != nil {
+		return err
+	}
 	return d.einvoiceAttacks(ctx, sys, req, resp, conf, sd)
+}
+
+// scanQR renders the invoice's QR code, decodes the image back (as a
+// phone's scanner would) and checks the text against the invoice.
+func (d *demo) scanQR(sd *invoice.Signed) error {
+	img, err := sd.QR()
+	if err != nil {
+		return err
+	}
+	text, err := qrimg.DecodeTextPNG(img)
+	if err != nil {
+		return fmt.Errorf("demo: the invoice's QR code: %w", err)
+	}
+	q, err := invoice.ParseQR(text)
+	if err != nil {
+		return err
+	}
+	if err := sd.MatchQR(q); err != nil {
+		return err
+	}
+	d.say("alice", "scanned the QR code printed on the invoice (a %d-byte PNG); it reads %q", "number, date, seller, total and the check code of this signed copy",
+		len(img), text)
+	return nil
 }
 
 // serveShop starts the shop's invoicing server on loopback HTTP and

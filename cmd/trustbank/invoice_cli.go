@@ -286,7 +286,7 @@ func printInvoice(w io.Writer, inv *invoice.Invoice) {
 // verified-parsed first: a malformed file is refused).
 func invoiceExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("invoice export", stderr)
-	format := fs.String("format", "json", "json (canonical signed JSON)")
+	format := fs.String("format", "json", "json (canonical signed JSON), ubl (UBL 2.1 Invoice XML), pdf (printable page) or qr (PNG of the QR code)")
 	out := fs.String("out", "", "output file (default: standard output)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -306,8 +306,17 @@ func invoiceExport(args []string, stdout, stderr io.Writer) error {
 	switch *format {
 	case "json":
 		data = sd.JSON()
+	case "ubl":
+		data, err = sd.UBL()
+	case "pdf":
+		data, err = sd.PDF() // with the CJK font if the machine has one (invoice.CJKFont)
+	case "qr":
+		data, err = sd.QR()
 	default:
-		return fmt.Errorf("%w: --format %q: this build exports json (ubl, pdf and qr come with package einvoice/invoice's exporters)", errUsage, *format)
+		return fmt.Errorf("%w: --format %q: want json, ubl, pdf or qr", errUsage, *format)
+	}
+	if err != nil {
+		return fmt.Errorf("invoice export %s: %w", *format, err)
 	}
 	if *out == "" {
 		_, err = stdout.Write(data)

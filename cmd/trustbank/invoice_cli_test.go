@@ -16,7 +16,10 @@ import (
 	"trustbank/einvoice/biometric"
 	"trustbank/einvoice/einvoicehttp"
 	"trustbank/einvoice/einvoicetest"
+	"trustbank/einvoice/invoice"
+	"trustbank/einvoice/invoice/doctest"
 	"trustbank/internal/node"
+	"trustbank/internal/qrimg/qrtest"
 )
 
 // writeTemplate writes t as a JSON array.
@@ -102,6 +105,7 @@ func TestInvoiceCLI(t *testing.T) {
 	if _, err := run(t, "invoice", "export", "--format", "docx", inv); !errors.Is(err, errUsage) {
 		t.Fatalf("export to an unknown format: %v", err)
 	}
+	checkExports(t, dir, inv)
 
 	// Tampering: the total changed by one fen.
 	b, _ := os.ReadFile(inv)
@@ -208,5 +212,56 @@ func TestServeRoles(t *testing.T) {
 	}
 	if _, err := run(t, "serve", "--data", t.TempDir(), "--roles", "bank,seller"); !errors.Is(err, errUsage) {
 		t.Fatalf("unknown role: %v", err)
+	}
+}
+
+// checkExports exports the signed invoice in FILE as UBL, PDF and QR and
+// reads each back with an independent tool: xmllint parses the UBL (and
+// it names the invoice), pdftoppm renders the PDF (a page, not blank) and
+// pdftotext finds the number and total in it, zbarimg decodes the QR code
+// to the invoice's QR text.
+func checkExports(t *testing.T, dir, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := invoice.ParseJSON(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := func(format string) []byte {
+		out := filepath.Join(dir, "export."+format)
+		mustRun(t, "invoice", "export", "--format", format, "--out", out, file)
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	ubl := export("ubl")
+	doctest.XMLLint(t, ubl)
+	if !bytes.Contains(ubl, []byte("<cbc:ID>"+sd.Invoice.Number+"</cbc:ID>")) {
+		t.Fatalf("the UBL export does not name invoice %s:\n%s", sd.Invoice.Number, ubl)
+	}
+	pdf := export("pdf")
+	if img := doctest.PDFToPPM(t, pdf); img != nil {
+		if ink := doctest.InkFraction(img); ink < 0.01 || ink > 0.5 {
+			t.Fatalf("the PDF export renders %.3f ink: blank or black", ink)
+		}
+	}
+	if text, ok := doctest.PDFToText(t, pdf); ok {
+		for _, w := range []string{sd.Invoice.Number, invoice.Yuan(sd.Invoice.Total)} {
+			if !strings.Contains(text, w) {
+				t.Fatalf("pdftotext finds no %q in the PDF export:\n%s", w, text)
+			}
+		}
+	}
+	want, err := sd.QRData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := qrtest.Zbar(t, "invoice export --format qr", export("qr")); ok && string(got) != want.String() {
+		t.Fatalf("zbarimg reads %q from the QR export, want %q", got, want)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
+
+	"trustbank/einvoice/invoice"
 
 	"trustbank/internal/dbtest"
 )
@@ -79,6 +82,23 @@ func TestDemoSQLite(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	checkDemoQR(t, out)
+}
+
+// checkDemoQR wants the QR text the demo decoded from the invoice's PNG to
+// be a well-formed QR text naming the invoice the demo issued, for its
+// total.
+func checkDemoQR(t *testing.T, out string) {
+	t.Helper()
+	issued := regexp.MustCompile(`issued invoice (\d{20}), total (\d+\.\d\d) CNY`).FindStringSubmatch(out)
+	read := regexp.MustCompile(`it reads "(TBEINV1,[^"]*)"`).FindStringSubmatch(out)
+	if issued == nil || read == nil {
+		t.Fatalf("demo output lacks the issued invoice or its scanned QR code:\n%s", out)
+	}
+	q, err := invoice.ParseQR(read[1])
+	if err != nil || q.Number != issued[1] || invoice.Yuan(q.Total) != issued[2] {
+		t.Fatalf("the demo's QR code reads %q (%+v, %v); the demo issued invoice %s for %s", read[1], q, err, issued[1], issued[2])
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm3"
 	"storj.io/infectious"
@@ -132,12 +133,22 @@ func rep(w []byte, h *Helper) ([32]byte, error) {
 }
 
 func newFEC(p Params) (*infectious.FEC, error) {
+	key := [2]int{p.K, p.N}
+	if f, ok := fecs.Load(key); ok {
+		return f.(*infectious.FEC), nil
+	}
 	f, err := infectious.NewFEC(p.K, p.N)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrParams, err)
 	}
+	fecs.Store(key, f)
 	return f, nil
 }
+
+// fecs caches the codes by (K, N): building one (its matrices) cost as
+// much as a decoding, and an infectious.FEC is never written after
+// NewFEC, so one serves concurrent callers.
+var fecs sync.Map
 
 // codeword returns the RS codeword of m with every bit repeated
 // p.Repeat times, packed (bit b of byte i, most significant first, is
