@@ -118,10 +118,10 @@ func writeScenario1(w io.Writer, r *sim.Scenario1) {
 
 func writeScenario2(w io.Writer, r *sim.Scenario2) {
 	fmt.Fprintf(w, "scenario 2: RMS error %% over 50 transactions (%d seeds, bias %g, σ %g)\n", r.Seeds, r.Noise.Bias, r.Noise.Sigma)
-	fmt.Fprintf(w, "%-6s %-16s %-16s %-16s\n", "model", "(a) steps", "(b) rise", "(c) fall")
-	fmt.Fprintf(w, "%-6s %-16.2f %-16.2f %-16.2f\n", "paper'", 100*r.PaperRMS["a"], 100*r.PaperRMS["b"], 100*r.PaperRMS["c"])
+	fmt.Fprintf(w, "%-16s %-16s %-16s %-16s\n", "model", "(a) steps", "(b) rise", "(c) fall")
+	fmt.Fprintf(w, "%-16s %-16.2f %-16.2f %-16.2f\n", "paper (reported)", 100*r.PaperRMS["a"], 100*r.PaperRMS["b"], 100*r.PaperRMS["c"])
 	for _, m := range r.Models {
-		fmt.Fprintf(w, "%-6s %-16s %-16s %-16s\n", m.Model, pm(m.RMS["a"], 100), pm(m.RMS["b"], 100), pm(m.RMS["c"], 100))
+		fmt.Fprintf(w, "%-16s %-16s %-16s %-16s\n", m.Model, pm(m.RMS["a"], 100), pm(m.RMS["b"], 100), pm(m.RMS["c"], 100))
 	}
 	fmt.Fprintf(w, "sweep (mean RMS %% a/b/c):\n")
 	for _, c := range r.Sweep {

@@ -47,7 +47,7 @@ func TestTrustSimulateJSON(t *testing.T) {
 
 func TestTrustSimulateText(t *testing.T) {
 	out, _, err := runCLI(t, "trust", "simulate", "--scenario", "2", "--seeds", "3")
-	if err != nil || !strings.Contains(out, "paper' 8.23") || !strings.Contains(out, "ours") {
+	if err != nil || !strings.Contains(out, "paper (reported) 8.23") || !strings.Contains(out, "ours") {
 		t.Errorf("scenario 2 text: %v\n%s", err, out)
 	}
 	out, _, err = runCLI(t, "trust", "simulate", "--users", "2000", "--transactions", "3", "--json")
