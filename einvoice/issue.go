@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"trustbank/einvoice/invoice"
 )
@@ -38,11 +39,11 @@ func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, err
 	if err != nil {
 		return nil, err
 	}
-	signed, number, err := s.invoiceFor(ctx, ss, rec, seller)
+	sd, err := s.invoiceFor(ctx, ss, rec, seller)
 	if err != nil {
 		return nil, err
 	}
-	return s.deliver(ctx, m, ss, rec, signed, number)
+	return s.deliver(ctx, m, ss, rec, sd)
 }
 
 // authenticate checks message 1: window, S_i, registered identity; then
@@ -96,25 +97,21 @@ func (ss *session) open(m *Request) error {
 
 // invoiceFor returns the order's invoice: the one already issued to this
 // buyer, or a new one from the seller's answer.
-func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, seller *SellerRecord) ([]byte, string, error) {
+func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, seller *SellerRecord) (*invoice.Signed, error) {
 	prev, err := s.store.InvoiceFor(ctx, ss.sid, ss.order.OrderNo)
 	switch {
 	case err == nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
-		return nil, "", fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
+		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
 	case err == nil:
-		return prev.Signed, prev.Number, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
+		return prev.Signed, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
 	case !errors.Is(err, ErrNotFound):
-		return nil, "", err
+		return nil, err
 	}
 	deal, err := s.verifyDeal(ctx, seller, ss.order.OrderNo)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	sd, err := s.issue(deal, ss.order)
-	if err != nil {
-		return nil, "", err
-	}
-	return sd.JSON(), sd.Invoice.Number, nil
+	return s.issue(deal, ss.order)
 }
 
 // verifyDeal runs messages 2 and 3 with the seller.
@@ -156,7 +153,7 @@ func (s *System) verifyDeal(ctx context.Context, seller *SellerRecord, orderNo s
 func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 	now := s.now().In(invoice.ChinaTime)
 	inv := &invoice.Invoice{
-		Number:    invoiceNumber(now.Year()),
+		Number:    invoiceNumber(now),
 		IssueDate: now.Format(invoice.DateLayout),
 		Seller:    invoice.Party{Name: deal.SellerName, TaxID: deal.SellerTaxID.String()},
 		Buyer:     invoice.Party{Name: o.BuyerName, TaxID: o.BuyerTaxID},
@@ -175,30 +172,49 @@ func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 	return sd, nil
 }
 
-// invoiceNumber is a fresh 20-digit number: the year's last two digits
-// and 18 random digits (uniqueness is the store's primary key).
-func invoiceNumber(year int) string {
-	n, err := rand.Int(rand.Reader, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil))
+// invoiceNumber is a fresh 20-digit number: the year's last two digits,
+// 11 digits of milliseconds since the year began (China Standard Time)
+// and 7 random digits. Numbers issued later sort later, so the store's
+// index of numbers grows at its end (package doc, "Storage"); two invoices
+// of the same millisecond collide with probability 10⁻⁷ (uniqueness is the
+// store's primary key: a collision fails the issuance, nothing is issued).
+func invoiceNumber(now time.Time) string {
+	now = now.In(invoice.ChinaTime)
+	ms := now.Sub(time.Date(now.Year(), 1, 1, 0, 0, 0, 0, invoice.ChinaTime)).Milliseconds()
+	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
 	if err != nil {
 		panic(err)
 	}
-	return fmt.Sprintf("%02d%018d", year%100, n)
+	return fmt.Sprintf("%02d%011d%07d", now.Year()%100, ms, n)
+}
+
+// newSessionID is a fresh session handle: 6 bytes of the Unix time in
+// milliseconds, then 10 random bytes. Handles made later sort later, so
+// the store's session index grows at its end; the time in it is that of
+// message 4, which an eavesdropper sees go by anyway.
+func newSessionID(now time.Time) [SessionLen]byte {
+	var id [SessionLen]byte
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (8 * (5 - i)))
+	}
+	copy(id[6:], random(SessionLen-6))
+	return id
 }
 
 // deliver commits the issuance and builds message 4.
-func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *BuyerRecord, signed []byte, number string) (*InvoiceResponse, error) {
+func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *BuyerRecord, sd *invoice.Signed) (*InvoiceResponse, error) {
 	next := s.ke.NewIdentity(ss.eID, ss.b)
-	resp := &InvoiceResponse{}
-	copy(resp.Session[:], random(SessionLen))
 	now := s.now()
+	resp := &InvoiceResponse{Session: newSessionID(now)}
 	is := &Issuance{
 		Seen:     s.seen("S_i", m.S[:], m.T),
 		BuyerTag: rec.Tag, UsedID: s.idTag(&m.Identity), NextID: s.idTag(&next),
-		Invoice: IssuedInvoice{Number: number, SellerSID: ss.sid, OrderNo: ss.order.OrderNo, BuyerTag: rec.Tag,
-			Signed: signed, State: StateIssued, Created: now},
+		Invoice: IssuedInvoice{Number: sd.Invoice.Number, SellerSID: ss.sid, OrderNo: ss.order.OrderNo, BuyerTag: rec.Tag,
+			Signed: sd, State: StateIssued, Created: now},
 		Session: SessionRecord{ID: resp.Session},
 	}
-	resp.C = enc(ss.tk[:], "c_e", encodeDelivery(signed, &next))
+	resp.C = enc(ss.tk[:], "c_e", encodeDelivery(sd.JSON(), &next))
 	resp.S = h(ss.tk[:], lblse, resp.C, ss.eID[:], ss.mi, resp.Session[:])
 	is.Session.ConfirmMAC = h(ss.tk[:], lblRi, ss.eID[:], ss.sid[:], ss.mi, resp.S[:])
 	if _, err := s.store.Issue(ctx, is); err != nil {
@@ -241,11 +257,7 @@ func sellerError(err error) error {
 
 // sameOrder wants an invoice issued before to be the one the order asks
 // for now (amount and title), so a retry never delivers a mismatch.
-func sameOrder(signed []byte, o *Order) error {
-	sd, err := invoice.ParseJSON(signed)
-	if err != nil {
-		return fmt.Errorf("einvoice: stored invoice: %w", err)
-	}
+func sameOrder(sd *invoice.Signed, o *Order) error {
 	inv := &sd.Invoice
 	if inv.Total != o.Amount || inv.Buyer.Name != o.BuyerName || inv.Buyer.TaxID != o.BuyerTaxID {
 		return fmt.Errorf("%w: the order's invoice %s says total %d fen for %q", ErrDealMismatch, inv.Number, inv.Total, inv.Buyer.Name)

@@ -71,7 +71,7 @@ func (s *Seller) Total(d *Deal) (int64, error) { return d.total(s.now()) }
 // role will.
 func (d *Deal) total(now time.Time) (int64, error) {
 	now = now.In(invoice.ChinaTime)
-	inv := &invoice.Invoice{Number: invoiceNumber(now.Year()), IssueDate: now.Format(invoice.DateLayout),
+	inv := &invoice.Invoice{Number: invoiceNumber(now), IssueDate: now.Format(invoice.DateLayout),
 		Seller: invoice.Party{Name: d.SellerName, TaxID: d.SellerTaxID.String()}, Buyer: invoice.Party{Name: "-"}, Items: d.Items}
 	if err := inv.Compute(); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)

@@ -10,6 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/smx509"
+
+	"trustbank/einvoice/invoice"
 	"trustbank/internal/sqldb"
 )
 
@@ -22,9 +26,13 @@ var migrations embed.FS
 // sessions share one transaction and one durable commit, each in its own
 // savepoint, and none is answered before that commit.
 type SQLStore struct {
-	db    *sqldb.DB
-	batch *sqldb.Batcher
-	prep  *sqldb.Prepared
+	db     *sqldb.DB
+	batch  *sqldb.Batcher
+	prep   *sqldb.Prepared
+	chains struct { // signers' chains by hash (einv_chains)
+		sync.Mutex
+		parsed map[string][]*smx509.Certificate // read or written, and committed
+	}
 	acks  struct { // the seller's acknowledgements not committed yet
 		sync.Mutex
 		numbers   []string        // not taken by a flushAcks yet
@@ -47,7 +55,9 @@ func NewSQLStore(ctx context.Context, db *sqldb.DB) (*SQLStore, error) {
 	if err := sqldb.MigrateEmbedded(ctx, db, "einvoice", migrations); err != nil {
 		return nil, err
 	}
-	return &SQLStore{db: db, batch: sqldb.NewBatcher(db, 256), prep: sqldb.NewPrepared(db)}, nil
+	s := &SQLStore{db: db, batch: sqldb.NewBatcher(db, 256), prep: sqldb.NewPrepared(db)}
+	s.chains.parsed = map[string][]*smx509.Certificate{}
+	return s, nil
 }
 
 // Close stops group commit and closes prepared statements; it does not
@@ -91,8 +101,8 @@ func notFound(err error, sentinel error) error {
 
 // see inserts a replay-cache entry in tx; ErrReplay if it is there.
 func (s *SQLStore) see(ctx context.Context, tx *sql.Tx, seen Seen) error {
-	res, err := s.exec(ctx, tx, `INSERT INTO einv_replay (scope, tag, expires) VALUES (?, ?, ?)
-		ON CONFLICT (scope, tag) DO NOTHING`, seen.Scope, seen.Tag, seen.Expires.Unix())
+	res, err := s.exec(ctx, tx, `INSERT INTO einv_seen (sent, scope, tag) VALUES (?, ?, ?)
+		ON CONFLICT (sent, scope, tag) DO NOTHING`, seen.At.Unix(), seen.Scope, seen.Tag)
 	if err != nil {
 		return err
 	}
@@ -151,13 +161,19 @@ func (s *SQLStore) Seller(ctx context.Context, tag []byte) (*SellerRecord, error
 	return &r, nil
 }
 
-const invoiceCols = `number, seller_sid, order_no, buyer_tag, signed, state, created`
+// invoiceCols are an invoice's columns but its document; docCols the
+// document's: the canonical encoding, the signature and the chain's hash
+// (migration 0002), or the JSON of an invoice stored before (signed).
+const (
+	invoiceCols = `number, seller_sid, order_no, buyer_tag, state, created`
+	docCols     = `doc, sig, chain, signed`
+)
 
-func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
+func scanInvoice(row *sql.Row, doc ...any) (*IssuedInvoice, error) {
 	var inv IssuedInvoice
 	var sid string
 	var created int64
-	if err := row.Scan(&inv.Number, &sid, &inv.OrderNo, &inv.BuyerTag, &inv.Signed, &inv.State, &created); err != nil {
+	if err := row.Scan(append([]any{&inv.Number, &sid, &inv.OrderNo, &inv.BuyerTag, &inv.State, &created}, doc...)...); err != nil {
 		return nil, notFound(err, ErrNotFound)
 	}
 	copy(inv.SellerSID[:], sid)
@@ -165,29 +181,108 @@ func scanInvoice(row *sql.Row) (*IssuedInvoice, error) {
 	return &inv, nil
 }
 
+// storedDoc is an invoice's document as the store keeps it.
+type storedDoc struct{ doc, sig, chain, signed []byte }
+
+func (d *storedDoc) dest() []any { return []any{&d.doc, &d.sig, &d.chain, &d.signed} }
+
+// invoiceWithDoc reads an invoice with its document.
+func (s *SQLStore) invoiceWithDoc(ctx context.Context, tx *sql.Tx, where string, args ...any) (*IssuedInvoice, error) {
+	var d storedDoc
+	inv, err := scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+`, `+docCols+` FROM einv_invoices WHERE `+where, args...), d.dest()...)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Signed, err = s.document(ctx, tx, &d); err != nil {
+		return nil, fmt.Errorf("einvoice: stored invoice %s: %w", inv.Number, err)
+	}
+	return inv, nil
+}
+
+// document rebuilds a stored document.
+func (s *SQLStore) document(ctx context.Context, tx *sql.Tx, d *storedDoc) (*invoice.Signed, error) {
+	if d.doc == nil {
+		return invoice.ParseJSON(d.signed)
+	}
+	chain, err := s.chain(ctx, tx, d.chain)
+	if err != nil {
+		return nil, err
+	}
+	return invoice.FromParts(d.doc, d.sig, chain)
+}
+
+// chain returns the chain stored under hash, parsed (once per store).
+func (s *SQLStore) chain(ctx context.Context, tx *sql.Tx, hash []byte) ([]*smx509.Certificate, error) {
+	s.chains.Lock()
+	c, ok := s.chains.parsed[string(hash)]
+	s.chains.Unlock()
+	if ok {
+		return c, nil
+	}
+	var der []byte
+	if err := s.row(ctx, tx, `SELECT certs FROM einv_chains WHERE hash = ?`, hash).Scan(&der); err != nil {
+		return nil, fmt.Errorf("chain: %w", notFound(err, ErrNotFound))
+	}
+	if !bytes.Equal(chainHash(der), hash) {
+		return nil, errors.New("chain does not match its hash")
+	}
+	c, err := invoice.ParseChainDER(der)
+	if err != nil {
+		return nil, err
+	}
+	s.knowChain(hash, c)
+	return c, nil
+}
+
+func (s *SQLStore) knowChain(hash []byte, c []*smx509.Certificate) {
+	s.chains.Lock()
+	s.chains.parsed[string(hash)] = c
+	s.chains.Unlock()
+}
+
+// chainHash names a stored chain: SM3 of its encoding.
+func chainHash(der []byte) []byte {
+	h := sm3.Sum(der)
+	return h[:]
+}
+
 // InvoiceFor implements Store.
 func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error) {
 	s.acks.committing.RLock()
 	defer s.acks.committing.RUnlock()
-	inv, err := scanInvoice(s.row(ctx, nil, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
-		seller.String(), orderNo))
+	inv, err := s.invoiceWithDoc(ctx, nil, `seller_sid = ? AND order_no = ?`, seller.String(), orderNo)
 	if err != nil {
 		return nil, err
 	}
 	return s.acked(inv), nil
 }
 
-// Issue implements Store.
+// Issue implements Store. The invoice's document is stored compactly
+// (docCols): its encoding and signature, and its chain once per signer.
 func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, error) {
+	doc, sig, err := is.Invoice.Signed.Parts()
+	if err != nil {
+		return nil, err
+	}
+	chainDER := is.Invoice.Signed.ChainDER()
+	hash := chainHash(chainDER)
+	s.chains.Lock()
+	_, known := s.chains.parsed[string(hash)]
+	s.chains.Unlock()
 	var out *IssuedInvoice
-	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+	err = s.batch.Do(ctx, func(tx *sql.Tx) error {
 		if err := s.see(ctx, tx, is.Seen); err != nil {
 			return err
 		}
 		if err := s.moveIdentity(ctx, tx, is); err != nil {
 			return err
 		}
-		inv, err := s.insertInvoice(ctx, tx, &is.Invoice)
+		if !known {
+			if _, err := s.exec(ctx, tx, `INSERT INTO einv_chains (hash, certs) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING`, hash, chainDER); err != nil {
+				return err
+			}
+		}
+		inv, err := s.insertInvoice(ctx, tx, &is.Invoice, &storedDoc{doc: doc, sig: sig, chain: hash, signed: []byte{}})
 		if err != nil {
 			return err
 		}
@@ -196,6 +291,9 @@ func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, err
 		out = inv
 		return err
 	})
+	if err == nil && !known {
+		s.knowChain(hash, is.Invoice.Signed.Chain)
+	}
 	return out, err
 }
 
@@ -216,16 +314,21 @@ func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) e
 }
 
 // insertInvoice inserts inv unless its order has one; it returns the
-// order's invoice (the insert returns it: one statement, unless the order
-// has one already).
-func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInvoice) (*IssuedInvoice, error) {
-	got, err := scanInvoice(s.row(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (seller_sid, order_no) DO NOTHING RETURNING `+invoiceCols, inv.Number, inv.SellerSID.String(), inv.OrderNo,
-		inv.BuyerTag, inv.Signed, StateIssued, inv.Created.Unix()))
-	if errors.Is(err, ErrNotFound) {
-		got, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE seller_sid = ? AND order_no = ?`,
-			inv.SellerSID.String(), inv.OrderNo))
+// order's invoice: inv if the insert took place (one statement), else the
+// one stored.
+func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInvoice, d *storedDoc) (*IssuedInvoice, error) {
+	res, err := s.exec(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`, `+docCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (seller_sid, order_no) DO NOTHING`, inv.Number, inv.SellerSID.String(), inv.OrderNo,
+		inv.BuyerTag, StateIssued, inv.Created.Unix(), d.doc, d.sig, d.chain, d.signed)
+	if err != nil {
+		return nil, err
 	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		got := *inv
+		got.State = StateIssued
+		return &got, err
+	}
+	got, err := s.invoiceWithDoc(ctx, tx, `seller_sid = ? AND order_no = ?`, inv.SellerSID.String(), inv.OrderNo)
 	if err != nil {
 		return nil, err
 	}
@@ -382,8 +485,8 @@ func (s *SQLStore) Unnotified(ctx context.Context) ([]IssuedInvoice, error) {
 }
 
 // Prune implements Store and SellerStore.
-func (s *SQLStore) Prune(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM einv_replay WHERE expires < ?`), now.Unix())
+func (s *SQLStore) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM einv_seen WHERE sent < ?`), before.Unix())
 	if err != nil {
 		return 0, err
 	}
@@ -471,7 +574,7 @@ func (s *SQLStore) Stats(ctx context.Context) (map[string]int64, error) {
 		"buyers":             `SELECT count(*) FROM einv_buyers`,
 		"buyers_pending":     `SELECT count(*) FROM einv_buyers WHERE pending_id IS NOT NULL`,
 		"sellers":            `SELECT count(*) FROM einv_sellers`,
-		"replay":             `SELECT count(*) FROM einv_replay`,
+		"replay":             `SELECT count(*) FROM einv_seen`,
 		"invoices":           `SELECT count(*) FROM einv_invoices`,
 		"invoices_confirmed": `SELECT count(*) FROM einv_invoices WHERE state >= 2`,
 		"invoices_notified":  `SELECT count(*) FROM einv_invoices WHERE state = 3`,

@@ -5,17 +5,21 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"trustbank/einvoice/invoice"
 )
 
 // ErrNotFound is returned by stores for a missing record.
 var ErrNotFound = errors.New("einvoice: not found")
 
 // Seen is one entry of a replay cache: a MAC or nonce (Tag) in a Scope
-// ("S_i", "reg", "seller:<sID>"…), kept until Expires.
+// ("S_i", "reg", "seller:<sID>"…) of a message timestamped At (which the
+// MAC covers: a replay has the same At), kept until the window of At has
+// passed (Prune).
 type Seen struct {
-	Scope   string
-	Tag     []byte
-	Expires time.Time
+	Scope string
+	Tag   []byte
+	At    time.Time
 }
 
 // InvoiceState is where an issued invoice is:
@@ -49,8 +53,8 @@ type IssuedInvoice struct {
 	Number    string
 	SellerSID SID
 	OrderNo   string
-	BuyerTag  []byte // tag of the buyer's eID
-	Signed    []byte // M_e: the signed invoice document
+	BuyerTag  []byte          // tag of the buyer's eID
+	Signed    *invoice.Signed // M_e: the signed invoice document
 	State     InvoiceState
 	Created   time.Time
 }
@@ -162,7 +166,8 @@ type Store interface {
 	// Session returns a session or ErrNotFound.
 	Session(ctx context.Context, id [SessionLen]byte) (*SessionRecord, error)
 	// Confirm marks the session and its invoice confirmed (idempotent)
-	// and returns the invoice.
+	// and returns the invoice without its document (Signed nil: the
+	// notice needs only the number, the seller and the order).
 	Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error)
 	// MarkNotified records the seller's acknowledgement of the notice of
 	// a confirmed invoice (of any other, it changes nothing). It is the
@@ -174,8 +179,9 @@ type Store interface {
 	// Unnotified lists confirmed invoices whose notice is not
 	// acknowledged (acknowledgements recorded before the call count).
 	Unnotified(ctx context.Context) ([]IssuedInvoice, error)
-	// Prune drops replay-cache entries that expired before now.
-	Prune(ctx context.Context, now time.Time) (int64, error)
+	// Prune drops replay-cache entries of messages timestamped before
+	// before.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }
 
 // OrderRecord is an order in a seller's book.
@@ -197,6 +203,7 @@ type SellerStore interface {
 	// invoice of an order: idempotent for the same invoice number,
 	// ErrAlreadyInvoiced for another, ErrUnknownOrder for no order.
 	MarkInvoiced(ctx context.Context, seller SID, orderNo, invoiceNo string, seen Seen) error
-	// Prune drops replay-cache entries that expired before now.
-	Prune(ctx context.Context, now time.Time) (int64, error)
+	// Prune drops replay-cache entries of messages timestamped before
+	// before.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }

@@ -3,12 +3,18 @@ package einvoice
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 
 	"trustbank/einvoice/invoice"
 	"trustbank/internal/dbtest"
@@ -37,8 +43,36 @@ func TestStore(t *testing.T) {
 	})
 }
 
-func seenAt(scope string, tag string, exp time.Time) Seen {
-	return Seen{Scope: scope, Tag: []byte(tag), Expires: exp}
+func seenAt(scope string, tag string, at time.Time) Seen {
+	return Seen{Scope: scope, Tag: []byte(tag), At: at}
+}
+
+// testChain is a self-signed SM2 certificate: the store keeps chains, it
+// does not verify them.
+var testChain = sync.OnceValue(func() []*smx509.Certificate {
+	key, err := sm2.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &smx509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "store test"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(4_000_000_000, 0)}
+	der, err := smx509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return []*smx509.Certificate{c}
+})
+
+// testDoc is a document for invoice number of order (signature not real).
+func testDoc(number, order string) *invoice.Signed {
+	return &invoice.Signed{Invoice: invoice.Invoice{Number: number, IssueDate: "2026-01-15",
+		Seller: invoice.Party{Name: "Shop", TaxID: testSID}, Buyer: invoice.Party{Name: "buyer of " + order},
+		Items: []invoice.Item{{Name: "pen", Quantity: 1000, UnitPrice: 100, TaxRate: 1300, Amount: 100, Tax: 13}},
+		Amount: 100, Tax: 13, Total: 113}, Signature: []byte("signature of " + number), Chain: testChain()}
 }
 
 // tg pads a test identity tag to the 32 bytes of a real one.
@@ -47,10 +81,11 @@ func tg(s string) []byte { return []byte(fmt.Sprintf("%-32s", s)) }
 func issuance(n int, buyer, used, next, order string, at time.Time) *Issuance {
 	var sid [SessionLen]byte
 	copy(sid[:], fmt.Sprintf("session-%08d", n))
+	number := fmt.Sprintf("26%018d", n)
 	return &Issuance{
-		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at.Add(time.Minute)), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
-		Invoice: IssuedInvoice{Number: fmt.Sprintf("26%018d", n), SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
-			Signed: []byte("signed-" + order), Created: at},
+		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
+		Invoice: IssuedInvoice{Number: number, SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
+			Signed: testDoc(number, order), Created: at},
 		Session: SessionRecord{ID: sid, ConfirmMAC: [MACLen]byte{byte(n)}},
 	}
 }
@@ -103,8 +138,12 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		// handed out joins the pending ones.
 		redo := issuance(5, "alice", "A0", "A2", "o-1", now)
 		redo.Invoice.Number = got.Number
-		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed, got.Signed) {
+		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed.JSON(), got.Signed.JSON()) {
 			t.Fatalf("redelivery: %v", err)
+		}
+		// The stored document is the one issued, rebuilt from its parts.
+		if stored, err := s.InvoiceFor(ctx, SID([]byte(testSID)), "o-1"); err != nil || !bytes.Equal(stored.Signed.JSON(), got.Signed.JSON()) {
+			t.Fatalf("stored document: %v", err)
 		}
 		// Using the pending identity promotes it; the old one retires.
 		_, err = s.Issue(ctx, issuance(6, "alice", "A2", "A3", "o-6", now))

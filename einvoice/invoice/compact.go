@@ -1,0 +1,99 @@
+package invoice
+
+import (
+	"fmt"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"trustbank/internal/wire"
+)
+
+// Stored form. A tax system keeps many invoices signed under one chain,
+// so it stores each invoice as its canonical encoding and signature
+// (Parts) and its signer's chain once (ChainDER); FromParts rebuilds the
+// signed invoice, whose JSON and verification are those of the original.
+
+// maxSignature bounds an SM2 signature's DER (two 32-byte integers: 72
+// bytes at most; 80 leaves room for encoders that pad).
+const maxSignature = 80
+
+// maxCertificate bounds one certificate's DER in ChainDER.
+const maxCertificate = 1 << 14
+
+// Parts returns the invoice's canonical encoding (what is signed) and the
+// signature.
+func (sd *Signed) Parts() (doc, sig []byte, err error) {
+	doc, err = sd.Invoice.MarshalBinary()
+	return doc, sd.Signature, err
+}
+
+// ChainDER encodes the certificate chain: a count byte, then each
+// certificate's DER with a 2-byte length, leaf first.
+func (sd *Signed) ChainDER() []byte {
+	w := &wire.Writer{}
+	w.U8(uint8(len(sd.Chain)))
+	for _, c := range sd.Chain {
+		w.Bytes16(c.Raw)
+	}
+	return w.B
+}
+
+// ParseChainDER decodes ChainDER strictly: one to MaxChain certificates
+// that parse, the leaf's key SM2. It verifies nothing.
+func ParseChainDER(b []byte) ([]*smx509.Certificate, error) {
+	r := wire.NewReader(b)
+	n := int(r.U8("certificates"))
+	ders := make([][]byte, 0, min(n, MaxChain))
+	for i := 0; i < n && i <= MaxChain; i++ {
+		ders = append(ders, r.Bytes16(maxCertificate, "certificate"))
+	}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("%w: chain: %v", ErrMalformed, err)
+	}
+	return parseChain(ders)
+}
+
+// parseChain parses one to MaxChain DER certificates, leaf first, and
+// wants the leaf's key to be SM2.
+func parseChain(ders [][]byte) ([]*smx509.Certificate, error) {
+	if len(ders) == 0 || len(ders) > MaxChain {
+		return nil, fmt.Errorf("%w: %d certificates, want 1 to %d", ErrMalformed, len(ders), MaxChain)
+	}
+	chain := make([]*smx509.Certificate, 0, len(ders))
+	for i, der := range ders {
+		c, err := smx509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("%w: certificate %d: %v", ErrMalformed, i, err)
+		}
+		chain = append(chain, c)
+	}
+	if publicKey(chain[0]) == nil {
+		return nil, fmt.Errorf("%w: the signing certificate's key is not SM2", ErrMalformed)
+	}
+	return chain, nil
+}
+
+// checkSignature wants a signature of plausible length.
+func checkSignature(sig []byte) error {
+	if len(sig) == 0 || len(sig) > maxSignature {
+		return fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(sig))
+	}
+	return nil
+}
+
+// FromParts rebuilds a signed invoice from Parts and a parsed chain
+// (ParseChainDER), as strictly as ParseJSON reads one. It verifies
+// nothing (Verify does).
+func FromParts(doc, sig []byte, chain []*smx509.Certificate) (*Signed, error) {
+	sd := &Signed{Signature: sig, Chain: chain}
+	if err := sd.Invoice.UnmarshalBinary(doc); err != nil {
+		return nil, err
+	}
+	if err := checkSignature(sig); err != nil {
+		return nil, err
+	}
+	if len(chain) == 0 || len(chain) > MaxChain || publicKey(chain[0]) == nil {
+		return nil, fmt.Errorf("%w: no chain of 1 to %d certificates with an SM2 leaf", ErrMalformed, MaxChain)
+	}
+	return sd, nil
+}
