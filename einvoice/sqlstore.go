@@ -33,7 +33,7 @@ type SQLStore struct {
 		sync.Mutex
 		parsed map[string][]*smx509.Certificate // read or written, and committed
 	}
-	acks  struct { // the seller's acknowledgements not committed yet
+	acks struct { // the seller's acknowledgements not committed yet
 		sync.Mutex
 		numbers   []string        // not taken by a flushAcks yet
 		scheduled bool            // a flushAcks will take them

@@ -71,7 +71,7 @@ var testChain = sync.OnceValue(func() []*smx509.Certificate {
 func testDoc(number, order string) *invoice.Signed {
 	return &invoice.Signed{Invoice: invoice.Invoice{Number: number, IssueDate: "2026-01-15",
 		Seller: invoice.Party{Name: "Shop", TaxID: testSID}, Buyer: invoice.Party{Name: "buyer of " + order},
-		Items: []invoice.Item{{Name: "pen", Quantity: 1000, UnitPrice: 100, TaxRate: 1300, Amount: 100, Tax: 13}},
+		Items:  []invoice.Item{{Name: "pen", Quantity: 1000, UnitPrice: 100, TaxRate: 1300, Amount: 100, Tax: 13}},
 		Amount: 100, Tax: 13, Total: 113}, Signature: []byte("signature of " + number), Chain: testChain()}
 }
 
