@@ -214,7 +214,11 @@ func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *Buye
 			Signed: sd, State: StateIssued, Created: now},
 		Session: SessionRecord{ID: resp.Session},
 	}
-	resp.C = enc(ss.tk[:], "c_e", encodeDelivery(sd.JSON(), &next))
+	signed, err := sd.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	resp.C = enc(ss.tk[:], "c_e", encodeDelivery(signed, &next))
 	resp.S = h(ss.tk[:], lblse, resp.C, ss.eID[:], ss.mi, resp.Session[:])
 	is.Session.ConfirmMAC = h(ss.tk[:], lblRi, ss.eID[:], ss.sid[:], ss.mi, resp.S[:])
 	if _, err := s.store.Issue(ctx, is); err != nil {
@@ -223,7 +227,8 @@ func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *Buye
 	return resp, nil
 }
 
-// delivery is c_e's plaintext: M_e and the refreshed identity.
+// delivery is c_e's plaintext: M_e (its binary export,
+// invoice.Signed.MarshalBinary) and the refreshed identity.
 func encodeDelivery(signed []byte, next *Identity) []byte {
 	w := writer(kindDelivery)
 	w.Bytes32(signed)

@@ -31,26 +31,74 @@ func (sd *Signed) Parts() (doc, sig []byte, err error) {
 // certificate's DER with a 2-byte length, leaf first.
 func (sd *Signed) ChainDER() []byte {
 	w := &wire.Writer{}
+	sd.writeChain(w)
+	return w.B
+}
+
+func (sd *Signed) writeChain(w *wire.Writer) {
 	w.U8(uint8(len(sd.Chain)))
 	for _, c := range sd.Chain {
 		w.Bytes16(c.Raw)
 	}
-	return w.B
+}
+
+// readChain reads what writeChain wrote (at most MaxChain + 1
+// certificates: parseChain refuses more).
+func readChain(r *wire.Reader) [][]byte {
+	n := int(r.U8("certificates"))
+	ders := make([][]byte, 0, min(n, MaxChain+1))
+	for i := 0; i < n && i <= MaxChain; i++ {
+		ders = append(ders, r.Bytes16(maxCertificate, "certificate"))
+	}
+	return ders
 }
 
 // ParseChainDER decodes ChainDER strictly: one to MaxChain certificates
 // that parse, the leaf's key SM2. It verifies nothing.
 func ParseChainDER(b []byte) ([]*smx509.Certificate, error) {
 	r := wire.NewReader(b)
-	n := int(r.U8("certificates"))
-	ders := make([][]byte, 0, min(n, MaxChain))
-	for i := 0; i < n && i <= MaxChain; i++ {
-		ders = append(ders, r.Bytes16(maxCertificate, "certificate"))
-	}
+	ders := readChain(r)
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("%w: chain: %v", ErrMalformed, err)
 	}
 	return parseChain(ders)
+}
+
+// MarshalBinary is the binary export of a signed invoice (what message 4
+// of package einvoice carries): the canonical encoding with a 4-byte
+// length, the signature with a 2-byte length, then ChainDER. It holds
+// what JSON holds, in about two thirds of the bytes, and reads back
+// without a JSON decoder (ParseBinary).
+func (sd *Signed) MarshalBinary() ([]byte, error) {
+	doc, sig, err := sd.Parts()
+	if err != nil {
+		return nil, err
+	}
+	w := &wire.Writer{B: make([]byte, 0, len(doc)+len(sig)+2048)}
+	w.Bytes32(doc)
+	w.Bytes16(sig)
+	sd.writeChain(w)
+	return w.B, nil
+}
+
+// ParseBinary reads MarshalBinary's export as strictly as ParseJSON reads
+// the JSON one (at most MaxJSON bytes). It verifies nothing.
+func ParseBinary(b []byte) (*Signed, error) {
+	if len(b) > MaxJSON {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrMalformed, len(b), MaxJSON)
+	}
+	r := wire.NewReader(b)
+	doc := r.Bytes32(MaxJSON, "invoice")
+	sig := r.Bytes16(maxSignature, "signature")
+	ders := readChain(r)
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	chain, err := parseChain(ders)
+	if err != nil {
+		return nil, err
+	}
+	return FromParts(doc, sig, chain)
 }
 
 // parseChain parses one to MaxChain DER certificates, leaf first, and
