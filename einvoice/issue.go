@@ -209,7 +209,7 @@ func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *Buye
 	resp := &InvoiceResponse{Session: newSessionID(now)}
 	is := &Issuance{
 		Seen:     s.seen("S_i", m.S[:], m.T),
-		BuyerTag: rec.Tag, UsedID: s.idTag(&m.Identity), NextID: s.idTag(&next),
+		BuyerTag: rec.Tag, Buyer: rec, UsedID: s.idTag(&m.Identity), NextID: s.idTag(&next),
 		Invoice: IssuedInvoice{Number: sd.Invoice.Number, SellerSID: ss.sid, OrderNo: ss.order.OrderNo, BuyerTag: rec.Tag,
 			Signed: sd, State: StateIssued, Created: now},
 		Session: SessionRecord{ID: resp.Session},

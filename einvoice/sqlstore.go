@@ -33,6 +33,11 @@ type SQLStore struct {
 		sync.Mutex
 		parsed map[string][]*smx509.Certificate // read or written, and committed
 	}
+	sellers struct { // sellers read lately, by tag (Seller)
+		sync.Mutex
+		m   map[string]cachedSeller
+		gen uint64 // registrations through this store
+	}
 	acks struct { // the seller's acknowledgements not committed yet
 		sync.Mutex
 		numbers   []string        // not taken by a flushAcks yet
@@ -140,7 +145,7 @@ func (s *SQLStore) buyer(ctx context.Context, tx *sql.Tx, tag []byte, lock strin
 
 // RegisterSeller implements Store.
 func (s *SQLStore) RegisterSeller(ctx context.Context, r SellerRecord, seen Seen) error {
-	return s.batch.Do(ctx, func(tx *sql.Tx) error {
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
 		if err := s.see(ctx, tx, seen); err != nil {
 			return err
 		}
@@ -148,18 +153,56 @@ func (s *SQLStore) RegisterSeller(ctx context.Context, r SellerRecord, seen Seen
 			ON CONFLICT (tag) DO UPDATE SET endpoint = excluded.endpoint`, r.Tag, r.SID.String(), r.Endpoint)
 		return err
 	})
+	s.sellers.Lock() // a read under way may have the old record: it must not keep it
+	clear(s.sellers.m)
+	s.sellers.gen++
+	s.sellers.Unlock()
+	return err
 }
 
-// Seller implements Store.
+// sellerTTL is how long Seller answers from memory: a seller that
+// re-registers through another process on the same database (PostgreSQL)
+// is reached at its old endpoint for at most that long; re-registering
+// through this store takes effect at once.
+const sellerTTL = 2 * time.Second
+
+type cachedSeller struct {
+	r    SellerRecord
+	read time.Time
+}
+
+// Seller implements Store; it reads each seller at most once per
+// sellerTTL (every session needs its seller twice).
 func (s *SQLStore) Seller(ctx context.Context, tag []byte) (*SellerRecord, error) {
-	r := SellerRecord{Tag: tag}
+	s.sellers.Lock()
+	c, ok := s.sellers.m[string(tag)]
+	gen := s.sellers.gen
+	s.sellers.Unlock()
+	if ok && time.Since(c.read) < sellerTTL {
+		r := c.r
+		return &r, nil
+	}
+	read := time.Now()
+	r := SellerRecord{Tag: bytes.Clone(tag)}
 	var sid string
 	if err := s.row(ctx, nil, `SELECT sid, endpoint FROM einv_sellers WHERE tag = ?`, tag).Scan(&sid, &r.Endpoint); err != nil {
 		return nil, notFound(err, ErrNotFound)
 	}
 	copy(r.SID[:], sid)
-	return &r, nil
+	s.sellers.Lock()
+	if s.sellers.m == nil || len(s.sellers.m) >= maxCachedSellers {
+		s.sellers.m = map[string]cachedSeller{}
+	}
+	if gen == s.sellers.gen { // no registration since the read began
+		s.sellers.m[string(tag)] = cachedSeller{r: r, read: read}
+	}
+	s.sellers.Unlock()
+	out := r
+	return &out, nil
 }
+
+// maxCachedSellers bounds the sellers kept in memory (emptied when full).
+const maxCachedSellers = 4096
 
 // invoiceCols are an invoice's columns but its document; docCols the
 // document's: the canonical encoding, the signature and the chain's hash
@@ -297,8 +340,42 @@ func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, err
 	return out, err
 }
 
-// moveIdentity applies the refresh rule (BuyerRecord.Refresh).
+// moveIdentity applies the refresh rule (BuyerRecord.Refresh): to
+// is.Buyer, the record the request was checked against, if it is still
+// the stored one (one statement), else to the stored one.
 func (s *SQLStore) moveIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) error {
+	if b := is.refreshed(); b != nil {
+		same := `pending_id IS ?`
+		if s.db.Dialect == sqldb.Postgres {
+			same = `pending_id IS NOT DISTINCT FROM ?`
+		}
+		res, err := s.exec(ctx, tx, `UPDATE einv_buyers SET current_id = ?, pending_id = ? WHERE tag = ? AND current_id = ? AND `+same,
+			b.Current, b.Pending, is.BuyerTag, is.Buyer.Current, is.Buyer.Pending)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+	}
+	return s.moveStoredIdentity(ctx, tx, is)
+}
+
+// refreshed is is.Buyer after the refresh rule, or nil if is.Buyer is
+// unknown or refuses is.UsedID (the stored record decides then).
+func (is *Issuance) refreshed() *BuyerRecord {
+	if is.Buyer == nil || !bytes.Equal(is.Buyer.Tag, is.BuyerTag) {
+		return nil
+	}
+	b := *is.Buyer
+	if !b.Refresh(is.UsedID, is.NextID) {
+		return nil
+	}
+	return &b
+}
+
+// moveStoredIdentity applies the refresh rule to the stored record.
+func (s *SQLStore) moveStoredIdentity(ctx context.Context, tx *sql.Tx, is *Issuance) error {
 	b, err := s.buyer(ctx, tx, is.BuyerTag, s.forUpdate())
 	if errors.Is(err, ErrNotFound) {
 		return ErrUnknownIdentity
@@ -341,53 +418,50 @@ func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInv
 	return got, nil
 }
 
-// Session implements Store.
+// Session implements Store. A session is confirmed when its invoice is
+// (one write per confirmation: the invoice's state).
 func (s *SQLStore) Session(ctx context.Context, id [SessionLen]byte) (*SessionRecord, error) {
 	r := SessionRecord{ID: id}
 	var mac []byte
-	var confirmed int64
-	err := s.row(ctx, nil, `SELECT number, confirm_mac, confirmed FROM einv_sessions WHERE sid = ?`, id[:]).Scan(&r.Number, &mac, &confirmed)
+	var state InvoiceState
+	err := s.row(ctx, nil, `SELECT s.number, s.confirm_mac, i.state FROM einv_sessions s JOIN einv_invoices i ON i.number = s.number
+		WHERE s.sid = ?`, id[:]).Scan(&r.Number, &mac, &state)
 	if err != nil {
 		return nil, notFound(err, ErrNotFound)
 	}
 	copy(r.ConfirmMAC[:], mac)
-	r.Confirmed = confirmed != 0
+	r.Confirmed = state >= StateConfirmed
 	return &r, nil
 }
 
-// Confirm implements Store.
+// sessionInvoice selects the invoice of session ? (SQL).
+const sessionInvoice = `number = (SELECT number FROM einv_sessions WHERE sid = ?)`
+
+// Confirm implements Store: one statement moves the session's invoice
+// from StateIssued to StateConfirmed (InvoiceState.Next); an invoice
+// confirmed or notified already stays as it is.
 func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error) {
 	var out *IssuedInvoice
 	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
-		var number string
-		if err := s.row(ctx, tx, `UPDATE einv_sessions SET confirmed = 1 WHERE sid = ? RETURNING number`, id[:]).Scan(&number); err != nil {
-			return notFound(err, ErrUnknownSession)
+		inv, err := scanInvoice(s.row(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE `+sessionInvoice+` AND state = ? RETURNING `+invoiceCols,
+			StateConfirmed, id[:], StateIssued))
+		if errors.Is(err, ErrNotFound) { // not issued: already confirmed (or no such session)
+			inv, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE `+sessionInvoice, id[:]))
 		}
-		inv, err := s.confirmInvoice(ctx, tx, number)
+		if errors.Is(err, ErrNotFound) {
+			return ErrUnknownSession
+		}
+		if err != nil {
+			return err
+		}
 		out = inv
+		_, err = inv.State.Next(StateConfirmed)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.acked(out), nil
-}
-
-// confirmInvoice moves an invoice to StateConfirmed (InvoiceState.Next:
-// from StateIssued; a confirmed or notified one stays) and returns it.
-func (s *SQLStore) confirmInvoice(ctx context.Context, tx *sql.Tx, number string) (*IssuedInvoice, error) {
-	inv, err := scanInvoice(s.row(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ? RETURNING `+invoiceCols,
-		StateConfirmed, number, StateIssued))
-	if errors.Is(err, ErrNotFound) { // not issued: already confirmed (or missing)
-		inv, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE number = ?`, number))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := inv.State.Next(StateConfirmed); err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 // MarkNotified implements Store: the acknowledgement joins the next group

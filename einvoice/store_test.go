@@ -159,6 +159,30 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 			t.Fatalf("the MAC of a refused issuance must stay unused: %v", err)
 		}
 	})
+	t.Run("checked-record", func(t *testing.T) {
+		// The record the request was checked against, passed along: used
+		// if still stored, else the stored one decides.
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("carol"), Current: tg("C0")}, seenAt("reg", "n-carol", now)))
+		fresh, err := s.Buyer(ctx, []byte("carol"))
+		must(t, err)
+		is := issuance(20, "carol", "C0", "C1", "o-20", now)
+		is.Buyer = fresh
+		_, err = s.Issue(ctx, is)
+		must(t, err)
+		is = issuance(21, "carol", "C1", "C2", "o-21", now)
+		is.Buyer = fresh // stale: C1 is pending in the store only
+		_, err = s.Issue(ctx, is)
+		must(t, err)
+		b, _ := s.Buyer(ctx, []byte("carol"))
+		if !bytes.Equal(b.Current, tg("C1")) || !bytes.Equal(b.Pending, tg("C2")) {
+			t.Fatalf("after a stale record: %s %s", b.Current, b.Pending)
+		}
+		is = issuance(22, "carol", "C0", "C3", "o-22", now)
+		is.Buyer = fresh // stale, and C0 is retired in the store
+		if _, err := s.Issue(ctx, is); !errors.Is(err, ErrUnknownIdentity) {
+			t.Fatalf("retired identity with a stale record: %v", err)
+		}
+	})
 	t.Run("other-buyer", func(t *testing.T) {
 		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: tg("B0")}, seenAt("reg", "n4", now)))
 		if _, err := s.Issue(ctx, issuance(8, "bob", "B0", "B1", "o-1", now)); !errors.Is(err, ErrAlreadyInvoiced) {

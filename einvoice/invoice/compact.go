@@ -2,6 +2,8 @@ package invoice
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -101,12 +103,49 @@ func ParseBinary(b []byte) (*Signed, error) {
 	return FromParts(doc, sig, chain)
 }
 
+// parsedChains remembers the last chains parsed (a verifier sees the
+// same few signers' chains again and again): parsing two certificates
+// costs more than all the rest of reading an invoice. The certificates
+// are shared between the Signed values that carry them, read-only.
+var parsedChains struct {
+	sync.Mutex
+	m map[string][]*smx509.Certificate
+}
+
+// maxParsedChains bounds parsedChains (it is emptied when full).
+const maxParsedChains = 16
+
 // parseChain parses one to MaxChain DER certificates, leaf first, and
 // wants the leaf's key to be SM2.
 func parseChain(ders [][]byte) ([]*smx509.Certificate, error) {
 	if len(ders) == 0 || len(ders) > MaxChain {
 		return nil, fmt.Errorf("%w: %d certificates, want 1 to %d", ErrMalformed, len(ders), MaxChain)
 	}
+	kw := &wire.Writer{}
+	for _, der := range ders {
+		kw.Bytes32(der)
+	}
+	key := string(kw.B)
+	parsedChains.Lock()
+	chain, ok := parsedChains.m[key]
+	parsedChains.Unlock()
+	if ok {
+		return slices.Clone(chain), nil
+	}
+	chain, err := parseChainDERs(ders)
+	if err != nil {
+		return nil, err
+	}
+	parsedChains.Lock()
+	if len(parsedChains.m) >= maxParsedChains || parsedChains.m == nil {
+		parsedChains.m = map[string][]*smx509.Certificate{}
+	}
+	parsedChains.m[key] = chain
+	parsedChains.Unlock()
+	return slices.Clone(chain), nil
+}
+
+func parseChainDERs(ders [][]byte) ([]*smx509.Certificate, error) {
 	chain := make([]*smx509.Certificate, 0, len(ders))
 	for i, der := range ders {
 		c, err := smx509.ParseCertificate(der)

@@ -22,3 +22,5 @@ CREATE TABLE einv_chains (
 ALTER TABLE einv_invoices ADD COLUMN doc BYTEA;
 ALTER TABLE einv_invoices ADD COLUMN sig BYTEA;
 ALTER TABLE einv_invoices ADD COLUMN chain BYTEA;
+-- einv_sessions.confirmed is no longer written: a session is confirmed
+-- when its invoice is.

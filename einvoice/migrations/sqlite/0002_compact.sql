@@ -22,3 +22,5 @@ CREATE TABLE einv_chains (
 ALTER TABLE einv_invoices ADD COLUMN doc BLOB;
 ALTER TABLE einv_invoices ADD COLUMN sig BLOB;
 ALTER TABLE einv_invoices ADD COLUMN chain BLOB;
+-- einv_sessions.confirmed is no longer written: a session is confirmed
+-- when its invoice is.
