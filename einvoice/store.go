@@ -74,8 +74,8 @@ type Issuance struct {
 	Seen     Seen
 	BuyerTag []byte
 	Buyer    *BuyerRecord // as the request was checked against, if known (the store may skip reading it again)
-	UsedID   []byte // tag of the identity the request showed
-	NextID   []byte // tag of the identity message 4 hands out
+	UsedID   []byte       // tag of the identity the request showed
+	NextID   []byte       // tag of the identity message 4 hands out
 	Invoice  IssuedInvoice
 	Session  SessionRecord
 }
