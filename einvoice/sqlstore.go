@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -501,11 +502,17 @@ func (s *SQLStore) flushAcks(ctx context.Context) error {
 			s.acks.Unlock()
 			taken = true
 		}
-		for _, n := range numbers {
-			if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ?`,
-				StateNotified, n, StateConfirmed); err != nil {
+		for rest := numbers; len(rest) > 0; {
+			k := ackChunk(len(rest))
+			args := []any{StateNotified, StateConfirmed}
+			for _, n := range rest[:k] {
+				args = append(args, n)
+			}
+			if _, err := s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE state = ? AND number IN (?`+strings.Repeat(", ?", k-1)+`)`,
+				args...); err != nil {
 				return err
 			}
+			rest = rest[k:]
 		}
 		return nil
 	})
@@ -523,6 +530,17 @@ func (s *SQLStore) flushAcks(ctx context.Context) error {
 	s.acks.Unlock()
 	s.acks.committing.Unlock()
 	return nil
+}
+
+// ackChunk is how many of n acknowledgements one UPDATE records: 32, 8
+// or 1 (three statement texts to prepare, and few statements).
+func ackChunk(n int) int {
+	for _, k := range []int{32, 8} {
+		if n >= k {
+			return k
+		}
+	}
+	return 1
 }
 
 // acked shows an acknowledgement not committed yet in inv's state.
