@@ -435,28 +435,31 @@ func (s *SQLStore) Session(ctx context.Context, id [SessionLen]byte) (*SessionRe
 	return &r, nil
 }
 
-// sessionInvoice selects the invoice of session ? (SQL).
-const sessionInvoice = `number = (SELECT number FROM einv_sessions WHERE sid = ?)`
-
-// Confirm implements Store: one statement moves the session's invoice
-// from StateIssued to StateConfirmed (InvoiceState.Next); an invoice
-// confirmed or notified already stays as it is.
-func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error) {
+// Confirm implements Store. In the commit, one read checks R_i against
+// the session (in constant time) and one write moves the invoice from
+// StateIssued to StateConfirmed (InvoiceState.Next); an invoice confirmed
+// or notified already stays as it is.
+func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte, r [MACLen]byte) (*IssuedInvoice, error) {
 	var out *IssuedInvoice
 	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
-		inv, err := scanInvoice(s.row(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE `+sessionInvoice+` AND state = ? RETURNING `+invoiceCols,
-			StateConfirmed, id[:], StateIssued))
-		if errors.Is(err, ErrNotFound) { // not issued: already confirmed (or no such session)
-			inv, err = scanInvoice(s.row(ctx, tx, `SELECT `+invoiceCols+` FROM einv_invoices WHERE `+sessionInvoice, id[:]))
-		}
-		if errors.Is(err, ErrNotFound) {
+		var mac []byte
+		inv, err := scanInvoice(s.row(ctx, tx, `SELECT `+sessionInvoiceCols+`, s.confirm_mac FROM einv_sessions s
+			JOIN einv_invoices i ON i.number = s.number WHERE s.sid = ?`, id[:]), &mac)
+		switch {
+		case errors.Is(err, ErrNotFound):
 			return ErrUnknownSession
+		case err != nil:
+			return err
+		case !macEqual(mac, r[:]):
+			return fmt.Errorf("%w: R_i", ErrAuth)
 		}
-		if err != nil {
+		prev := inv.State
+		if inv.State, err = prev.Next(StateConfirmed); err != nil || inv.State == prev {
+			out = inv
 			return err
 		}
+		_, err = s.exec(ctx, tx, `UPDATE einv_invoices SET state = ? WHERE number = ? AND state = ?`, inv.State, inv.Number, prev)
 		out = inv
-		_, err = inv.State.Next(StateConfirmed)
 		return err
 	})
 	if err != nil {
@@ -464,6 +467,9 @@ func (s *SQLStore) Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInv
 	}
 	return s.acked(out), nil
 }
+
+// sessionInvoiceCols are invoiceCols of i.
+const sessionInvoiceCols = `i.number, i.seller_sid, i.order_no, i.buyer_tag, i.state, i.created`
 
 // MarkNotified implements Store: the acknowledgement joins the next group
 // commit, and MarkNotified does not wait for it (the notice is

@@ -166,10 +166,12 @@ type Store interface {
 	Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, error)
 	// Session returns a session or ErrNotFound.
 	Session(ctx context.Context, id [SessionLen]byte) (*SessionRecord, error)
-	// Confirm marks the session and its invoice confirmed (idempotent)
-	// and returns the invoice without its document (Signed nil: the
-	// notice needs only the number, the seller and the order).
-	Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error)
+	// Confirm checks r against the session's R_i in constant time
+	// (ErrAuth; ErrUnknownSession for no session), marks the session's
+	// invoice confirmed (idempotent) and returns it without its document
+	// (Signed nil: the notice needs only the number, the seller and the
+	// order).
+	Confirm(ctx context.Context, id [SessionLen]byte, r [MACLen]byte) (*IssuedInvoice, error)
 	// MarkNotified records the seller's acknowledgement of the notice of
 	// a confirmed invoice (of any other, it changes nothing). It is the
 	// one write that need not be durable when it returns: the notice is

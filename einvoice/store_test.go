@@ -196,13 +196,24 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if err != nil || rec.Confirmed || rec.ConfirmMAC[0] != 1 {
 			t.Fatalf("session: %+v %v", rec, err)
 		}
+		before, err := s.Stats(ctx)
+		must(t, err)
+		if _, err := s.Confirm(ctx, sid, [MACLen]byte{2}); !errors.Is(err, ErrAuth) {
+			t.Fatalf("wrong R_i: %v", err)
+		}
+		if after, err := s.Stats(ctx); err != nil || !maps.Equal(before, after) {
+			t.Fatalf("a wrong R_i changed %v into %v (%v)", before, after, err)
+		}
 		for range 2 {
-			inv, err := s.Confirm(ctx, sid)
+			inv, err := s.Confirm(ctx, sid, rec.ConfirmMAC)
 			if err != nil || inv.State != StateConfirmed {
 				t.Fatalf("confirm: %+v %v", inv, err)
 			}
 		}
-		if _, err := s.Confirm(ctx, [SessionLen]byte{9}); !errors.Is(err, ErrUnknownSession) {
+		if rec, err := s.Session(ctx, sid); err != nil || !rec.Confirmed {
+			t.Fatalf("session after confirmation: %+v %v", rec, err)
+		}
+		if _, err := s.Confirm(ctx, [SessionLen]byte{9}, rec.ConfirmMAC); !errors.Is(err, ErrUnknownSession) {
 			t.Fatalf("unknown session: %v", err)
 		}
 		un, err := s.Unnotified(ctx)
@@ -214,7 +225,7 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if un, _ := s.Unnotified(ctx); len(un) != 0 {
 			t.Fatal("notified invoice still listed")
 		}
-		before, err := s.Stats(ctx)
+		before, err = s.Stats(ctx)
 		must(t, err)
 		must(t, s.MarkNotified(ctx, fmt.Sprintf("26%018d", 6))) // issued, not confirmed
 		must(t, s.MarkNotified(ctx, "no such invoice"))
