@@ -105,10 +105,7 @@ func (s *Seller) Verify(ctx context.Context, m *VerifyRequest) (*VerifyResponse,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.See(ctx, s.seen("seller:S_e:"+s.sid.String(), m.S[:], m.T)); err != nil {
-		return nil, err
-	}
-	o, err := s.store.Order(ctx, s.sid, orderNo)
+	o, err := s.store.SeeOrder(ctx, s.seen("seller:S_e:"+s.sid.String(), m.S[:], m.T), s.sid, orderNo)
 	if err != nil {
 		return nil, err
 	}

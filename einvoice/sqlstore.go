@@ -634,6 +634,20 @@ func (s *SQLStore) See(ctx context.Context, seen Seen) error {
 	return s.batch.Do(ctx, func(tx *sql.Tx) error { return s.see(ctx, tx, seen) })
 }
 
+// SeeOrder implements SellerStore: one commit, no read after it.
+func (s *SQLStore) SeeOrder(ctx context.Context, seen Seen, seller SID, orderNo string) (*OrderRecord, error) {
+	var o *OrderRecord
+	var oerr error
+	err := s.batch.Do(ctx, func(tx *sql.Tx) error {
+		if err := s.see(ctx, tx, seen); err != nil {
+			return err
+		}
+		o, oerr = s.order(ctx, tx, seller, orderNo) // an answer, not a failure of the commit
+		return nil
+	})
+	return o, errors.Join(err, oerr)
+}
+
 // MarkInvoiced implements SellerStore.
 func (s *SQLStore) MarkInvoiced(ctx context.Context, seller SID, orderNo, invoiceNo string, seen Seen) error {
 	return s.batch.Do(ctx, func(tx *sql.Tx) error {

@@ -202,6 +202,9 @@ type SellerStore interface {
 	Order(ctx context.Context, seller SID, orderNo string) (*OrderRecord, error)
 	// See records a MAC in the replay cache, durably; ErrReplay if known.
 	See(ctx context.Context, seen Seen) error
+	// SeeOrder is See, then Order in the same commit: the MAC is
+	// recorded even if there is no such order (ErrUnknownOrder).
+	SeeOrder(ctx context.Context, seen Seen, seller SID, orderNo string) (*OrderRecord, error)
 	// MarkInvoiced records the notice's MAC (ErrReplay if known) and the
 	// invoice of an order: idempotent for the same invoice number,
 	// ErrAlreadyInvoiced for another, ErrUnknownOrder for no order.

@@ -247,6 +247,18 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if err := s.See(ctx, seenAt("seller", "Se1", now)); !errors.Is(err, ErrReplay) {
 			t.Fatalf("seen twice: %v", err)
 		}
+		if o, err := s.SeeOrder(ctx, seenAt("seller", "Se2", now), sid, "o-1"); err != nil || o.Deal.OrderNo != "o-1" || o.InvoiceNo != "" {
+			t.Fatalf("see and order: %+v %v", o, err)
+		}
+		if _, err := s.SeeOrder(ctx, seenAt("seller", "Se2", now), sid, "o-1"); !errors.Is(err, ErrReplay) {
+			t.Fatalf("see and order, seen twice: %v", err)
+		}
+		if _, err := s.SeeOrder(ctx, seenAt("seller", "Se3", now), sid, "none"); !errors.Is(err, ErrUnknownOrder) {
+			t.Fatalf("see and order, no order: %v", err)
+		}
+		if err := s.See(ctx, seenAt("seller", "Se3", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("the MAC of a request for no order must be recorded: %v", err)
+		}
 		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn1", now)))
 		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn2", now)))
 		if err := s.MarkInvoiced(ctx, sid, "o-1", "N2", seenAt("seller", "Sn3", now)); !errors.Is(err, ErrAlreadyInvoiced) {
