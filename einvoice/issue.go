@@ -27,7 +27,7 @@ type session struct {
 // and signs the invoice, commits, and answers message 4. On any error
 // nothing is issued and nothing is recorded.
 func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, error) {
-	ss, rec, err := s.authenticate(ctx, m)
+	ss, rec, prev, err := s.authenticate(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -39,44 +39,45 @@ func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, err
 	if err != nil {
 		return nil, err
 	}
-	sd, err := s.invoiceFor(ctx, ss, rec, seller)
+	sd, err := s.invoiceFor(ctx, ss, rec, prev, seller)
 	if err != nil {
 		return nil, err
 	}
 	return s.deliver(ctx, m, ss, rec, sd)
 }
 
-// authenticate checks message 1: window, S_i, registered identity; then
-// opens C_i1 and C_i2.
-func (s *System) authenticate(ctx context.Context, m *Request) (*session, *BuyerRecord, error) {
+// authenticate checks message 1: window, S_i; opens C_i1 and C_i2; then
+// wants the identity registered. It returns the buyer's record and the
+// order's invoice if it has one (one read).
+func (s *System) authenticate(ctx context.Context, m *Request) (*session, *BuyerRecord, *IssuedInvoice, error) {
 	if err := s.fresh(m.T); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	eID, b, err := s.ke.Open(&m.Identity)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ki := s.ke.BuyerKey(eID, b)
 	ss := &session{eID: eID, b: b, tk: sessionKey(&ki, lblTKi, m.T)}
 	clear(ki[:])
 	want := h(ss.tk[:], lblSi, m.C1, m.C2, eID[:], be32(m.T), m.Rho[:])
 	if !macEqual(want[:], m.S[:]) {
-		return nil, nil, fmt.Errorf("%w: S_i", ErrAuth)
-	}
-	rec, err := s.store.Buyer(ctx, s.ke.tag("eID", eID[:]))
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, ErrUnknownIdentity
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !rec.HasIdentity(s.idTag(&m.Identity)) {
-		return nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
+		return nil, nil, nil, fmt.Errorf("%w: S_i", ErrAuth)
 	}
 	if err := ss.open(m); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return ss, rec, nil
+	rec, prev, err := s.store.BuyerAndInvoice(ctx, s.ke.tag("eID", eID[:]), ss.sid, ss.order.OrderNo)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil, ErrUnknownIdentity
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !rec.HasIdentity(s.idTag(&m.Identity)) {
+		return nil, nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
+	}
+	return ss, rec, prev, nil
 }
 
 // open decrypts C_i1 (sID_j) and C_i2 (M_i).
@@ -97,15 +98,12 @@ func (ss *session) open(m *Request) error {
 
 // invoiceFor returns the order's invoice: the one already issued to this
 // buyer, or a new one from the seller's answer.
-func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, seller *SellerRecord) (*invoice.Signed, error) {
-	prev, err := s.store.InvoiceFor(ctx, ss.sid, ss.order.OrderNo)
+func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (*invoice.Signed, error) {
 	switch {
-	case err == nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
+	case prev != nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
 		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
-	case err == nil:
+	case prev != nil:
 		return prev.Signed, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
-	case !errors.Is(err, ErrNotFound):
-		return nil, err
 	}
 	deal, err := s.verifyDeal(ctx, seller, ss.order.OrderNo)
 	if err != nil {

@@ -301,6 +301,34 @@ func (s *SQLStore) InvoiceFor(ctx context.Context, seller SID, orderNo string) (
 	return s.acked(inv), nil
 }
 
+// BuyerAndInvoice implements Store: one SELECT.
+func (s *SQLStore) BuyerAndInvoice(ctx context.Context, tag []byte, seller SID, orderNo string) (*BuyerRecord, *IssuedInvoice, error) {
+	s.acks.committing.RLock()
+	defer s.acks.committing.RUnlock()
+	b := BuyerRecord{Tag: tag}
+	var number, sid, order sql.NullString
+	var state, created sql.NullInt64
+	var buyerTag []byte
+	var d storedDoc
+	err := s.row(ctx, nil, `SELECT b.current_id, b.pending_id, i.number, i.seller_sid, i.order_no, i.buyer_tag, i.state, i.created,
+		i.doc, i.sig, i.chain, i.signed FROM einv_buyers b LEFT JOIN einv_invoices i ON i.seller_sid = ? AND i.order_no = ?
+		WHERE b.tag = ?`, seller.String(), orderNo, tag).Scan(append([]any{&b.Current, &b.Pending, &number, &sid, &order, &buyerTag, &state, &created},
+		d.dest()...)...)
+	if err != nil {
+		return nil, nil, notFound(err, ErrNotFound)
+	}
+	if !number.Valid {
+		return &b, nil, nil
+	}
+	inv := &IssuedInvoice{Number: number.String, OrderNo: order.String, BuyerTag: buyerTag, State: InvoiceState(state.Int64),
+		Created: time.Unix(created.Int64, 0)}
+	copy(inv.SellerSID[:], sid.String)
+	if inv.Signed, err = s.document(ctx, nil, &d); err != nil {
+		return nil, nil, fmt.Errorf("einvoice: stored invoice %s: %w", inv.Number, err)
+	}
+	return &b, s.acked(inv), nil
+}
+
 // Issue implements Store. The invoice's document is stored compactly
 // (docCols): its encoding and signature, and its chain once per signer.
 func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, error) {

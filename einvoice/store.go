@@ -156,6 +156,10 @@ type Store interface {
 	Seller(ctx context.Context, tag []byte) (*SellerRecord, error)
 	// InvoiceFor returns the invoice of a seller's order or ErrNotFound.
 	InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error)
+	// BuyerAndInvoice is Buyer and InvoiceFor in one read: the buyer
+	// (ErrNotFound if not registered) and the order's invoice (nil if
+	// none).
+	BuyerAndInvoice(ctx context.Context, tag []byte, seller SID, orderNo string) (*BuyerRecord, *IssuedInvoice, error)
 	// Issue commits an issuance (group-committed with concurrent ones):
 	// ErrReplay if Seen is known, ErrUnknownIdentity if UsedID is neither
 	// the buyer's current nor pending identity, ErrAlreadyInvoiced if the

@@ -145,6 +145,18 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if stored, err := s.InvoiceFor(ctx, SID([]byte(testSID)), "o-1"); err != nil || !bytes.Equal(stored.Signed.JSON(), got.Signed.JSON()) {
 			t.Fatalf("stored document: %v", err)
 		}
+		// Buyer and invoice in one read.
+		if b, inv, err := s.BuyerAndInvoice(ctx, []byte("alice"), SID([]byte(testSID)), "o-1"); err != nil ||
+			!bytes.Equal(b.Current, tg("A0")) || inv == nil || inv.Number != got.Number || inv.State != StateIssued ||
+			!bytes.Equal(inv.Signed.JSON(), got.Signed.JSON()) {
+			t.Fatalf("buyer and invoice: %+v %+v %v", b, inv, err)
+		}
+		if b, inv, err := s.BuyerAndInvoice(ctx, []byte("alice"), SID([]byte(testSID)), "o-none"); err != nil || b == nil || inv != nil {
+			t.Fatalf("buyer and no invoice: %+v %+v %v", b, inv, err)
+		}
+		if _, _, err := s.BuyerAndInvoice(ctx, []byte("nobody"), SID([]byte(testSID)), "o-1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no buyer: %v", err)
+		}
 		// Using the pending identity promotes it; the old one retires.
 		_, err = s.Issue(ctx, issuance(6, "alice", "A2", "A3", "o-6", now))
 		must(t, err)
