@@ -358,7 +358,7 @@ func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, err
 		if err != nil {
 			return err
 		}
-		_, err = s.exec(ctx, tx, `INSERT INTO einv_sessions (sid, number, confirm_mac, confirmed, created) VALUES (?, ?, ?, 0, ?)`,
+		_, err = s.exec(ctx, tx, `INSERT INTO einv_sessions (sid, number, confirm_mac, created) VALUES (?, ?, ?, ?)`,
 			is.Session.ID[:], inv.Number, is.Session.ConfirmMAC[:], is.Invoice.Created.Unix())
 		out = inv
 		return err
@@ -592,7 +592,7 @@ func (s *SQLStore) Unnotified(ctx context.Context) ([]IssuedInvoice, error) {
 	if err := s.flushAcks(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT number, seller_sid, order_no FROM einv_invoices WHERE state = ? ORDER BY number`), StateConfirmed)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(`SELECT number, seller_sid, order_no FROM einv_invoices WHERE state = 2 ORDER BY number`)) // StateConfirmed: the partial index's condition
 	if err != nil {
 		return nil, err
 	}

@@ -22,5 +22,10 @@ CREATE TABLE einv_chains (
 ALTER TABLE einv_invoices ADD COLUMN doc BYTEA;
 ALTER TABLE einv_invoices ADD COLUMN sig BYTEA;
 ALTER TABLE einv_invoices ADD COLUMN chain BYTEA;
--- einv_sessions.confirmed is no longer written: a session is confirmed
--- when its invoice is.
+-- Only confirmed invoices whose notice is not acknowledged are indexed
+-- by state (ResendNotices lists them); the other states need no index,
+-- so issuing and acknowledging touch no index page for it.
+DROP INDEX einv_invoices_state;
+CREATE INDEX einv_invoices_unnotified ON einv_invoices (number) WHERE state = 2;
+-- confirmed is gone: a session is confirmed when its invoice is.
+ALTER TABLE einv_sessions DROP COLUMN confirmed;

@@ -22,5 +22,20 @@ CREATE TABLE einv_chains (
 ALTER TABLE einv_invoices ADD COLUMN doc BLOB;
 ALTER TABLE einv_invoices ADD COLUMN sig BLOB;
 ALTER TABLE einv_invoices ADD COLUMN chain BLOB;
--- einv_sessions.confirmed is no longer written: a session is confirmed
--- when its invoice is.
+-- Only confirmed invoices whose notice is not acknowledged are indexed
+-- by state (ResendNotices lists them); the other states need no index,
+-- so issuing and acknowledging touch no index page for it.
+DROP INDEX einv_invoices_state;
+CREATE INDEX einv_invoices_unnotified ON einv_invoices (number) WHERE state = 2;
+-- Sessions: one B-tree keyed by sid (handles sort by time: inserts land
+-- on its newest pages); confirmed is gone (a session is confirmed when
+-- its invoice is).
+CREATE TABLE einv_sessions_new (
+	sid         BLOB PRIMARY KEY,
+	number      TEXT NOT NULL REFERENCES einv_invoices (number),
+	confirm_mac BLOB NOT NULL,
+	created     INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO einv_sessions_new (sid, number, confirm_mac, created) SELECT sid, number, confirm_mac, created FROM einv_sessions;
+DROP TABLE einv_sessions;
+ALTER TABLE einv_sessions_new RENAME TO einv_sessions;
