@@ -6,8 +6,6 @@ import (
 	"errors"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Batcher is group commit: operations submitted concurrently run in one
@@ -42,9 +40,6 @@ var ErrBatcherClosed = errors.New("sqldb: batcher closed")
 // NewBatcher starts a group-commit loop on db with at most max operations
 // per transaction.
 func NewBatcher(db *DB, max int) *Batcher {
-	if DebugBusy[db] == nil {
-		DebugBusy[db], DebugOps[db], DebugBatches[db] = new(atomic.Int64), new(atomic.Int64), new(atomic.Int64)
-	}
 	b := &Batcher{db: db, prep: NewPrepared(db), max: max, ops: make(chan *batchOp), stop: make(chan struct{})}
 	b.wg.Add(1)
 	go b.loop()
@@ -88,15 +83,9 @@ func (b *Batcher) loop() {
 			runtime.Gosched()
 			batch = b.drain(batch)
 		}
-		t0 := time.Now()
 		b.run(batch)
-		DebugBusy[b.db].Add(int64(time.Since(t0)))
-		DebugOps[b.db].Add(int64(len(batch)))
-		DebugBatches[b.db].Add(1)
 	}
 }
-
-var DebugBusy, DebugOps, DebugBatches = map[*DB]*atomic.Int64{}, map[*DB]*atomic.Int64{}, map[*DB]*atomic.Int64{}
 
 // drain adds the operations waiting to batch, up to max.
 func (b *Batcher) drain(batch []*batchOp) []*batchOp {
