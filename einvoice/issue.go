@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
 	"time"
 
 	"trustbank/einvoice/invoice"
@@ -39,11 +40,16 @@ func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, err
 	if err != nil {
 		return nil, err
 	}
-	sd, err := s.invoiceFor(ctx, ss, rec, prev, seller)
-	if err != nil {
-		return nil, err
+	sd, deal, err := s.invoiceFor(ctx, ss, rec, prev, seller)
+	for try := 1; err == nil; try++ {
+		var resp *InvoiceResponse
+		resp, err = s.deliver(ctx, m, ss, rec, sd)
+		if !errors.Is(err, errNumberTaken) || deal == nil || try == numberTries {
+			return resp, err
+		}
+		sd, err = s.issue(deal, ss.order) // another number
 	}
-	return s.deliver(ctx, m, ss, rec, sd)
+	return nil, err
 }
 
 // authenticate checks message 1: window, S_i; opens C_i1 and C_i2; then
@@ -97,19 +103,19 @@ func (ss *session) open(m *Request) error {
 }
 
 // invoiceFor returns the order's invoice: the one already issued to this
-// buyer, or a new one from the seller's answer.
-func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (*invoice.Signed, error) {
+// buyer (deal nil), or a new one from the seller's answer, deal.
+func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (sd *invoice.Signed, deal *Deal, err error) {
 	switch {
 	case prev != nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
-		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
+		return nil, nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
 	case prev != nil:
-		return prev.Signed, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
+		return prev.Signed, nil, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
 	}
-	deal, err := s.verifyDeal(ctx, seller, ss.order.OrderNo)
-	if err != nil {
-		return nil, err
+	if deal, err = s.verifyDeal(ctx, seller, ss.order.OrderNo); err != nil {
+		return nil, nil, err
 	}
-	return s.issue(deal, ss.order)
+	sd, err = s.issue(deal, ss.order)
+	return sd, deal, err
 }
 
 // verifyDeal runs messages 2 and 3 with the seller.
@@ -172,19 +178,32 @@ func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 
 // invoiceNumber is a fresh 20-digit number: the year's last two digits,
 // 11 digits of milliseconds since the year began (China Standard Time)
-// and 7 random digits. Numbers issued later sort later, so the store's
-// index of numbers grows at its end (package doc, "Storage"); two invoices
-// of the same millisecond collide with probability 10⁻⁷ (uniqueness is the
-// store's primary key: a collision fails the issuance, nothing is issued).
+// and 7 digits of a counter of this process that starts at random.
+// Numbers issued later sort later, so the store's index of numbers grows
+// at its end (package doc, "Storage"). One process never repeats a
+// number unless it issues 10⁷ invoices within one millisecond (or its
+// clock goes back and it issues 10⁷ in between); two processes on one
+// database may collide, rarely: the store refuses a number it has
+// (errNumberTaken) and Request issues again under a new one.
 func invoiceNumber(now time.Time) string {
 	now = now.In(invoice.ChinaTime)
 	ms := now.Sub(time.Date(now.Year(), 1, 1, 0, 0, 0, 0, invoice.ChinaTime)).Milliseconds()
+	return fmt.Sprintf("%02d%011d%07d", now.Year()%100, ms, invoiceSeq.Add(1)%10_000_000)
+}
+
+// invoiceSeq is invoiceNumber's counter.
+var invoiceSeq = func() *atomic.Uint64 {
 	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
 	if err != nil {
 		panic(err)
 	}
-	return fmt.Sprintf("%02d%011d%07d", now.Year()%100, ms, n)
-}
+	var c atomic.Uint64
+	c.Store(n.Uint64())
+	return &c
+}()
+
+// numberTries is how many numbers Request tries for one invoice.
+const numberTries = 3
 
 // newSessionID is a fresh session handle: 6 bytes of the Unix time in
 // milliseconds, then 10 random bytes. Handles made later sort later, so

@@ -86,6 +86,25 @@ func TestSession(t *testing.T) {
 	w.session(t, w.addOrder(t, "JD-0004"))
 }
 
+// TestNumberTaken: an invoice number the store has already (two
+// processes on one database, or a clock gone back) costs a new number
+// and signature, not the session.
+func TestNumberTaken(t *testing.T) {
+	w := newWorld(t) // the test clock stands still: same millisecond
+	w.session(t, w.order)
+	first, err := w.env.Store.InvoiceFor(ctx, w.seller.SID(), w.order.OrderNo)
+	must(t, err)
+	einvoice.RewindInvoiceNumbers(1)
+	o := w.addOrder(t, "JD-0002")
+	einvoice.RewindInvoiceNumbers(1) // AddOrder drew a number too (its total)
+	w.session(t, o)
+	second, err := w.env.Store.InvoiceFor(ctx, w.seller.SID(), o.OrderNo)
+	must(t, err)
+	if second.Number == first.Number || second.Signed.Invoice.Number != second.Number || second.Signed.Verify(w.env.Root) != nil {
+		t.Fatalf("second invoice %s (signed as %s) after %s", second.Number, second.Signed.Invoice.Number, first.Number)
+	}
+}
+
 func TestFaceChecks(t *testing.T) {
 	w := newWorld(t)
 	bob := einvoicetest.NewPerson(t, 2, "李四")

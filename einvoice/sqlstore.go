@@ -426,6 +426,9 @@ func (s *SQLStore) insertInvoice(ctx context.Context, tx *sql.Tx, inv *IssuedInv
 	res, err := s.exec(ctx, tx, `INSERT INTO einv_invoices (`+invoiceCols+`, `+docCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (seller_sid, order_no) DO NOTHING`, inv.Number, inv.SellerSID.String(), inv.OrderNo,
 		inv.BuyerTag, StateIssued, inv.Created.Unix(), d.doc, d.sig, d.chain, d.signed)
+	if s.db.IsUniqueViolation(err) { // the order's conflict does nothing: the number's is left
+		return nil, fmt.Errorf("%w: %s: %v", errNumberTaken, inv.Number, err)
+	}
 	if err != nil {
 		return nil, err
 	}

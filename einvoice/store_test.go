@@ -195,6 +195,18 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 			t.Fatalf("retired identity with a stale record: %v", err)
 		}
 	})
+	t.Run("number-taken", func(t *testing.T) {
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("dave"), Current: tg("D0")}, seenAt("reg", "n-dave", now)))
+		is := issuance(31, "dave", "D0", "D1", "o-31", now)
+		is.Invoice.Number = fmt.Sprintf("26%018d", 20) // carol's
+		is.Invoice.Signed = testDoc(is.Invoice.Number, "o-31")
+		if _, err := s.Issue(ctx, is); !errors.Is(err, errNumberTaken) {
+			t.Fatalf("a number taken: %v", err)
+		}
+		// Nothing of it stays: the MAC and the identity are as they were.
+		_, err := s.Issue(ctx, issuance(31, "dave", "D0", "D1", "o-31", now))
+		must(t, err)
+	})
 	t.Run("other-buyer", func(t *testing.T) {
 		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: tg("B0")}, seenAt("reg", "n4", now)))
 		if _, err := s.Issue(ctx, issuance(8, "bob", "B0", "B1", "o-1", now)); !errors.Is(err, ErrAlreadyInvoiced) {
