@@ -40,16 +40,18 @@ func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, err
 	if err != nil {
 		return nil, err
 	}
-	sd, deal, err := s.invoiceFor(ctx, ss, rec, prev, seller)
-	for try := 1; err == nil; try++ {
-		var resp *InvoiceResponse
-		resp, err = s.deliver(ctx, m, ss, rec, sd)
-		if !errors.Is(err, errNumberTaken) || deal == nil || try == numberTries {
+	for try := 1; ; try++ {
+		sd, err := s.invoiceFor(ctx, ss, rec, prev, seller)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := s.deliver(ctx, m, ss, rec, sd)
+		if !errors.Is(err, errNumberTaken) || try == numberTries {
 			return resp, err
 		}
-		sd, err = s.issue(deal, ss.order) // another number
+		// Another number: ask the seller again and sign again (rare: see
+		// invoiceNumber).
 	}
-	return nil, err
 }
 
 // authenticate checks message 1: window, S_i; opens C_i1 and C_i2; then
@@ -103,19 +105,19 @@ func (ss *session) open(m *Request) error {
 }
 
 // invoiceFor returns the order's invoice: the one already issued to this
-// buyer (deal nil), or a new one from the seller's answer, deal.
-func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (sd *invoice.Signed, deal *Deal, err error) {
+// buyer, or a new one from the seller's answer.
+func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (*invoice.Signed, error) {
 	switch {
 	case prev != nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
-		return nil, nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
+		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
 	case prev != nil:
-		return prev.Signed, nil, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
+		return prev.Signed, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
 	}
-	if deal, err = s.verifyDeal(ctx, seller, ss.order.OrderNo); err != nil {
-		return nil, nil, err
+	deal, err := s.verifyDeal(ctx, seller, ss.order.OrderNo)
+	if err != nil {
+		return nil, err
 	}
-	sd, err = s.issue(deal, ss.order)
-	return sd, deal, err
+	return s.issue(deal, ss.order)
 }
 
 // verifyDeal runs messages 2 and 3 with the seller.
@@ -184,7 +186,8 @@ func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 // number unless it issues 10⁷ invoices within one millisecond (or its
 // clock goes back and it issues 10⁷ in between); two processes on one
 // database may collide, rarely: the store refuses a number it has
-// (errNumberTaken) and Request issues again under a new one.
+// (errNumberTaken) and Request asks the seller and issues again, under
+// a new number.
 func invoiceNumber(now time.Time) string {
 	now = now.In(invoice.ChinaTime)
 	ms := now.Sub(time.Date(now.Year(), 1, 1, 0, 0, 0, 0, invoice.ChinaTime)).Milliseconds()
