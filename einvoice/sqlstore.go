@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -252,7 +253,7 @@ func (s *SQLStore) document(ctx context.Context, tx *sql.Tx, d *storedDoc) (*inv
 	if err != nil {
 		return nil, err
 	}
-	return invoice.FromParts(d.doc, d.sig, chain)
+	return invoice.FromParts(d.doc, d.sig, slices.Clone(chain)) // the cache's slice stays the cache's
 }
 
 // chain returns the chain stored under hash, parsed (once per store).
