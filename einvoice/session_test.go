@@ -1,6 +1,7 @@
 package einvoice_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"trustbank/einvoice"
 	"trustbank/einvoice/einvoicetest"
+	"trustbank/einvoice/invoice"
 )
 
 var ctx = context.Background()
@@ -26,6 +28,7 @@ type world struct {
 	seller *einvoice.Seller
 	alice  *einvoicetest.Person
 	order  einvoice.Order
+	last   *invoice.Signed // the invoice of the last session
 }
 
 func newWorld(t testing.TB) *world {
@@ -58,6 +61,7 @@ func (w *world) session(t testing.TB, o einvoice.Order) *transcript {
 	must(t, err)
 	conf, sd, err := ss.Finish(resp)
 	must(t, err)
+	w.last = sd
 	must(t, w.env.System.Confirm(ctx, conf))
 	if sd.Invoice.Total != o.Amount || sd.Invoice.Buyer.Name != w.alice.Name {
 		t.Fatalf("invoice %+v", sd.Invoice)
@@ -74,6 +78,11 @@ func TestSession(t *testing.T) {
 	must(t, err)
 	if rec.InvoiceNo == "" || rec.InvoiceNo != inv.Number || inv.State != einvoice.StateNotified {
 		t.Fatalf("seller book %q, system %s state %d", rec.InvoiceNo, inv.Number, inv.State)
+	}
+	// What the store keeps (encoding, signature, chain by hash) reads back
+	// as the invoice the buyer got, and verifies offline.
+	if err := inv.Signed.Verify(w.env.Root); err != nil || !bytes.Equal(inv.Signed.JSON(), w.last.JSON()) {
+		t.Fatalf("stored invoice: %v", err)
 	}
 	// The refreshed identity works for the next order, and again.
 	w.session(t, w.addOrder(t, "JD-0002"))
