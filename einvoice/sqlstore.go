@@ -34,6 +34,7 @@ type SQLStore struct {
 	chains struct { // signers' chains by hash (einv_chains)
 		sync.Mutex
 		parsed map[string][]*smx509.Certificate // read or written, and committed
+		last   lastChain
 	}
 	sellers struct { // sellers read lately, by tag (Seller)
 		sync.Mutex
@@ -285,6 +286,30 @@ func (s *SQLStore) knowChain(hash []byte, c []*smx509.Certificate) {
 	s.chains.Unlock()
 }
 
+// chainOf returns a chain's encoding, its hash, and whether it is
+// stored; the encoding and hash of the signer's chain (the same
+// certificates every time) are remembered.
+func (s *SQLStore) chainOf(chain []*smx509.Certificate) (der, hash []byte, known bool) {
+	s.chains.Lock()
+	last := s.chains.last
+	s.chains.Unlock()
+	if !slices.Equal(last.certs, chain) { // the same certificates (pointers), in order
+		der = (&invoice.Signed{Chain: chain}).ChainDER()
+		last = lastChain{certs: slices.Clone(chain), der: der, hash: chainHash(der)}
+	}
+	s.chains.Lock()
+	s.chains.last = last
+	_, known = s.chains.parsed[string(last.hash)]
+	s.chains.Unlock()
+	return last.der, last.hash, known
+}
+
+// lastChain is the chain an issuance stored last.
+type lastChain struct {
+	certs     []*smx509.Certificate
+	der, hash []byte
+}
+
 // chainHash names a stored chain: SM3 of its encoding.
 func chainHash(der []byte) []byte {
 	h := sm3.Sum(der)
@@ -337,11 +362,7 @@ func (s *SQLStore) Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, err
 	if err != nil {
 		return nil, err
 	}
-	chainDER := is.Invoice.Signed.ChainDER()
-	hash := chainHash(chainDER)
-	s.chains.Lock()
-	_, known := s.chains.parsed[string(hash)]
-	s.chains.Unlock()
+	chainDER, hash, known := s.chainOf(is.Invoice.Signed.Chain)
 	var out *IssuedInvoice
 	err = s.batch.Do(ctx, func(tx *sql.Tx) error {
 		if err := s.see(ctx, tx, is.Seen); err != nil {
