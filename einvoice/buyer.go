@@ -201,7 +201,7 @@ func (ss *BuyerSession) Finish(m *InvoiceResponse) (*Confirm, *invoice.Signed, e
 
 // check verifies M_e and wants it to be the invoice of the order asked for.
 func (ss *BuyerSession) check(signed []byte) (*invoice.Signed, error) {
-	sd, err := invoice.ParseJSON(signed)
+	sd, err := invoice.ParseBinary(signed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvoice, err)
 	}

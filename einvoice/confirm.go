@@ -2,7 +2,6 @@ package einvoice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -13,17 +12,7 @@ import (
 // the seller did not acknowledge is left for ResendNotices; Confirm
 // still succeeds (the buyer's part is done).
 func (s *System) Confirm(ctx context.Context, m *Confirm) error {
-	rec, err := s.store.Session(ctx, m.Session)
-	if errors.Is(err, ErrNotFound) {
-		return ErrUnknownSession
-	}
-	if err != nil {
-		return err
-	}
-	if !macEqual(rec.ConfirmMAC[:], m.R[:]) {
-		return fmt.Errorf("%w: R_i", ErrAuth)
-	}
-	inv, err := s.store.Confirm(ctx, m.Session)
+	inv, err := s.store.Confirm(ctx, m.Session, m.R) // checks R_i
 	if err != nil || inv.State == StateNotified {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"io"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
@@ -48,22 +49,23 @@ const (
 	lblSeal = "einvoice/v1/app-seal"
 )
 
-// frame appends each part with a 4-byte big-endian length prefix: an
-// injective encoding of the sequence.
-func frame(dst []byte, parts ...[]byte) []byte {
+// frame writes each part to w with a 4-byte big-endian length prefix:
+// an injective encoding of the sequence (no copy of the parts is made).
+func frame(w io.Writer, parts ...[]byte) {
+	var n [4]byte
 	for _, p := range parts {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(p)))
-		dst = append(dst, p...)
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		w.Write(n[:])
+		w.Write(p)
 	}
-	return dst
 }
 
 // h is the paper's keyed hash h(k, x_1, …, x_n):
 // HMAC-SM3(k, frame(label, x_1, …, x_n)), 32 bytes.
 func h(k []byte, label string, parts ...[]byte) [KeyLen]byte {
 	m := hmac.New(sm3.New, k)
-	m.Write(frame(nil, []byte(label)))
-	m.Write(frame(nil, parts...))
+	frame(m, []byte(label))
+	frame(m, parts...)
 	var out [KeyLen]byte
 	m.Sum(out[:0])
 	return out

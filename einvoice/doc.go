@@ -89,7 +89,10 @@
 // Identifiers: eID_i is the 18-character PRC resident ID number (ASCII,
 // check character verified, GB 11643-1999); sID_j is the 18-character
 // unified social credit code (GB 32100-2015), also the seller's tax ID.
-// b_i, Ke, K_i, K_j, TK_* and every MAC are 32 bytes; ρ 16; sid 16.
+// b_i, Ke, K_i, K_j, TK_* and every MAC are 32 bytes; ρ 16; sid 16 (6
+// bytes of Unix milliseconds, 10 random bytes). Invoice numbers are 20
+// digits: the year's last two, 11 of milliseconds since the year began
+// (China Standard Time), 7 random.
 // Timestamps are 4-byte big-endian unsigned Unix seconds (the paper's
 // 32 bits; good until 2106).
 //
@@ -115,14 +118,15 @@
 // the notice) use the same writer with their own kind bytes. Over HTTP
 // every message travels as its binary encoding, base64 in a JSON object
 // (package einvoicehttp). Sizes in bytes (TestMessageSizes measures them
-// for a two-item order "JD-0001" made out to "张三": 207, 77, 249, 2614,
+// for a two-item order "JD-0001" made out to "张三": 207, 77, 249, 1650,
 // 49, 99):
 //
 //	1 Request         179 + |M_i|        M_i = 15 + |order no| + |name| + |tax ID|
 //	2 VerifyRequest    67 + |m_i|        m_i = 3 + |order no|
 //	3 VerifyResponse   67 + |m_j|        m_j = 24 + |order no| + |seller name| + Σ(28 + |item| + |unit|)
-//	4 InvoiceResponse 150 + |M_e|        M_e = the signed invoice's JSON with its
-//	                                     certificate chain (≈ 2.4 KB, most of it the two certificates)
+//	4 InvoiceResponse 150 + |M_e|        M_e = the signed invoice's binary export (invoice.Signed.
+//	                                     MarshalBinary: canonical encoding, signature, certificate
+//	                                     chain; ≈ 1.5 KB, most of it the two certificates)
 //	5 Confirm          49
 //	6 Notice           67 + 5 + |order no| + 20
 //
@@ -146,6 +150,36 @@
 // system records the seller's acknowledgement with the next group commit
 // without waiting for it (Store.MarkNotified): one a crash loses only
 // means one more notice.
+//
+// # Storage
+//
+// A session costs the system one commit for message 4 (S_i, the
+// identity move, the invoice, the session) and one for message 5 (R_i
+// checked in it, the invoice confirmed), and the seller one for message
+// 2 (S_e and the order read) and one for message 6; the seller's
+// acknowledgement of message 6 rides along with the next commit. Each
+// commit is shared by every session in flight (sqldb.Batcher), so what
+// it costs is the pages it writes, and the store is laid out so that a
+// session writes few and shares most:
+//
+//   - An invoice is stored as its canonical encoding and signature
+//     (≈ 0.4 KB, invoice.Signed.Parts); its signer's certificate chain is
+//     stored once, by SM3 hash (einv_chains), and parsed once per store.
+//     What a reader gets (invoice.FromParts) is the signed invoice as
+//     issued: the same JSON, and it verifies offline. Invoices stored by
+//     schema 1 as JSON stay as they are and read back the same.
+//   - Keys grow with time, so inserts land on the newest pages of each
+//     B-tree instead of one random page per index: the replay cache is
+//     keyed by (message timestamp, scope, MAC) — a replay has the same
+//     timestamp, since the MAC covers it — and pruned as a prefix;
+//     invoice numbers and session handles begin with the time (above).
+//   - Only confirmed, unacknowledged invoices are indexed by state.
+//   - The request reads the buyer and the order's invoice in one SELECT,
+//     and the issuance updates the buyer's record only if it is still the
+//     one checked (else it reads it again); sellers and chains are read
+//     from memory (a seller re-registered through another process on the
+//     same PostgreSQL database is reached at its old endpoint for at most
+//     2 s).
 //
 // # Errors
 //
@@ -185,8 +219,10 @@
 //   - Binding. S_j also covers S_e (a seller's answer belongs to one
 //     request); s_e covers sid; R_i covers s_e (the paper's R_i does not
 //     depend on message 4 at all, so it proved no receipt). Message 4
-//     and 5 carry sid, a random handle of the session (HTTP needs one;
-//     it is fresh each session and links nothing).
+//     and 5 carry sid, a handle of the session (HTTP needs one; it is
+//     fresh each session and links nothing but messages 4 and 5). Its
+//     first 6 bytes are the time of message 4 in milliseconds, which an
+//     eavesdropper sees anyway; so handles sort by time (see Storage).
 //   - Message 6 is not in the paper's model (only named in its text); we
 //     define it as above under a fresh TK_n = h(K_j, t_n), so it can be
 //     resent after a crash.

@@ -50,3 +50,7 @@ var (
 	// ErrSeller: the seller could not be reached or refused.
 	ErrSeller = errors.New("einvoice: seller unavailable or refused")
 )
+
+// errNumberTaken: the store has an invoice of that number (of another
+// order); Request issues the invoice again under another number.
+var errNumberTaken = errors.New("einvoice: invoice number taken")

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
+	"time"
 
 	"trustbank/einvoice/invoice"
 )
@@ -26,7 +28,7 @@ type session struct {
 // and signs the invoice, commits, and answers message 4. On any error
 // nothing is issued and nothing is recorded.
 func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, error) {
-	ss, rec, err := s.authenticate(ctx, m)
+	ss, rec, prev, err := s.authenticate(ctx, m)
 	if err != nil {
 		return nil, err
 	}
@@ -38,44 +40,52 @@ func (s *System) Request(ctx context.Context, m *Request) (*InvoiceResponse, err
 	if err != nil {
 		return nil, err
 	}
-	signed, number, err := s.invoiceFor(ctx, ss, rec, seller)
-	if err != nil {
-		return nil, err
+	for try := 1; ; try++ {
+		sd, err := s.invoiceFor(ctx, ss, rec, prev, seller)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := s.deliver(ctx, m, ss, rec, sd)
+		if !errors.Is(err, errNumberTaken) || try == numberTries {
+			return resp, err
+		}
+		// Another number: ask the seller again and sign again (rare: see
+		// invoiceNumber).
 	}
-	return s.deliver(ctx, m, ss, rec, signed, number)
 }
 
-// authenticate checks message 1: window, S_i, registered identity; then
-// opens C_i1 and C_i2.
-func (s *System) authenticate(ctx context.Context, m *Request) (*session, *BuyerRecord, error) {
+// authenticate checks message 1: window, S_i; opens C_i1 and C_i2; then
+// wants the identity registered. It returns the buyer's record and the
+// order's invoice if it has one (one read).
+func (s *System) authenticate(ctx context.Context, m *Request) (*session, *BuyerRecord, *IssuedInvoice, error) {
 	if err := s.fresh(m.T); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	eID, b, err := s.ke.Open(&m.Identity)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ki := s.ke.BuyerKey(eID, b)
 	ss := &session{eID: eID, b: b, tk: sessionKey(&ki, lblTKi, m.T)}
 	clear(ki[:])
 	want := h(ss.tk[:], lblSi, m.C1, m.C2, eID[:], be32(m.T), m.Rho[:])
 	if !macEqual(want[:], m.S[:]) {
-		return nil, nil, fmt.Errorf("%w: S_i", ErrAuth)
-	}
-	rec, err := s.store.Buyer(ctx, s.ke.tag("eID", eID[:]))
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, ErrUnknownIdentity
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !rec.HasIdentity(s.idTag(&m.Identity)) {
-		return nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
+		return nil, nil, nil, fmt.Errorf("%w: S_i", ErrAuth)
 	}
 	if err := ss.open(m); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return ss, rec, nil
+	rec, prev, err := s.store.BuyerAndInvoice(ctx, s.ke.tag("eID", eID[:]), ss.sid, ss.order.OrderNo)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil, ErrUnknownIdentity
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !rec.HasIdentity(s.idTag(&m.Identity)) {
+		return nil, nil, nil, fmt.Errorf("%w: a retired identity", ErrUnknownIdentity)
+	}
+	return ss, rec, prev, nil
 }
 
 // open decrypts C_i1 (sID_j) and C_i2 (M_i).
@@ -96,25 +106,18 @@ func (ss *session) open(m *Request) error {
 
 // invoiceFor returns the order's invoice: the one already issued to this
 // buyer, or a new one from the seller's answer.
-func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, seller *SellerRecord) ([]byte, string, error) {
-	prev, err := s.store.InvoiceFor(ctx, ss.sid, ss.order.OrderNo)
+func (s *System) invoiceFor(ctx context.Context, ss *session, rec *BuyerRecord, prev *IssuedInvoice, seller *SellerRecord) (*invoice.Signed, error) {
 	switch {
-	case err == nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
-		return nil, "", fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
-	case err == nil:
-		return prev.Signed, prev.Number, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
-	case !errors.Is(err, ErrNotFound):
-		return nil, "", err
+	case prev != nil && !bytes.Equal(prev.BuyerTag, rec.Tag):
+		return nil, fmt.Errorf("%w: for another buyer", ErrAlreadyInvoiced)
+	case prev != nil:
+		return prev.Signed, sameOrder(prev.Signed, ss.order) // a retry: the same invoice again
 	}
 	deal, err := s.verifyDeal(ctx, seller, ss.order.OrderNo)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	sd, err := s.issue(deal, ss.order)
-	if err != nil {
-		return nil, "", err
-	}
-	return sd.JSON(), sd.Invoice.Number, nil
+	return s.issue(deal, ss.order)
 }
 
 // verifyDeal runs messages 2 and 3 with the seller.
@@ -156,7 +159,7 @@ func (s *System) verifyDeal(ctx context.Context, seller *SellerRecord, orderNo s
 func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 	now := s.now().In(invoice.ChinaTime)
 	inv := &invoice.Invoice{
-		Number:    invoiceNumber(now.Year()),
+		Number:    invoiceNumber(now),
 		IssueDate: now.Format(invoice.DateLayout),
 		Seller:    invoice.Party{Name: deal.SellerName, TaxID: deal.SellerTaxID.String()},
 		Buyer:     invoice.Party{Name: o.BuyerName, TaxID: o.BuyerTaxID},
@@ -175,28 +178,65 @@ func (s *System) issue(deal *Deal, o *Order) (*invoice.Signed, error) {
 	return sd, nil
 }
 
-// invoiceNumber is a fresh 20-digit number: the year's last two digits
-// and 18 random digits (uniqueness is the store's primary key).
-func invoiceNumber(year int) string {
-	n, err := rand.Int(rand.Reader, new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil))
+// invoiceNumber is a fresh 20-digit number: the year's last two digits,
+// 11 digits of milliseconds since the year began (China Standard Time)
+// and 7 digits of a counter of this process that starts at random.
+// Numbers issued later sort later, so the store's index of numbers grows
+// at its end (package doc, "Storage"). One process never repeats a
+// number unless it issues 10⁷ invoices within one millisecond (or its
+// clock goes back and it issues 10⁷ in between); two processes on one
+// database may collide, rarely: the store refuses a number it has
+// (errNumberTaken) and Request asks the seller and issues again, under
+// a new number.
+func invoiceNumber(now time.Time) string {
+	now = now.In(invoice.ChinaTime)
+	ms := now.Sub(time.Date(now.Year(), 1, 1, 0, 0, 0, 0, invoice.ChinaTime)).Milliseconds()
+	return fmt.Sprintf("%02d%011d%07d", now.Year()%100, ms, invoiceSeq.Add(1)%10_000_000)
+}
+
+// invoiceSeq is invoiceNumber's counter.
+var invoiceSeq = func() *atomic.Uint64 {
+	n, err := rand.Int(rand.Reader, big.NewInt(10_000_000))
 	if err != nil {
 		panic(err)
 	}
-	return fmt.Sprintf("%02d%018d", year%100, n)
+	var c atomic.Uint64
+	c.Store(n.Uint64())
+	return &c
+}()
+
+// numberTries is how many numbers Request tries for one invoice.
+const numberTries = 3
+
+// newSessionID is a fresh session handle: 6 bytes of the Unix time in
+// milliseconds, then 10 random bytes. Handles made later sort later, so
+// the store's session index grows at its end; the time in it is that of
+// message 4, which an eavesdropper sees go by anyway.
+func newSessionID(now time.Time) [SessionLen]byte {
+	var id [SessionLen]byte
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (8 * (5 - i)))
+	}
+	copy(id[6:], random(SessionLen-6))
+	return id
 }
 
 // deliver commits the issuance and builds message 4.
-func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *BuyerRecord, signed []byte, number string) (*InvoiceResponse, error) {
+func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *BuyerRecord, sd *invoice.Signed) (*InvoiceResponse, error) {
 	next := s.ke.NewIdentity(ss.eID, ss.b)
-	resp := &InvoiceResponse{}
-	copy(resp.Session[:], random(SessionLen))
 	now := s.now()
+	resp := &InvoiceResponse{Session: newSessionID(now)}
 	is := &Issuance{
 		Seen:     s.seen("S_i", m.S[:], m.T),
-		BuyerTag: rec.Tag, UsedID: s.idTag(&m.Identity), NextID: s.idTag(&next),
-		Invoice: IssuedInvoice{Number: number, SellerSID: ss.sid, OrderNo: ss.order.OrderNo, BuyerTag: rec.Tag,
-			Signed: signed, State: StateIssued, Created: now},
+		BuyerTag: rec.Tag, Buyer: rec, UsedID: s.idTag(&m.Identity), NextID: s.idTag(&next),
+		Invoice: IssuedInvoice{Number: sd.Invoice.Number, SellerSID: ss.sid, OrderNo: ss.order.OrderNo, BuyerTag: rec.Tag,
+			Signed: sd, State: StateIssued, Created: now},
 		Session: SessionRecord{ID: resp.Session},
+	}
+	signed, err := sd.MarshalBinary()
+	if err != nil {
+		return nil, err
 	}
 	resp.C = enc(ss.tk[:], "c_e", encodeDelivery(signed, &next))
 	resp.S = h(ss.tk[:], lblse, resp.C, ss.eID[:], ss.mi, resp.Session[:])
@@ -207,7 +247,8 @@ func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *Buye
 	return resp, nil
 }
 
-// delivery is c_e's plaintext: M_e and the refreshed identity.
+// delivery is c_e's plaintext: M_e (its binary export,
+// invoice.Signed.MarshalBinary) and the refreshed identity.
 func encodeDelivery(signed []byte, next *Identity) []byte {
 	w := writer(kindDelivery)
 	w.Bytes32(signed)
@@ -241,11 +282,7 @@ func sellerError(err error) error {
 
 // sameOrder wants an invoice issued before to be the one the order asks
 // for now (amount and title), so a retry never delivers a mismatch.
-func sameOrder(signed []byte, o *Order) error {
-	sd, err := invoice.ParseJSON(signed)
-	if err != nil {
-		return fmt.Errorf("einvoice: stored invoice: %w", err)
-	}
+func sameOrder(sd *invoice.Signed, o *Order) error {
 	inv := &sd.Invoice
 	if inv.Total != o.Amount || inv.Buyer.Name != o.BuyerName || inv.Buyer.TaxID != o.BuyerTaxID {
 		return fmt.Errorf("%w: the order's invoice %s says total %d fen for %q", ErrDealMismatch, inv.Number, inv.Total, inv.Buyer.Name)

@@ -71,7 +71,7 @@ func (s *Seller) Total(d *Deal) (int64, error) { return d.total(s.now()) }
 // role will.
 func (d *Deal) total(now time.Time) (int64, error) {
 	now = now.In(invoice.ChinaTime)
-	inv := &invoice.Invoice{Number: invoiceNumber(now.Year()), IssueDate: now.Format(invoice.DateLayout),
+	inv := &invoice.Invoice{Number: invoiceNumber(now), IssueDate: now.Format(invoice.DateLayout),
 		Seller: invoice.Party{Name: d.SellerName, TaxID: d.SellerTaxID.String()}, Buyer: invoice.Party{Name: "-"}, Items: d.Items}
 	if err := inv.Compute(); err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -105,10 +105,7 @@ func (s *Seller) Verify(ctx context.Context, m *VerifyRequest) (*VerifyResponse,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.See(ctx, s.seen("seller:S_e:"+s.sid.String(), m.S[:], m.T)); err != nil {
-		return nil, err
-	}
-	o, err := s.store.Order(ctx, s.sid, orderNo)
+	o, err := s.store.SeeOrder(ctx, s.seen("seller:S_e:"+s.sid.String(), m.S[:], m.T), s.sid, orderNo)
 	if err != nil {
 		return nil, err
 	}

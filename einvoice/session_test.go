@@ -1,6 +1,7 @@
 package einvoice_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"trustbank/einvoice"
 	"trustbank/einvoice/einvoicetest"
+	"trustbank/einvoice/invoice"
 )
 
 var ctx = context.Background()
@@ -26,6 +28,7 @@ type world struct {
 	seller *einvoice.Seller
 	alice  *einvoicetest.Person
 	order  einvoice.Order
+	last   *invoice.Signed // the invoice of the last session
 }
 
 func newWorld(t testing.TB) *world {
@@ -58,6 +61,7 @@ func (w *world) session(t testing.TB, o einvoice.Order) *transcript {
 	must(t, err)
 	conf, sd, err := ss.Finish(resp)
 	must(t, err)
+	w.last = sd
 	must(t, w.env.System.Confirm(ctx, conf))
 	if sd.Invoice.Total != o.Amount || sd.Invoice.Buyer.Name != w.alice.Name {
 		t.Fatalf("invoice %+v", sd.Invoice)
@@ -75,6 +79,11 @@ func TestSession(t *testing.T) {
 	if rec.InvoiceNo == "" || rec.InvoiceNo != inv.Number || inv.State != einvoice.StateNotified {
 		t.Fatalf("seller book %q, system %s state %d", rec.InvoiceNo, inv.Number, inv.State)
 	}
+	// What the store keeps (encoding, signature, chain by hash) reads back
+	// as the invoice the buyer got, and verifies offline.
+	if err := inv.Signed.Verify(w.env.Root); err != nil || !bytes.Equal(inv.Signed.JSON(), w.last.JSON()) {
+		t.Fatalf("stored invoice: %v", err)
+	}
 	// The refreshed identity works for the next order, and again.
 	w.session(t, w.addOrder(t, "JD-0002"))
 	w.session(t, w.addOrder(t, "JD-0003"))
@@ -84,6 +93,25 @@ func TestSession(t *testing.T) {
 	w.alice.App, err = einvoice.LoadBuyer(b, w.env.BuyerConfig())
 	must(t, err)
 	w.session(t, w.addOrder(t, "JD-0004"))
+}
+
+// TestNumberTaken: an invoice number the store has already (two
+// processes on one database, or a clock gone back) costs a new number
+// and signature, not the session.
+func TestNumberTaken(t *testing.T) {
+	w := newWorld(t) // the test clock stands still: same millisecond
+	w.session(t, w.order)
+	first, err := w.env.Store.InvoiceFor(ctx, w.seller.SID(), w.order.OrderNo)
+	must(t, err)
+	einvoice.RewindInvoiceNumbers(1)
+	o := w.addOrder(t, "JD-0002")
+	einvoice.RewindInvoiceNumbers(1) // AddOrder drew a number too (its total)
+	w.session(t, o)
+	second, err := w.env.Store.InvoiceFor(ctx, w.seller.SID(), o.OrderNo)
+	must(t, err)
+	if second.Number == first.Number || second.Signed.Invoice.Number != second.Number || second.Signed.Verify(w.env.Root) != nil {
+		t.Fatalf("second invoice %s (signed as %s) after %s", second.Number, second.Signed.Invoice.Number, first.Number)
+	}
 }
 
 func TestFaceChecks(t *testing.T) {

@@ -5,17 +5,21 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"trustbank/einvoice/invoice"
 )
 
 // ErrNotFound is returned by stores for a missing record.
 var ErrNotFound = errors.New("einvoice: not found")
 
 // Seen is one entry of a replay cache: a MAC or nonce (Tag) in a Scope
-// ("S_i", "reg", "seller:<sID>"…), kept until Expires.
+// ("S_i", "reg", "seller:<sID>"…) of a message timestamped At (which the
+// MAC covers: a replay has the same At), kept until the window of At has
+// passed (Prune).
 type Seen struct {
-	Scope   string
-	Tag     []byte
-	Expires time.Time
+	Scope string
+	Tag   []byte
+	At    time.Time
 }
 
 // InvoiceState is where an issued invoice is:
@@ -49,8 +53,8 @@ type IssuedInvoice struct {
 	Number    string
 	SellerSID SID
 	OrderNo   string
-	BuyerTag  []byte // tag of the buyer's eID
-	Signed    []byte // M_e: the signed invoice document
+	BuyerTag  []byte          // tag of the buyer's eID
+	Signed    *invoice.Signed // M_e: the signed invoice document
 	State     InvoiceState
 	Created   time.Time
 }
@@ -69,8 +73,9 @@ type SessionRecord struct {
 type Issuance struct {
 	Seen     Seen
 	BuyerTag []byte
-	UsedID   []byte // tag of the identity the request showed
-	NextID   []byte // tag of the identity message 4 hands out
+	Buyer    *BuyerRecord // as the request was checked against, if known (the store may skip reading it again)
+	UsedID   []byte       // tag of the identity the request showed
+	NextID   []byte       // tag of the identity message 4 hands out
 	Invoice  IssuedInvoice
 	Session  SessionRecord
 }
@@ -151,6 +156,10 @@ type Store interface {
 	Seller(ctx context.Context, tag []byte) (*SellerRecord, error)
 	// InvoiceFor returns the invoice of a seller's order or ErrNotFound.
 	InvoiceFor(ctx context.Context, seller SID, orderNo string) (*IssuedInvoice, error)
+	// BuyerAndInvoice is Buyer and InvoiceFor in one read: the buyer
+	// (ErrNotFound if not registered) and the order's invoice (nil if
+	// none).
+	BuyerAndInvoice(ctx context.Context, tag []byte, seller SID, orderNo string) (*BuyerRecord, *IssuedInvoice, error)
 	// Issue commits an issuance (group-committed with concurrent ones):
 	// ErrReplay if Seen is known, ErrUnknownIdentity if UsedID is neither
 	// the buyer's current nor pending identity, ErrAlreadyInvoiced if the
@@ -161,9 +170,12 @@ type Store interface {
 	Issue(ctx context.Context, is *Issuance) (*IssuedInvoice, error)
 	// Session returns a session or ErrNotFound.
 	Session(ctx context.Context, id [SessionLen]byte) (*SessionRecord, error)
-	// Confirm marks the session and its invoice confirmed (idempotent)
-	// and returns the invoice.
-	Confirm(ctx context.Context, id [SessionLen]byte) (*IssuedInvoice, error)
+	// Confirm checks r against the session's R_i in constant time
+	// (ErrAuth; ErrUnknownSession for no session), marks the session's
+	// invoice confirmed (idempotent) and returns it without its document
+	// (Signed nil: the notice needs only the number, the seller and the
+	// order).
+	Confirm(ctx context.Context, id [SessionLen]byte, r [MACLen]byte) (*IssuedInvoice, error)
 	// MarkNotified records the seller's acknowledgement of the notice of
 	// a confirmed invoice (of any other, it changes nothing). It is the
 	// one write that need not be durable when it returns: the notice is
@@ -174,8 +186,9 @@ type Store interface {
 	// Unnotified lists confirmed invoices whose notice is not
 	// acknowledged (acknowledgements recorded before the call count).
 	Unnotified(ctx context.Context) ([]IssuedInvoice, error)
-	// Prune drops replay-cache entries that expired before now.
-	Prune(ctx context.Context, now time.Time) (int64, error)
+	// Prune drops replay-cache entries of messages timestamped before
+	// before.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }
 
 // OrderRecord is an order in a seller's book.
@@ -193,10 +206,14 @@ type SellerStore interface {
 	Order(ctx context.Context, seller SID, orderNo string) (*OrderRecord, error)
 	// See records a MAC in the replay cache, durably; ErrReplay if known.
 	See(ctx context.Context, seen Seen) error
+	// SeeOrder is See, then Order in the same commit: the MAC is
+	// recorded even if there is no such order (ErrUnknownOrder).
+	SeeOrder(ctx context.Context, seen Seen, seller SID, orderNo string) (*OrderRecord, error)
 	// MarkInvoiced records the notice's MAC (ErrReplay if known) and the
 	// invoice of an order: idempotent for the same invoice number,
 	// ErrAlreadyInvoiced for another, ErrUnknownOrder for no order.
 	MarkInvoiced(ctx context.Context, seller SID, orderNo, invoiceNo string, seen Seen) error
-	// Prune drops replay-cache entries that expired before now.
-	Prune(ctx context.Context, now time.Time) (int64, error)
+	// Prune drops replay-cache entries of messages timestamped before
+	// before.
+	Prune(ctx context.Context, before time.Time) (int64, error)
 }

@@ -3,12 +3,18 @@ package einvoice
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 
 	"trustbank/einvoice/invoice"
 	"trustbank/internal/dbtest"
@@ -37,8 +43,36 @@ func TestStore(t *testing.T) {
 	})
 }
 
-func seenAt(scope string, tag string, exp time.Time) Seen {
-	return Seen{Scope: scope, Tag: []byte(tag), Expires: exp}
+func seenAt(scope string, tag string, at time.Time) Seen {
+	return Seen{Scope: scope, Tag: []byte(tag), At: at}
+}
+
+// testChain is a self-signed SM2 certificate: the store keeps chains, it
+// does not verify them.
+var testChain = sync.OnceValue(func() []*smx509.Certificate {
+	key, err := sm2.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &smx509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "store test"},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(4_000_000_000, 0)}
+	der, err := smx509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return []*smx509.Certificate{c}
+})
+
+// testDoc is a document for invoice number of order (signature not real).
+func testDoc(number, order string) *invoice.Signed {
+	return &invoice.Signed{Invoice: invoice.Invoice{Number: number, IssueDate: "2026-01-15",
+		Seller: invoice.Party{Name: "Shop", TaxID: testSID}, Buyer: invoice.Party{Name: "buyer of " + order},
+		Items:  []invoice.Item{{Name: "pen", Quantity: 1000, UnitPrice: 100, TaxRate: 1300, Amount: 100, Tax: 13}},
+		Amount: 100, Tax: 13, Total: 113}, Signature: []byte("signature of " + number), Chain: testChain()}
 }
 
 // tg pads a test identity tag to the 32 bytes of a real one.
@@ -47,10 +81,11 @@ func tg(s string) []byte { return []byte(fmt.Sprintf("%-32s", s)) }
 func issuance(n int, buyer, used, next, order string, at time.Time) *Issuance {
 	var sid [SessionLen]byte
 	copy(sid[:], fmt.Sprintf("session-%08d", n))
+	number := fmt.Sprintf("26%018d", n)
 	return &Issuance{
-		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at.Add(time.Minute)), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
-		Invoice: IssuedInvoice{Number: fmt.Sprintf("26%018d", n), SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
-			Signed: []byte("signed-" + order), Created: at},
+		Seen: seenAt("S_i", fmt.Sprintf("mac-%d", n), at), BuyerTag: []byte(buyer), UsedID: tg(used), NextID: tg(next),
+		Invoice: IssuedInvoice{Number: number, SellerSID: SID([]byte(testSID)), OrderNo: order, BuyerTag: []byte(buyer),
+			Signed: testDoc(number, order), Created: at},
 		Session: SessionRecord{ID: sid, ConfirmMAC: [MACLen]byte{byte(n)}},
 	}
 }
@@ -103,8 +138,24 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		// handed out joins the pending ones.
 		redo := issuance(5, "alice", "A0", "A2", "o-1", now)
 		redo.Invoice.Number = got.Number
-		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed, got.Signed) {
+		if again, err := s.Issue(ctx, redo); err != nil || !bytes.Equal(again.Signed.JSON(), got.Signed.JSON()) {
 			t.Fatalf("redelivery: %v", err)
+		}
+		// The stored document is the one issued, rebuilt from its parts.
+		if stored, err := s.InvoiceFor(ctx, SID([]byte(testSID)), "o-1"); err != nil || !bytes.Equal(stored.Signed.JSON(), got.Signed.JSON()) {
+			t.Fatalf("stored document: %v", err)
+		}
+		// Buyer and invoice in one read.
+		if b, inv, err := s.BuyerAndInvoice(ctx, []byte("alice"), SID([]byte(testSID)), "o-1"); err != nil ||
+			!bytes.Equal(b.Current, tg("A0")) || inv == nil || inv.Number != got.Number || inv.State != StateIssued ||
+			!bytes.Equal(inv.Signed.JSON(), got.Signed.JSON()) {
+			t.Fatalf("buyer and invoice: %+v %+v %v", b, inv, err)
+		}
+		if b, inv, err := s.BuyerAndInvoice(ctx, []byte("alice"), SID([]byte(testSID)), "o-none"); err != nil || b == nil || inv != nil {
+			t.Fatalf("buyer and no invoice: %+v %+v %v", b, inv, err)
+		}
+		if _, _, err := s.BuyerAndInvoice(ctx, []byte("nobody"), SID([]byte(testSID)), "o-1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("no buyer: %v", err)
 		}
 		// Using the pending identity promotes it; the old one retires.
 		_, err = s.Issue(ctx, issuance(6, "alice", "A2", "A3", "o-6", now))
@@ -120,6 +171,42 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 			t.Fatalf("the MAC of a refused issuance must stay unused: %v", err)
 		}
 	})
+	t.Run("checked-record", func(t *testing.T) {
+		// The record the request was checked against, passed along: used
+		// if still stored, else the stored one decides.
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("carol"), Current: tg("C0")}, seenAt("reg", "n-carol", now)))
+		fresh, err := s.Buyer(ctx, []byte("carol"))
+		must(t, err)
+		is := issuance(20, "carol", "C0", "C1", "o-20", now)
+		is.Buyer = fresh
+		_, err = s.Issue(ctx, is)
+		must(t, err)
+		is = issuance(21, "carol", "C1", "C2", "o-21", now)
+		is.Buyer = fresh // stale: C1 is pending in the store only
+		_, err = s.Issue(ctx, is)
+		must(t, err)
+		b, _ := s.Buyer(ctx, []byte("carol"))
+		if !bytes.Equal(b.Current, tg("C1")) || !bytes.Equal(b.Pending, tg("C2")) {
+			t.Fatalf("after a stale record: %s %s", b.Current, b.Pending)
+		}
+		is = issuance(22, "carol", "C0", "C3", "o-22", now)
+		is.Buyer = fresh // stale, and C0 is retired in the store
+		if _, err := s.Issue(ctx, is); !errors.Is(err, ErrUnknownIdentity) {
+			t.Fatalf("retired identity with a stale record: %v", err)
+		}
+	})
+	t.Run("number-taken", func(t *testing.T) {
+		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("dave"), Current: tg("D0")}, seenAt("reg", "n-dave", now)))
+		is := issuance(31, "dave", "D0", "D1", "o-31", now)
+		is.Invoice.Number = fmt.Sprintf("26%018d", 20) // carol's
+		is.Invoice.Signed = testDoc(is.Invoice.Number, "o-31")
+		if _, err := s.Issue(ctx, is); !errors.Is(err, errNumberTaken) {
+			t.Fatalf("a number taken: %v", err)
+		}
+		// Nothing of it stays: the MAC and the identity are as they were.
+		_, err := s.Issue(ctx, issuance(31, "dave", "D0", "D1", "o-31", now))
+		must(t, err)
+	})
 	t.Run("other-buyer", func(t *testing.T) {
 		must(t, s.RegisterBuyer(ctx, BuyerRecord{Tag: []byte("bob"), Current: tg("B0")}, seenAt("reg", "n4", now)))
 		if _, err := s.Issue(ctx, issuance(8, "bob", "B0", "B1", "o-1", now)); !errors.Is(err, ErrAlreadyInvoiced) {
@@ -133,13 +220,24 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if err != nil || rec.Confirmed || rec.ConfirmMAC[0] != 1 {
 			t.Fatalf("session: %+v %v", rec, err)
 		}
+		before, err := s.Stats(ctx)
+		must(t, err)
+		if _, err := s.Confirm(ctx, sid, [MACLen]byte{2}); !errors.Is(err, ErrAuth) {
+			t.Fatalf("wrong R_i: %v", err)
+		}
+		if after, err := s.Stats(ctx); err != nil || !maps.Equal(before, after) {
+			t.Fatalf("a wrong R_i changed %v into %v (%v)", before, after, err)
+		}
 		for range 2 {
-			inv, err := s.Confirm(ctx, sid)
+			inv, err := s.Confirm(ctx, sid, rec.ConfirmMAC)
 			if err != nil || inv.State != StateConfirmed {
 				t.Fatalf("confirm: %+v %v", inv, err)
 			}
 		}
-		if _, err := s.Confirm(ctx, [SessionLen]byte{9}); !errors.Is(err, ErrUnknownSession) {
+		if rec, err := s.Session(ctx, sid); err != nil || !rec.Confirmed {
+			t.Fatalf("session after confirmation: %+v %v", rec, err)
+		}
+		if _, err := s.Confirm(ctx, [SessionLen]byte{9}, rec.ConfirmMAC); !errors.Is(err, ErrUnknownSession) {
 			t.Fatalf("unknown session: %v", err)
 		}
 		un, err := s.Unnotified(ctx)
@@ -151,7 +249,7 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		if un, _ := s.Unnotified(ctx); len(un) != 0 {
 			t.Fatal("notified invoice still listed")
 		}
-		before, err := s.Stats(ctx)
+		before, err = s.Stats(ctx)
 		must(t, err)
 		must(t, s.MarkNotified(ctx, fmt.Sprintf("26%018d", 6))) // issued, not confirmed
 		must(t, s.MarkNotified(ctx, "no such invoice"))
@@ -172,6 +270,18 @@ func runStoreSuite(t *testing.T, newStore func() *SQLStore) {
 		must(t, s.See(ctx, seenAt("seller", "Se1", now)))
 		if err := s.See(ctx, seenAt("seller", "Se1", now)); !errors.Is(err, ErrReplay) {
 			t.Fatalf("seen twice: %v", err)
+		}
+		if o, err := s.SeeOrder(ctx, seenAt("seller", "Se2", now), sid, "o-1"); err != nil || o.Deal.OrderNo != "o-1" || o.InvoiceNo != "" {
+			t.Fatalf("see and order: %+v %v", o, err)
+		}
+		if _, err := s.SeeOrder(ctx, seenAt("seller", "Se2", now), sid, "o-1"); !errors.Is(err, ErrReplay) {
+			t.Fatalf("see and order, seen twice: %v", err)
+		}
+		if _, err := s.SeeOrder(ctx, seenAt("seller", "Se3", now), sid, "none"); !errors.Is(err, ErrUnknownOrder) {
+			t.Fatalf("see and order, no order: %v", err)
+		}
+		if err := s.See(ctx, seenAt("seller", "Se3", now)); !errors.Is(err, ErrReplay) {
+			t.Fatalf("the MAC of a request for no order must be recorded: %v", err)
 		}
 		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn1", now)))
 		must(t, s.MarkInvoiced(ctx, sid, "o-1", "N1", seenAt("seller", "Sn2", now)))

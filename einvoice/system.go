@@ -128,16 +128,19 @@ func (c *clock) fresh(t uint32) error {
 	return nil
 }
 
-// seen is a replay-cache entry kept while a message of time t could
-// still be accepted.
+// seen is the replay-cache entry of a message of time t.
 func (c *clock) seen(scope string, tag []byte, t uint32) Seen {
-	return Seen{Scope: scope, Tag: tag, Expires: time.Unix(int64(t), 0).Add(c.window + time.Second)}
+	return Seen{Scope: scope, Tag: tag, At: time.Unix(int64(t), 0)}
 }
+
+// horizon is the timestamp before which no message is accepted any more:
+// replay-cache entries older than it can go.
+func (c *clock) horizon() time.Time { return c.now().Add(-c.window - time.Second) }
 
 // stamp is the current time as a timestamp.
 func (c *clock) stamp() uint32 { return uint32(c.now().Unix()) }
 
 // Prune drops replay-cache entries past the window.
-func (s *System) Prune(ctx context.Context) (int64, error) { return s.store.Prune(ctx, s.now()) }
+func (s *System) Prune(ctx context.Context) (int64, error) { return s.store.Prune(ctx, s.horizon()) }
 
 func (s *System) idTag(id *Identity) []byte { return s.ke.tag("HID", id.HID[:]) }

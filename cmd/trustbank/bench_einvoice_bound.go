@@ -227,6 +227,8 @@ func einvoiceNotes() map[string]string {
 		n["msg_"+k] = fmt.Sprintf("%d bytes = %d bits", r.b.sizes[k], 8*r.b.sizes[k])
 		total += r.b.sizes[k]
 	}
-	n["msg_total"] = fmt.Sprintf("%d bytes = %d bits (six messages; 4 carries the signed invoice JSON, %d bytes)", total, 8*total, len(r.b.signed.JSON()))
+	signed, _ := r.b.signed.MarshalBinary()
+	n["msg_total"] = fmt.Sprintf("%d bytes = %d bits (six messages; 4 carries the signed invoice's binary export, %d bytes; its JSON is %d)",
+		total, 8*total, len(signed), len(r.b.signed.JSON()))
 	return n
 }

@@ -130,6 +130,18 @@
 // bytes, one object, no unknown fields, valid fields, 1–4 SM2
 // certificates) and errors wrap ErrMalformed or are field errors.
 //
+// # Binary export and stored form
+//
+// (*Signed).MarshalBinary is the same content in binary (what the tax
+// system's message 4 carries): the canonical encoding with a 4-byte
+// length, the DER signature with a 2-byte length, then ChainDER (a count
+// byte, each certificate's DER with a 2-byte length, leaf first).
+// ParseBinary reads it as strictly as ParseJSON. A store keeps Parts (the
+// canonical encoding and the signature) per invoice and ChainDER once per
+// signer; FromParts rebuilds the signed invoice. Parsed chains are
+// remembered (the last 16): certificates are shared, read-only, between
+// the Signed values that carry them.
+//
 // # QR code
 //
 // (*Signed).QR renders QRData.String as a QR code PNG (internal/qrimg,

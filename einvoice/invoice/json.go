@@ -57,23 +57,14 @@ func ParseJSON(data []byte) (*Signed, error) {
 	if err := in.Invoice.Validate(); err != nil {
 		return nil, err
 	}
-	if len(in.Signature) == 0 || len(in.Signature) > 80 {
-		return nil, fmt.Errorf("%w: signature of %d bytes", ErrMalformed, len(in.Signature))
+	if err := checkSignature(in.Signature); err != nil {
+		return nil, err
 	}
-	if len(in.Certificates) == 0 || len(in.Certificates) > MaxChain {
-		return nil, fmt.Errorf("%w: %d certificates, want 1 to %d", ErrMalformed, len(in.Certificates), MaxChain)
+	chain, err := parseChain(in.Certificates)
+	if err != nil {
+		return nil, err
 	}
-	sd := &Signed{Invoice: in.Invoice, Signature: in.Signature}
-	for i, der := range in.Certificates {
-		c, err := smx509.ParseCertificate(der)
-		if err != nil {
-			return nil, fmt.Errorf("%w: certificate %d: %v", ErrMalformed, i, err)
-		}
-		sd.Chain = append(sd.Chain, c)
-	}
-	if publicKey(sd.Chain[0]) == nil {
-		return nil, fmt.Errorf("%w: the signing certificate's key is not SM2", ErrMalformed)
-	}
+	sd := &Signed{Invoice: in.Invoice, Signature: in.Signature, Chain: chain}
 	return sd, nil
 }
 
