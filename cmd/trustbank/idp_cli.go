@@ -50,7 +50,11 @@ func (f idpFlags) service() *trusthttp.ServiceClient {
 	return &trusthttp.ServiceClient{Base: strings.TrimSuffix(*f.server, "/") + TrustServicePrefix, AdminToken: *f.token}
 }
 
-func (f idpFlags) needUser() error {
+// parseUser parses args and requires --user.
+func (f idpFlags) parseUser(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
 	if *f.user == "" {
 		return fmt.Errorf("%w: --user is required", errUsage)
 	}
@@ -83,10 +87,7 @@ func idpRegister(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("idp register", stderr)
 	f := newIDPFlags(fs)
 	keyFile := fs.String("key", "idp-client.key", "the user's client key (made if missing)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.needUser(); err != nil {
+	if err := f.parseUser(fs, args); err != nil {
 		return err
 	}
 	key, err := clientKey(*keyFile)
@@ -109,10 +110,7 @@ func idpLogin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	feature := fs.String("feature", "read", "the feature to use once logged in")
 	attr := fs.String("attr", "", "an attribute name=value to present (the bad tier's check)")
 	out := fs.String("out", "", "write the authentication here (for idp open)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.needUser(); err != nil {
+	if err := f.parseUser(fs, args); err != nil {
 		return err
 	}
 	key, err := clientKey(*keyFile)
@@ -185,10 +183,7 @@ func idpFeedback(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func idpStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("idp status", stderr)
 	f := newIDPFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.needUser(); err != nil {
+	if err := f.parseUser(fs, args); err != nil {
 		return err
 	}
 	st, err := f.provider().Status(ctx, *f.user)
@@ -202,10 +197,7 @@ func idpStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func idpRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("idp revoke", stderr)
 	f := newIDPFlags(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := f.needUser(); err != nil {
+	if err := f.parseUser(fs, args); err != nil {
 		return err
 	}
 	if err := f.provider().Revoke(ctx, *f.user); err != nil {
