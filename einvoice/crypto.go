@@ -74,7 +74,11 @@ type macState struct {
 	d   hash.Hash
 	key [sm3.BlockSize]byte // the key, zero-padded (hashed first if longer)
 	pad [sm3.BlockSize]byte // key ⊕ ipad, then key ⊕ opad
-	buf [sm3.BlockSize]byte // length prefixes and labels, then the inner hash
+	// buf carries everything written to d: length prefixes, labels, the
+	// parts (in pieces) and the inner hash. Nothing of the caller's goes
+	// to the digest's interface, so keys and parts can stay on the
+	// caller's stack.
+	buf [256]byte
 }
 
 var macPool = sync.Pool{New: func() any { return &macState{d: sm3.New()} }}
@@ -83,7 +87,7 @@ var macPool = sync.Pool{New: func() any { return &macState{d: sm3.New()} }}
 func (m *macState) start(k []byte) {
 	if len(k) > sm3.BlockSize {
 		m.d.Reset()
-		m.d.Write(k)
+		m.write(k)
 		k = m.d.Sum(m.buf[:0])
 	}
 	copy(m.key[:], k)
@@ -107,7 +111,16 @@ func (m *macState) label(l string) {
 func (m *macState) part(p []byte) {
 	binary.BigEndian.PutUint32(m.buf[:4], uint32(len(p)))
 	m.d.Write(m.buf[:4])
-	m.d.Write(p)
+	m.write(p)
+}
+
+// write writes p to the digest through buf.
+func (m *macState) write(p []byte) {
+	for len(p) > 0 {
+		n := copy(m.buf[:], p)
+		m.d.Write(m.buf[:n])
+		p = p[n:]
+	}
 }
 
 // finish ends the inner hash and computes the outer one.
@@ -120,7 +133,7 @@ func (m *macState) finish() [KeyLen]byte {
 	m.d.Write(m.pad[:])
 	m.d.Write(inner)
 	var out [KeyLen]byte
-	m.d.Sum(out[:0])
+	copy(out[:], m.d.Sum(m.buf[KeyLen:KeyLen]))
 	return out
 }
 

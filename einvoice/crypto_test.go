@@ -25,10 +25,10 @@ func refH(k []byte, label string, parts ...[]byte) []byte {
 // empty and multi-block messages, and that a long key used before leaves
 // nothing behind for a short one (the pool hands the same state back).
 func TestHMatchesHMAC(t *testing.T) {
-	msg := bytes.Repeat([]byte("0123456789abcdef"), 20)
-	for _, kl := range []int{0, 1, 18, 32, 63, 64, 65, 100, 200} {
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 70)
+	for _, kl := range []int{0, 1, 18, 32, 63, 64, 65, 100, 200, 300} {
 		k := bytes.Repeat([]byte{byte(kl) | 1}, kl)
-		for _, ml := range []int{0, 1, 55, 56, 64, 119, 320} {
+		for _, ml := range []int{0, 1, 55, 56, 64, 119, 255, 256, 257, 320, 1100} {
 			got := h(k, lblEnc, msg[:ml], msg[:ml/2])
 			if want := refH(k, lblEnc, msg[:ml], msg[:ml/2]); !bytes.Equal(got[:], want) {
 				t.Fatalf("key %d, message %d: h = %x, HMAC = %x", kl, ml, got, want)
@@ -48,7 +48,7 @@ func TestHZeroesState(t *testing.T) {
 	m.finish()
 	m.zero()
 	var zero [sm3.BlockSize]byte
-	if m.key != zero || m.pad != zero || m.buf != zero {
+	if m.key != zero || m.pad != zero || m.buf != [len(m.buf)]byte{} {
 		t.Fatal("macState keeps key material after zero")
 	}
 }
