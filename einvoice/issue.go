@@ -251,6 +251,7 @@ func (s *System) deliver(ctx context.Context, m *Request, ss *session, rec *Buye
 // invoice.Signed.MarshalBinary) and the refreshed identity.
 func encodeDelivery(signed []byte, next *Identity) []byte {
 	w := writer(kindDelivery)
+	w.Grow(4 + len(signed) + SaltLen + IDLen + KeyLen)
 	w.Bytes32(signed)
 	w.Fixed(next.Rho[:])
 	w.Fixed(next.HID[:])

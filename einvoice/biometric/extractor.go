@@ -199,9 +199,11 @@ func decode(p Params, word []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each share is one byte of word (Decode corrects the shares in
+	// place; word is the caller's scratch, used for nothing after).
 	shares := make([]infectious.Share, p.N)
 	for i := range shares {
-		shares[i] = infectious.Share{Number: i, Data: []byte{word[i]}}
+		shares[i] = infectious.Share{Number: i, Data: word[i : i+1 : i+1]}
 	}
 	m, err := f.Decode(nil, shares)
 	if err != nil {

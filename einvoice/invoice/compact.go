@@ -76,7 +76,11 @@ func (sd *Signed) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wire.Writer{B: make([]byte, 0, len(doc)+len(sig)+2048)}
+	n := 4 + len(doc) + 2 + len(sig) + 1
+	for _, c := range sd.Chain {
+		n += 2 + len(c.Raw)
+	}
+	w := &wire.Writer{B: make([]byte, 0, n)}
 	w.Bytes32(doc)
 	w.Bytes16(sig)
 	sd.writeChain(w)

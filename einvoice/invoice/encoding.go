@@ -25,7 +25,7 @@ func (inv *Invoice) MarshalBinary() ([]byte, error) {
 			return nil, rangeErr("total", "negative amount %d", v)
 		}
 	}
-	w := &wire.Writer{B: make([]byte, 0, 128+64*len(inv.Items))}
+	w := &wire.Writer{B: make([]byte, 0, inv.encodedLen())}
 	w.Fixed([]byte(Magic))
 	w.String16(inv.Number)
 	w.String16(inv.IssueDate)
@@ -50,6 +50,18 @@ func (inv *Invoice) MarshalBinary() ([]byte, error) {
 	w.U64(uint64(inv.Tax))
 	w.U64(uint64(inv.Total))
 	return w.B, nil
+}
+
+// encodedLen is the length of MarshalBinary's encoding: the magic, six
+// strings and two per item with their 2-byte lengths, the item count,
+// 34 bytes of numbers per item and the three totals.
+func (inv *Invoice) encodedLen() int {
+	n := len(Magic) + 2 + 24 + 2*6 + len(inv.Number) + len(inv.IssueDate) +
+		len(inv.Seller.Name) + len(inv.Seller.TaxID) + len(inv.Buyer.Name) + len(inv.Buyer.TaxID)
+	for _, it := range inv.Items {
+		n += 2*2 + len(it.Name) + len(it.Unit) + 34
+	}
+	return n
 }
 
 // UnmarshalBinary decodes a canonical encoding. It accepts exactly the

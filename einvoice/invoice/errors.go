@@ -42,6 +42,15 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
+// under puts prefix before the field of err (a *FieldError): the checks
+// name only the field they check, so a valid invoice builds no paths.
+func under(prefix string, err error) error {
+	if fe, ok := err.(*FieldError); ok {
+		fe.Field = prefix + "." + fe.Field
+	}
+	return err
+}
+
 func rangeErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), range_: true}
 }

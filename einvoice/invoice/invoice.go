@@ -92,8 +92,8 @@ func (inv *Invoice) Validate() error {
 		return fieldErr("items", "%d items, at most %d", len(inv.Items), MaxItems)
 	}
 	for i := range inv.Items {
-		if err := inv.Items[i].validate(fmt.Sprintf("items[%d]", i)); err != nil {
-			return err
+		if err := inv.Items[i].validate(); err != nil {
+			return under(fmt.Sprintf("items[%d]", i), err)
 		}
 	}
 	return nil
@@ -126,8 +126,8 @@ func checkNumber(number, date string) error {
 }
 
 func checkParty(field string, p Party, needTaxID bool) error {
-	if err := checkText(field+".name", p.Name, 1, MaxName); err != nil {
-		return err
+	if err := checkText("name", p.Name, 1, MaxName); err != nil {
+		return under(field, err)
 	}
 	if p.TaxID == "" && !needTaxID {
 		return nil
@@ -151,17 +151,19 @@ func checkText(field, s string, min, max int) error {
 	return nil
 }
 
-func (it *Item) validate(field string) error {
-	if err := checkText(field+".name", it.Name, 1, MaxName); err != nil {
+// validate checks one item; its errors name the field within the item
+// ("name", "tax_rate"), and Validate puts the item's path before it.
+func (it *Item) validate() error {
+	if err := checkText("name", it.Name, 1, MaxName); err != nil {
 		return err
 	}
-	if err := checkText(field+".unit", it.Unit, 0, MaxUnit); err != nil {
+	if err := checkText("unit", it.Unit, 0, MaxUnit); err != nil {
 		return err
 	}
 	if it.Quantity < 1 || it.Quantity > MaxQuantity {
-		return rangeErr(field+".quantity", "%d thousandths, want 1 to %d", it.Quantity, int64(MaxQuantity))
+		return rangeErr("quantity", "%d thousandths, want 1 to %d", it.Quantity, int64(MaxQuantity))
 	}
-	if err := checkAmount(field+".unit_price", it.UnitPrice); err != nil {
+	if err := checkAmount("unit_price", it.UnitPrice); err != nil {
 		return err
 	}
 	for _, r := range TaxRates {
@@ -169,5 +171,5 @@ func (it *Item) validate(field string) error {
 			return nil
 		}
 	}
-	return fieldErr(field+".tax_rate", "%d basis points is not a PRC VAT rate (0, 100, 300, 500, 600, 900, 1300)", it.TaxRate)
+	return fieldErr("tax_rate", "%d basis points is not a PRC VAT rate (0, 100, 300, 500, 600, 900, 1300)", it.TaxRate)
 }

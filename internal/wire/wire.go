@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrMalformed is wrapped by every decoding error.
@@ -41,8 +42,19 @@ func (w *Writer) Bytes32(b []byte) {
 	w.Fixed(b)
 }
 
-// String16 appends s with a 16-bit length prefix.
-func (w *Writer) String16(s string) { w.Bytes16([]byte(s)) }
+// String16 appends s with a 16-bit length prefix (as Bytes16 would
+// []byte(s), without the copy).
+func (w *Writer) String16(s string) {
+	if len(s) > 0xffff {
+		panic("wire: field longer than 65535 bytes")
+	}
+	w.U16(uint16(len(s)))
+	w.B = append(w.B, s...)
+}
+
+// Grow makes room for n more bytes: a caller that knows about how long
+// its message is saves the writer's regrowing.
+func (w *Writer) Grow(n int) { w.B = slices.Grow(w.B, n) }
 
 // NewKindWriter returns a writer of a message whose first byte is kind.
 func NewKindWriter(kind uint8) *Writer { return &Writer{B: []byte{kind}} }
