@@ -2,12 +2,12 @@ package einvoice
 
 import (
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
-	"hash"
-	"sync"
+	"io"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/sm4"
@@ -49,103 +49,26 @@ const (
 	lblSeal = "einvoice/v1/app-seal"
 )
 
-// h is the paper's keyed hash h(k, x_1, …, x_n):
-// HMAC-SM3(k, frame(label, x_1, …, x_n)), 32 bytes, where frame writes
-// each element with a 4-byte big-endian length prefix (an injective
-// encoding of the sequence; no copy of the parts is made).
-func h(k []byte, label string, parts ...[]byte) [KeyLen]byte {
-	m := macPool.Get().(*macState)
-	defer macPool.Put(m)
-	defer m.zero()
-	m.start(k)
-	m.label(label)
+// frame writes each part to w with a 4-byte big-endian length prefix:
+// an injective encoding of the sequence (no copy of the parts is made).
+func frame(w io.Writer, parts ...[]byte) {
+	var n [4]byte
 	for _, p := range parts {
-		m.part(p)
-	}
-	return m.finish()
-}
-
-// macState is HMAC-SM3 (RFC 2104, exactly as crypto/hmac computes it)
-// over one reusable SM3 digest: h runs some fifty times a session, and
-// hmac.New allocates two digests and two pads each time. A macState
-// holds key material only between start and zero; h zeroes it before
-// it goes back to macPool.
-type macState struct {
-	d   hash.Hash
-	key [sm3.BlockSize]byte // the key, zero-padded (hashed first if longer)
-	pad [sm3.BlockSize]byte // key ⊕ ipad, then key ⊕ opad
-	// buf carries everything written to d: length prefixes, labels, the
-	// parts (in pieces) and the inner hash. Nothing of the caller's goes
-	// to the digest's interface, so keys and parts can stay on the
-	// caller's stack.
-	buf [256]byte
-}
-
-var macPool = sync.Pool{New: func() any { return &macState{d: sm3.New()} }}
-
-// start keys the state with k and begins the inner hash.
-func (m *macState) start(k []byte) {
-	if len(k) > sm3.BlockSize {
-		m.d.Reset()
-		m.write(k)
-		k = m.d.Sum(m.buf[:0])
-	}
-	copy(m.key[:], k)
-	for i, b := range m.key {
-		m.pad[i] = b ^ 0x36
-	}
-	m.d.Reset()
-	m.d.Write(m.pad[:])
-}
-
-// label frames a label (at most 60 bytes, as every lbl… constant is).
-func (m *macState) label(l string) {
-	if len(l) > len(m.buf)-4 {
-		panic("einvoice: label too long: " + l)
-	}
-	binary.BigEndian.PutUint32(m.buf[:4], uint32(len(l)))
-	m.d.Write(m.buf[:4+copy(m.buf[4:], l)])
-}
-
-// part frames one part: its length, 4 bytes big-endian, then the part.
-func (m *macState) part(p []byte) {
-	binary.BigEndian.PutUint32(m.buf[:4], uint32(len(p)))
-	m.d.Write(m.buf[:4])
-	m.write(p)
-}
-
-// write writes p to the digest through buf.
-func (m *macState) write(p []byte) {
-	for len(p) > 0 {
-		n := copy(m.buf[:], p)
-		m.d.Write(m.buf[:n])
-		p = p[n:]
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		w.Write(n[:])
+		w.Write(p)
 	}
 }
 
-// finish ends the inner hash and computes the outer one.
-func (m *macState) finish() [KeyLen]byte {
-	inner := m.d.Sum(m.buf[:0])
-	for i, b := range m.key {
-		m.pad[i] = b ^ 0x5c
-	}
-	m.d.Reset()
-	m.d.Write(m.pad[:])
-	m.d.Write(inner)
+// h is the paper's keyed hash h(k, x_1, …, x_n):
+// HMAC-SM3(k, frame(label, x_1, …, x_n)), 32 bytes.
+func h(k []byte, label string, parts ...[]byte) [KeyLen]byte {
+	m := hmac.New(sm3.New, k)
+	frame(m, []byte(label))
+	frame(m, parts...)
 	var out [KeyLen]byte
-	copy(out[:], m.d.Sum(m.buf[KeyLen:KeyLen]))
+	m.Sum(out[:0])
 	return out
-}
-
-// zero forgets the key, the pads, the inner hash and what the digest
-// buffered of the message (writing 63 zero bytes into its buffer).
-func (m *macState) zero() {
-	clear(m.key[:])
-	clear(m.pad[:])
-	clear(m.buf[:])
-	m.d.Reset()
-	m.d.Write(m.buf[:sm3.BlockSize-1])
-	m.d.Reset()
 }
 
 // mask returns n bytes of h output to XOR with an n-byte field: the first
