@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"trustbank/attest"
+	"trustbank/internal/testtool"
 )
 
 // SWTPM starts a fresh swtpm for t and returns a Device on it. Without
@@ -34,7 +35,7 @@ func SWTPM(t testing.TB) *attest.Device {
 // it can be opened again and again, one connection at a time.
 func SWTPMPath(t testing.TB) string {
 	t.Helper()
-	return startSWTPM(t, lookTool(t, "swtpm", "swtpm"), t.TempDir())
+	return startSWTPM(t, testtool.Need(t, "swtpm", "swtpm"), t.TempDir())
 }
 
 // ManufacturedSWTPM is SWTPMPath for a TPM as it leaves a factory:
@@ -44,9 +45,9 @@ func SWTPMPath(t testing.TB) string {
 // the trust file of a registry that accepts this "manufacturer".
 func ManufacturedSWTPM(t testing.TB) (path string, caPEM []byte) {
 	t.Helper()
-	bin := lookTool(t, "swtpm", "swtpm")
-	setup := lookTool(t, "swtpm_setup", "swtpm-tools")
-	localca := lookTool(t, "swtpm_localca", "swtpm-tools")
+	bin := testtool.Need(t, "swtpm", "swtpm")
+	setup := testtool.Need(t, "swtpm_setup", "swtpm-tools")
+	localca := testtool.Need(t, "swtpm_localca", "swtpm-tools")
 	dir := t.TempDir()
 	state, ca := filepath.Join(dir, "state"), filepath.Join(dir, "ca")
 	for _, d := range []string{state, ca} {
@@ -79,20 +80,6 @@ func ManufacturedSWTPM(t testing.TB) (path string, caPEM []byte) {
 		caPEM = append(caPEM, b...)
 	}
 	return startSWTPM(t, bin, state), caPEM
-}
-
-// lookTool finds a program of a Debian package: without it the test fails
-// under CI and is skipped elsewhere.
-func lookTool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (apt-get install %s); .ci/run installs it", name, pkg)
-		}
-		t.Skipf("%s is not installed (apt-get install %s); CI runs this test", name, pkg)
-	}
-	return bin
 }
 
 // startSWTPM runs swtpm on the state in dir for t's life and returns its path.

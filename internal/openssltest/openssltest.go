@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/emmansun/gmsm/smx509"
+
+	"trustbank/internal/testtool"
 )
 
 // DefaultID is the SM2 user ID of GB/T 32918 that OpenSSL 3.0 must be
@@ -30,13 +32,7 @@ type Tool struct {
 // New finds openssl; without it t fails under CI and is skipped elsewhere.
 func New(t testing.TB) *Tool {
 	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("openssl is missing; .ci/run installs it")
-		}
-		t.Skip("openssl not installed; CI runs this test")
-	}
+	bin := testtool.Need(t, "openssl", "openssl")
 	return &Tool{t: t, bin: bin, dir: t.TempDir()}
 }
 

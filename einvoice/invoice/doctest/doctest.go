@@ -12,18 +12,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"trustbank/internal/testtool"
 )
 
 // PDFToPPM (poppler-utils) renders the first page at 50 dpi; nil (outside
 // CI) if pdftoppm is missing.
 func PDFToPPM(t testing.TB, doc []byte) image.Image {
 	t.Helper()
-	bin, err := exec.LookPath("pdftoppm")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftoppm is missing (apt-get install poppler-utils)")
-		}
-		t.Log("pdftoppm not installed: the PDF is not rendered")
+	bin, ok := testtool.Look(t, "pdftoppm", "poppler-utils")
+	if !ok {
 		return nil
 	}
 	dir := t.TempDir()
@@ -49,11 +47,8 @@ func PDFToPPM(t testing.TB, doc []byte) image.Image {
 // (outside CI) if pdftotext is missing.
 func PDFToText(t testing.TB, doc []byte) (string, bool) {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext is missing (apt-get install poppler-utils)")
-		}
+	bin, ok := testtool.Look(t, "pdftotext", "poppler-utils")
+	if !ok {
 		return "", false
 	}
 	cmd := exec.Command(bin, "-layout", "-", "-")
@@ -84,12 +79,8 @@ func InkFraction(img image.Image) float64 {
 // that it refuses a broken copy (so the check can fail).
 func XMLLint(t testing.TB, doc []byte) {
 	t.Helper()
-	bin, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint is missing (apt-get install libxml2-utils)")
-		}
-		t.Log("xmllint not installed: well-formedness not checked by an independent parser")
+	bin, ok := testtool.Look(t, "xmllint", "libxml2-utils")
+	if !ok {
 		return
 	}
 	cmd := exec.Command(bin, "--noout", "--nonet", "-")

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"trustbank/internal/testtool"
 )
 
 // Zbar decodes the QR code in a PNG with zbarimg in binary mode and
@@ -14,12 +16,8 @@ import (
 // under CI and otherwise logs and returns ok = false.
 func Zbar(t testing.TB, name string, img []byte) (data []byte, ok bool) {
 	t.Helper()
-	zbar, err := exec.LookPath("zbarimg")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("zbarimg is missing (apt-get install zbar-tools)")
-		}
-		t.Logf("zbarimg not installed: skipping the independent decoder for %s", name)
+	zbar, found := testtool.Look(t, "zbarimg", "zbar-tools")
+	if !found {
 		return nil, false
 	}
 	path := filepath.Join(t.TempDir(), "qr.png")

@@ -11,12 +11,11 @@ package pcsctest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
+	"trustbank/internal/testtool"
 	"trustbank/shield/card/pcsc"
 )
 
@@ -38,26 +37,13 @@ func VPCD(t testing.TB, n int) Slot {
 			return s
 		}
 	}
-	missing(t, fmt.Sprintf("pcscd with vsmartcard-vpcd (reader %q; readers %q, %v)", s.Reader, rs, err))
+	testtool.Missing(t, fmt.Sprintf("pcscd with vsmartcard-vpcd (reader %q; readers %q, %v)", s.Reader, rs, err))
 	return s
 }
 
 // Tool returns the path of a command-line tool from a Debian package.
 func Tool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, name+" (package "+pkg+")")
-	}
-	return p
-}
-
-func missing(t testing.TB, what string) {
-	t.Helper()
-	if ci := os.Getenv("CI"); ci != "" && !strings.EqualFold(ci, "false") && ci != "0" {
-		t.Fatalf("%s is not available; CI must provide it (.ci/run)", what)
-	}
-	t.Skipf("%s is not available", what)
+	return testtool.Need(t, name, pkg)
 }
 
 // hold locks slot n for the rest of the test.
